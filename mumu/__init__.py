@@ -1,0 +1,3 @@
+"""mumu: recordings in; transcripts, summaries, action items and chapters out."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,184 @@
+"""The ``mumu`` command: run the pipeline, look at what it stored, export transcripts."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
+from rich.table import Table
+
+from mumu import export, progress
+from mumu.db import store, views
+from mumu.db.engine import DatabaseUnavailable, upgrade
+from mumu.prefect_env import apply_cli_defaults, local_run_settings
+from mumu.settings import get_settings
+
+app = typer.Typer(
+    help="mumu: recordings in; transcripts, summaries and action items out.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+console = Console()
+errors = Console(stderr=True)
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    errors.print(f"[red]error:[/red] {message}", markup=True, highlight=False)
+    return typer.Exit(code)
+
+
+def engine() -> Any:
+    try:
+        return store.engine_for(get_settings())
+    except DatabaseUnavailable as exc:
+        raise fail(str(exc)) from None
+
+
+@app.command()
+def run(paths: Annotated[list[str], typer.Argument(help="Files, folders or globs.")]) -> None:
+    """Transcribe and summarise recordings; exit 1 if any failed."""
+    apply_cli_defaults()
+    engine()
+    from mumu.flows.process_batch import process_batch
+    from mumu.sources import expand
+
+    sources = expand(paths)
+    if not sources:
+        raise fail("no recordings found in " + ", ".join(paths))
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("[dim]{task.fields[stage]}"),
+        console=errors,
+        transient=True,
+    ) as bar:
+        overall = bar.add_task("recordings", total=len(sources), stage="starting Prefect")
+
+        def on_stage(source: str, stage: str) -> None:
+            if stage == "done":
+                bar.advance(overall)
+            else:
+                bar.update(overall, stage=f"{stage}: {Path(source).name}")
+
+        unsubscribe = progress.subscribe(on_stage)
+        try:
+            with local_run_settings():
+                outcomes = process_batch(sources)
+        finally:
+            unsubscribe()
+    table = Table(title="mumu run")
+    for column in ("id", "file", "duration", "status", "title / error"):
+        table.add_column(column)
+    for outcome in outcomes:
+        status = outcome.note or outcome.status
+        colour = "green" if outcome.status == "completed" else "red"
+        table.add_row(
+            str(outcome.recording_id or "-"),
+            Path(outcome.source).name,
+            f"{outcome.duration_s:.1f} s" if outcome.duration_s is not None else "-",
+            f"[{colour}]{status}[/{colour}]",
+            outcome.error or outcome.title or "",
+        )
+    console.print(table)
+    failed = sum(outcome.status != "completed" for outcome in outcomes)
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command("list")
+def list_(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """List stored recordings."""
+    rows = views.list_recordings(engine())
+    if as_json:
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    table = Table()
+    for column in ("id", "source", "status", "duration_s", "language", "error"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            *(
+                str(row[c]) if row[c] is not None else ""
+                for c in ("id", "source", "status", "duration_s", "language", "error")
+            )
+        )
+    console.print(table)
+
+
+@app.command()
+def show(
+    recording_id: Annotated[int, typer.Argument(metavar="ID")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Show one recording: transcript, insights and stages."""
+    detail = _detail(recording_id)
+    if as_json:
+        print(json.dumps(detail, indent=2, ensure_ascii=False))
+        return
+    console.print(f"[bold]#{detail['id']}[/bold] {detail['source']}  [{detail['status']}]")
+    if detail["error"]:
+        console.print(f"[red]{detail['error']}[/red]")
+    insights = detail["insights"]
+    if insights:
+        console.print(f"\n[bold]{insights['title']}[/bold]\n{insights['summary']}")
+        for item in insights["action_items"]:
+            who = f" ({item['owner']})" if item.get("owner") else ""
+            due = f", due {item['due']}" if item.get("due") else ""
+            console.print(f"  - {item['task']}{who}{due}")
+    if detail["transcript"]:
+        console.print()
+        for segment in detail["transcript"]["segments"]:
+            console.print(f"[dim]{export.timestamp(segment['start'], '.')}[/dim] {segment['text']}")
+    stages = Table(title="stages")
+    for column in ("name", "status", "attempts", "duration_s", "error"):
+        stages.add_column(column)
+    for stage in detail["stages"]:
+        stages.add_row(
+            *(
+                str(stage[c]) if stage[c] is not None else ""
+                for c in ("name", "status", "attempts", "duration_s", "error")
+            )
+        )
+    console.print(stages)
+
+
+@app.command("export")
+def export_(
+    recording_id: Annotated[int, typer.Argument(metavar="ID")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="txt, srt, vtt or json.")] = "txt",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write.")] = None,
+) -> None:
+    """Export a transcript as txt, srt, vtt or json."""
+    if fmt not in export.FORMATS:
+        raise fail(f"unknown format {fmt!r}; choose one of {', '.join(export.FORMATS)}")
+    text = export.render(_detail(recording_id), fmt)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or upgrade the database schema."""
+    try:
+        upgrade(get_settings().database_url_value)
+    except DatabaseUnavailable as exc:
+        raise fail(str(exc)) from None
+    console.print("database schema is up to date")
+
+
+def _detail(recording_id: int) -> dict[str, Any]:
+    detail = views.recording_detail(engine(), recording_id)
+    if detail is None:
+        raise fail(f"no recording with id {recording_id}")
+    return detail

@@ -1,0 +1,110 @@
+"""The schema: one module, every table mumu stores.
+
+A recording's identity is the sha256 of its content; bad input that could not be read
+has no hash and is keyed by its source instead. ``StageRun`` holds one row per
+recording and stage, updated in place on a re-run, so history never duplicates rows.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class RecordingStatus:
+    PENDING = "pending"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+class StageStatus:
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+class Recording(SQLModel, table=True):
+    __tablename__ = "recordings"
+
+    id: int | None = Field(default=None, primary_key=True)
+    sha256: str | None = Field(default=None, unique=True, index=True, max_length=64)
+    source: str = Field(sa_column=Column(Text, nullable=False, index=True))
+    status: str = Field(default=RecordingStatus.PENDING, max_length=16)
+    error: str | None = Field(default=None, sa_column=Column(Text))
+    size_bytes: int | None = None
+    duration_s: float | None = None
+    channels: int | None = None
+    sample_rate: int | None = None
+    language: str | None = Field(default=None, max_length=16)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Transcript(SQLModel, table=True):
+    __tablename__ = "transcripts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    recording_id: int = Field(foreign_key="recordings.id", unique=True, ondelete="CASCADE")
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    language: str | None = Field(default=None, max_length=16)
+    language_probability: float | None = None
+    model: str = Field(max_length=255)
+    settings_key: str = Field(max_length=255)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Segment(SQLModel, table=True):
+    __tablename__ = "segments"
+    __table_args__ = (UniqueConstraint("recording_id", "idx"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    recording_id: int = Field(foreign_key="recordings.id", index=True, ondelete="CASCADE")
+    idx: int
+    start: float
+    end: float
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    avg_logprob: float
+    no_speech_prob: float
+    words: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
+
+
+class Insight(SQLModel, table=True):
+    __tablename__ = "insights"
+
+    id: int | None = Field(default=None, primary_key=True)
+    recording_id: int = Field(foreign_key="recordings.id", unique=True, ondelete="CASCADE")
+    title: str = Field(sa_column=Column(Text, nullable=False))
+    summary: str = Field(sa_column=Column(Text, nullable=False))
+    action_items: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
+    chapters: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
+    model: str = Field(max_length=255)
+    prompt_version: str = Field(max_length=32)
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    llm_calls: int = 0
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class StageRun(SQLModel, table=True):
+    __tablename__ = "stage_runs"
+    __table_args__ = (UniqueConstraint("recording_id", "stage"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    recording_id: int = Field(foreign_key="recordings.id", index=True, ondelete="CASCADE")
+    stage: str = Field(max_length=32)
+    status: str = Field(max_length=16)
+    key: str | None = Field(default=None, max_length=255)
+    attempts: int = 0
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    duration_s: float | None = None
+    error: str | None = Field(default=None, sa_column=Column(Text))

@@ -1,0 +1,243 @@
+"""Reads and writes of mumu's tables; every stage's output commits in one transaction.
+
+A stage run row is marked ``running`` when a stage starts; its output and its final
+status are written together when it ends, so a crash leaves the previous complete
+output or nothing, never half a stage.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine, delete
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from mumu.db.engine import get_engine, upgrade
+from mumu.db.models import (
+    Insight,
+    Recording,
+    RecordingStatus,
+    Segment,
+    StageRun,
+    StageStatus,
+    Transcript,
+    utcnow,
+)
+from mumu.settings import Settings
+
+T = TypeVar("T")
+
+
+@lru_cache(maxsize=8)
+def _migrated_engine(url: str) -> Engine:
+    upgrade(url)
+    return get_engine(url)
+
+
+def engine_for(settings: Settings) -> Engine:
+    """The engine for the configured database, its schema brought up to date once."""
+    return _migrated_engine(settings.database_url_value)
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Session]:
+    with Session(engine, expire_on_commit=False) as session, session.begin():
+        yield session
+
+
+def register_recording(engine: Engine, source: str, sha256: str, size_bytes: int) -> int:
+    """The id of the recording with this content, created on first sight."""
+    with transaction(engine) as session:
+        existing = session.exec(select(Recording).where(Recording.sha256 == sha256)).first()
+        if existing is not None and existing.id is not None:
+            return existing.id
+    try:
+        with transaction(engine) as session:
+            recording = Recording(sha256=sha256, source=source, size_bytes=size_bytes)
+            session.add(recording)
+            session.flush()
+            assert recording.id is not None
+            _forget_unreadable(session, source)
+            return recording.id
+    except IntegrityError:
+        with transaction(engine) as session:
+            winner = session.exec(select(Recording).where(Recording.sha256 == sha256)).one()
+            assert winner.id is not None
+            return winner.id
+
+
+def record_unreadable(engine: Engine, source: str, error: str) -> int:
+    """A source that could not even be read: stored as failed, keyed by its path."""
+    with transaction(engine) as session:
+        recording = session.exec(
+            select(Recording).where(Recording.source == source, col(Recording.sha256).is_(None))
+        ).first()
+        if recording is None:
+            recording = Recording(source=source)
+        recording.status = RecordingStatus.FAILED
+        recording.error = error
+        recording.updated_at = utcnow()
+        session.add(recording)
+        session.flush()
+        assert recording.id is not None
+        return recording.id
+
+
+def _forget_unreadable(session: Session, source: str) -> None:
+    session.execute(
+        delete(Recording).where(col(Recording.source) == source, col(Recording.sha256).is_(None))
+    )
+
+
+def completed_stage_keys(engine: Engine, recording_id: int) -> dict[str, str | None]:
+    """Stage name to key for the stages whose output is stored and still valid."""
+    with transaction(engine) as session:
+        runs = session.exec(
+            select(StageRun).where(
+                StageRun.recording_id == recording_id,
+                col(StageRun.status).in_([StageStatus.COMPLETED, StageStatus.SKIPPED]),
+            )
+        ).all()
+        return {run.stage: run.key for run in runs}
+
+
+def run_stage(
+    engine: Engine,
+    recording_id: int,
+    stage: str,
+    key: str,
+    work: Callable[[], T],
+    save: Callable[[Session, T], None],
+) -> T:
+    """Run one stage: mark it running, do the work, store output and status together."""
+    started = time.monotonic()
+    with transaction(engine) as session:
+        run = _stage_run(session, recording_id, stage)
+        run.status = StageStatus.RUNNING
+        run.attempts += 1
+        run.started_at = utcnow()
+        run.finished_at = run.duration_s = run.error = None
+        session.add(run)
+        recording = session.get(Recording, recording_id)
+        if recording is not None:
+            recording.status = RecordingStatus.RUNNING
+            recording.error = None
+            session.add(recording)
+    try:
+        value = work()
+    except Exception as exc:
+        fail_stage(engine, recording_id, stage, one_line(exc), time.monotonic() - started)
+        raise
+    with transaction(engine) as session:
+        save(session, value)
+        _finish(session, recording_id, stage, StageStatus.COMPLETED, key, started)
+    return value
+
+
+def skip_stage(
+    engine: Engine,
+    recording_id: int,
+    stage: str,
+    key: str,
+    reason: str,
+    save: Callable[[Session], None] | None = None,
+) -> None:
+    """Record a stage as skipped, with ``save`` (e.g. clearing stale output) in the same
+    transaction."""
+    started = time.monotonic()
+    with transaction(engine) as session:
+        if save is not None:
+            save(session)
+        run = _finish(session, recording_id, stage, StageStatus.SKIPPED, key, started)
+        run.error = reason
+
+
+def fail_stage(
+    engine: Engine, recording_id: int, stage: str, error: str, duration_s: float = 0.0
+) -> None:
+    with transaction(engine) as session:
+        run = _stage_run(session, recording_id, stage)
+        run.status = StageStatus.FAILED
+        run.attempts = max(run.attempts, 1)
+        run.finished_at = utcnow()
+        run.duration_s = round(duration_s, 3)
+        run.error = error
+        session.add(run)
+        recording = session.get(Recording, recording_id)
+        if recording is not None:
+            recording.status = RecordingStatus.FAILED
+            recording.error = f"{stage}: {error}"
+            recording.updated_at = utcnow()
+            session.add(recording)
+
+
+def complete_recording(engine: Engine, recording_id: int) -> None:
+    with transaction(engine) as session:
+        recording = session.get(Recording, recording_id)
+        if recording is not None:
+            recording.status = RecordingStatus.COMPLETED
+            recording.error = None
+            recording.updated_at = utcnow()
+            session.add(recording)
+
+
+def update_recording(session: Session, recording_id: int, **fields: Any) -> None:
+    recording = session.get(Recording, recording_id)
+    if recording is None:
+        raise LookupError(f"recording {recording_id} not found")
+    for name, value in fields.items():
+        setattr(recording, name, value)
+    recording.updated_at = utcnow()
+    session.add(recording)
+
+
+def replace_transcript(
+    session: Session, recording_id: int, transcript: Transcript, segments: list[Segment]
+) -> None:
+    session.execute(delete(Segment).where(col(Segment.recording_id) == recording_id))
+    session.execute(delete(Transcript).where(col(Transcript.recording_id) == recording_id))
+    session.flush()
+    session.add(transcript)
+    session.add_all(segments)
+
+
+def replace_insight(session: Session, recording_id: int, insight: Insight) -> None:
+    session.execute(delete(Insight).where(col(Insight.recording_id) == recording_id))
+    session.flush()
+    session.add(insight)
+
+
+def delete_insight(session: Session, recording_id: int) -> None:
+    session.execute(delete(Insight).where(col(Insight.recording_id) == recording_id))
+
+
+def _stage_run(session: Session, recording_id: int, stage: str) -> StageRun:
+    run = session.exec(
+        select(StageRun).where(StageRun.recording_id == recording_id, StageRun.stage == stage)
+    ).first()
+    return run or StageRun(recording_id=recording_id, stage=stage, status=StageStatus.RUNNING)
+
+
+def _finish(
+    session: Session, recording_id: int, stage: str, status: str, key: str, started: float
+) -> StageRun:
+    run = _stage_run(session, recording_id, stage)
+    run.status = status
+    run.key = key
+    run.attempts = max(run.attempts, 1)
+    run.started_at = run.started_at or utcnow()
+    run.finished_at = utcnow()
+    run.duration_s = round(time.monotonic() - started, 3)
+    run.error = None
+    session.add(run)
+    return run
+
+
+def one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 500 else text[:497] + "..."

