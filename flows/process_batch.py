@@ -25,7 +25,9 @@ def run_recording(source: str) -> RecordingOutcome:
 @flow(name="process-batch")
 def process_batch(paths: list[str]) -> list[RecordingOutcome]:
     sources = expand(paths)
-    runner = ThreadPoolTaskRunner(max_workers=get_settings().batch_concurrency)
+    runner: ThreadPoolTaskRunner[RecordingOutcome] = ThreadPoolTaskRunner(
+        max_workers=get_settings().batch_concurrency
+    )
     with runner:
         futures = [runner.submit(run_recording, {"source": source}) for source in sources]
         outcomes = [future.result() for future in futures]

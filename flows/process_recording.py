@@ -14,6 +14,7 @@ from prefect.states import Failed, State
 from mumu import progress
 from mumu.db import store, views
 from mumu.db.models import RecordingStatus
+from mumu.errors import BadInput
 from mumu.settings import get_settings
 from mumu.stages import AUDIO, INGEST, INSIGHTS, TRANSCRIBE
 
@@ -53,6 +54,8 @@ def process_recording(source: str) -> RecordingOutcome | State:
         store.complete_recording(engine, recording_id)
         return outcome(source, recording_id)
     except Exception as exc:  # noqa: BLE001 - the stage stored the reason; the run reports it
+        if isinstance(exc, BadInput) and exc.recording_id is not None:
+            recording_id = exc.recording_id
         failed = outcome(source, recording_id, fallback_error=store.one_line(exc))
         return Failed(message=failed.error, data=failed)
     finally:

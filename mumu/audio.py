@@ -42,7 +42,7 @@ def probe(path: Path) -> AudioInfo:
     try:
         with av.open(str(path), mode="r", metadata_errors="ignore") as container:
             if not container.streams.audio:
-                raise BadInput("not audio: the file has no audio stream")
+                raise BadInput("not an audio file (no audio stream)")
             stream = container.streams.audio[0]
             declared: float | None = None
             if stream.duration is not None and stream.time_base is not None:
@@ -55,7 +55,7 @@ def probe(path: Path) -> AudioInfo:
                 declared_duration_s=declared,
             )
     except av.error.FFmpegError as exc:
-        raise BadInput(f"not audio: {_ffmpeg_reason(exc)}") from exc
+        raise BadInput(f"not an audio file ({_ffmpeg_reason(exc)})") from exc
 
 
 def decode(path: Path) -> DecodedAudio:
@@ -64,7 +64,7 @@ def decode(path: Path) -> DecodedAudio:
     try:
         samples = decode_audio(str(path), sampling_rate=SAMPLE_RATE)
     except av.error.FFmpegError as exc:
-        raise BadInput(f"audio could not be decoded: {_ffmpeg_reason(exc)}") from exc
+        raise BadInput(f"audio could not be decoded ({_ffmpeg_reason(exc)})") from exc
     decoded = DecodedAudio(info=info, samples=samples)
     if decoded.samples.size == 0:
         raise BadInput("no audio could be decoded (empty or truncated file)")

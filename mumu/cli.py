@@ -46,12 +46,31 @@ def run(paths: Annotated[list[str], typer.Argument(help="Files, folders or globs
     """Transcribe and summarise recordings; exit 1 if any failed."""
     apply_cli_defaults()
     engine()
-    from mumu.flows.process_batch import process_batch
+    from mumu.flows.process_recording import ALREADY_STORED, RecordingOutcome, outcome
     from mumu.sources import expand
+    from mumu.tasks.ingest import already_stored
 
     sources = expand(paths)
     if not sources:
         raise fail("no recordings found in " + ", ".join(paths))
+    outcomes: dict[str, RecordingOutcome] = {}
+    for source in sources:
+        recording_id = already_stored(source)
+        if recording_id is not None:
+            outcomes[source] = outcome(source, recording_id, note=ALREADY_STORED)
+    todo = [source for source in sources if source not in outcomes]
+    if todo:
+        for result in _process(todo):
+            outcomes[result.source] = result
+    _print_summary([outcomes[source] for source in sources])
+    if any(result.status != "completed" for result in outcomes.values()):
+        raise typer.Exit(1)
+
+
+def _process(sources: list[str]) -> list[Any]:
+    """Run the batch flow with a progress display fed by the flows' stage reports."""
+    from mumu.flows.process_batch import process_batch
+
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -72,9 +91,12 @@ def run(paths: Annotated[list[str], typer.Argument(help="Files, folders or globs
         unsubscribe = progress.subscribe(on_stage)
         try:
             with local_run_settings():
-                outcomes = process_batch(sources)
+                return process_batch(sources)
         finally:
             unsubscribe()
+
+
+def _print_summary(outcomes: list[Any]) -> None:
     table = Table(title="mumu run")
     for column in ("id", "file", "duration", "status", "title / error"):
         table.add_column(column)
@@ -89,9 +111,6 @@ def run(paths: Annotated[list[str], typer.Argument(help="Files, folders or globs
             outcome.error or outcome.title or "",
         )
     console.print(table)
-    failed = sum(outcome.status != "completed" for outcome in outcomes)
-    if failed:
-        raise typer.Exit(1)
 
 
 @app.command("list")

@@ -6,4 +6,11 @@ shown in summaries, never retried and never shown as a traceback.
 
 
 class BadInput(Exception):
-    """The recording cannot be processed as given (missing, empty, not audio, ...)."""
+    """The recording cannot be processed as given (missing, empty, not audio, ...).
+
+    ``recording_id`` is set once the failure is stored, so callers can point at it.
+    """
+
+    def __init__(self, message: str, recording_id: int | None = None) -> None:
+        super().__init__(message)
+        self.recording_id = recording_id

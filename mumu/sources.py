@@ -41,7 +41,8 @@ def expand(paths: list[str]) -> list[str]:
             sources += sorted(
                 str(found)
                 for found in path.rglob("*")
-                if found.suffix.lower() in AUDIO_EXTENSIONS and found.is_file()
+                if found.suffix.lower() in AUDIO_EXTENSIONS
+                and (found.is_file() or found.is_symlink())
             )
         elif not path.exists() and glob.has_magic(raw):
             matches = sorted(glob.glob(str(path), recursive=True))

@@ -21,6 +21,26 @@ class Ingested:
     todo: list[str]
 
 
+def already_stored(source: str) -> int | None:
+    """The recording's id when this content is stored and every stage is current.
+
+    Lets the command line answer a repeated run without starting Prefect; anything
+    else (new, stale, unreadable) goes through the flow and is reported there.
+    """
+    settings = get_settings()
+    engine = store.engine_for(settings)
+    try:
+        _, sha256, _ = open_recording(source)
+    except BadInput:
+        return None
+    recording_id = store.find_recording(engine, sha256)
+    if recording_id is None:
+        return None
+    if stages_to_run(planned_keys(settings), store.completed_stage_keys(engine, recording_id)):
+        return None
+    return recording_id
+
+
 @task(name="ingest", cache_policy=NO_CACHE)
 def ingest(source: str) -> Ingested:
     settings = get_settings()
@@ -30,7 +50,7 @@ def ingest(source: str) -> Ingested:
     except BadInput as exc:
         recording_id = store.record_unreadable(engine, source, f"{INGEST}: {exc}")
         store.fail_stage(engine, recording_id, INGEST, str(exc))
-        raise
+        raise BadInput(str(exc), recording_id=recording_id) from None
     recording_id = store.register_recording(engine, str(path), sha256, size)
     todo = stages_to_run(planned_keys(settings), store.completed_stage_keys(engine, recording_id))
     return Ingested(recording_id=recording_id, path=str(path), todo=todo)

@@ -32,7 +32,8 @@ def summarize_recording(recording_id: int) -> str | None:
     engine = store.engine_for(settings)
     key = planned_keys(settings)[INSIGHTS]
     if not settings.llm_configured:
-        return _skip(recording_id, key, NO_LLM_REASON)
+        _skip(recording_id, key, NO_LLM_REASON)
+        return None
     with store.transaction(engine) as session:
         recording = session.get(Recording, recording_id)
         duration_s = recording.duration_s or 0.0 if recording else 0.0
@@ -45,7 +46,8 @@ def summarize_recording(recording_id: int) -> str | None:
             )
         ]
     if not lines:
-        return _skip(recording_id, key, EMPTY_TRANSCRIPT_REASON)
+        _skip(recording_id, key, EMPTY_TRANSCRIPT_REASON)
+        return None
 
     def save(session: Session, result: InsightsResult) -> None:
         insight = Insight(

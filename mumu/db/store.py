@@ -29,6 +29,7 @@ from mumu.db.models import (
     utcnow,
 )
 from mumu.settings import Settings
+from mumu.stages import INGEST
 
 T = TypeVar("T")
 
@@ -50,18 +51,36 @@ def transaction(engine: Engine) -> Iterator[Session]:
         yield session
 
 
-def register_recording(engine: Engine, source: str, sha256: str, size_bytes: int) -> int:
-    """The id of the recording with this content, created on first sight."""
+def find_recording(engine: Engine, sha256: str) -> int | None:
     with transaction(engine) as session:
         existing = session.exec(select(Recording).where(Recording.sha256 == sha256)).first()
-        if existing is not None and existing.id is not None:
-            return existing.id
+        return existing.id if existing is not None else None
+
+
+def register_recording(engine: Engine, source: str, sha256: str, size_bytes: int) -> int:
+    """The id of the recording with this content, created on first sight."""
+    existing_id = find_recording(engine, sha256)
+    if existing_id is not None:
+        return existing_id
     try:
         with transaction(engine) as session:
             recording = Recording(sha256=sha256, source=source, size_bytes=size_bytes)
             session.add(recording)
             session.flush()
             assert recording.id is not None
+            now = utcnow()
+            session.add(
+                StageRun(
+                    recording_id=recording.id,
+                    stage=INGEST,
+                    status=StageStatus.COMPLETED,
+                    key=sha256,
+                    attempts=1,
+                    started_at=now,
+                    finished_at=now,
+                    duration_s=0.0,
+                )
+            )
             _forget_unreadable(session, source)
             return recording.id
     except IntegrityError:
@@ -130,12 +149,12 @@ def run_stage(
             session.add(recording)
     try:
         value = work()
+        with transaction(engine) as session:
+            save(session, value)
+            _finish(session, recording_id, stage, StageStatus.COMPLETED, key, started)
     except Exception as exc:
         fail_stage(engine, recording_id, stage, one_line(exc), time.monotonic() - started)
         raise
-    with transaction(engine) as session:
-        save(session, value)
-        _finish(session, recording_id, stage, StageStatus.COMPLETED, key, started)
     return value
 
 

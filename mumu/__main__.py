@@ -1,0 +1,3 @@
+from mumu.cli import app
+
+app(prog_name="mumu")

@@ -1,0 +1,142 @@
+"""Shared fixtures: real audio, both databases, a Prefect test server, a fake LLM."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from jiwer import wer
+
+from mumu.db.engine import get_engine
+from mumu.db.store import engine_for
+from mumu.settings import Settings, get_settings
+from tests.fake_llm import FakeLLM
+
+REPO = Path(__file__).resolve().parents[1]
+DATA_DIR = Path(os.environ.get("MUMU_TEST_DATA", REPO.parent / "shared" / "data"))
+REFERENCES: dict[str, Any] = json.loads((DATA_DIR / "references.json").read_text())
+POSTGRES_ADMIN_URL = os.environ.get(
+    "MUMU_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+TABLES = ("stage_runs", "insights", "segments", "transcripts", "recordings")
+
+
+def normalise(text: str) -> str:
+    return " ".join(re.sub(r"[^a-z0-9' ]+", " ", text.lower()).split())
+
+
+def word_error_rate(reference: str, hypothesis: str) -> float:
+    return float(wer(normalise(reference), normalise(hypothesis)))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """No user configuration leaks in: fresh MUMU_HOME, no keys, no .env in the cwd."""
+    patch = pytest.MonkeyPatch()
+    for name in list(os.environ):
+        if name.startswith(("MUMU_", "OPENAI_")) and name != "MUMU_TEST_DATA":
+            patch.delenv(name)
+    home = tmp_path_factory.mktemp("mumu-home")
+    patch.setenv("MUMU_HOME", str(home))
+    patch.setenv("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    patch.chdir(home)
+    get_settings.cache_clear()
+    yield home
+    patch.undo()
+    get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def prefect_api() -> Iterator[None]:
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=60):
+        yield
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A database of its own for this test session, created here and dropped after."""
+    name = f"mumu_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
+    url = f"{base}/{name}"
+    yield url
+    get_engine(url).dispose()
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'mumu.db'}"
+    url: str = request.getfixturevalue("postgres_url")
+    engine = get_engine(url)
+    from mumu.db.engine import upgrade
+
+    upgrade(url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
+    return url
+
+
+@pytest.fixture
+def settings(monkeypatch: pytest.MonkeyPatch, database_url: str) -> Iterator[Settings]:
+    monkeypatch.setenv("MUMU_DATABASE_URL", database_url)
+    get_settings.cache_clear()
+    yield get_settings()
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def engine(settings: Settings) -> Any:
+    return engine_for(settings)
+
+
+@pytest.fixture
+def fake_llm(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], FakeLLM]]:
+    """Start a fake OpenAI-compatible server and point mumu's settings at it."""
+    servers: list[FakeLLM] = []
+
+    def start(behaviour: str) -> FakeLLM:
+        server = FakeLLM(behaviour).__enter__()
+        servers.append(server)
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
+        monkeypatch.setenv("MUMU_LLM_MODEL", "fake-model")
+        get_settings.cache_clear()
+        return server
+
+    yield start
+    for server in servers:
+        server.__exit__(None, None, None)
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def bad_inputs(tmp_path: Path) -> dict[str, Path]:
+    """Files a user might drop in by mistake, each behind an audio extension."""
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    jfk = (DATA_DIR / "jfk.flac").read_bytes()
+    wav = (DATA_DIR / "stereo_diarization.wav").read_bytes()
+    files = {
+        "empty": folder / "empty.wav",
+        "not_audio": folder / "notes.mp3",
+        "truncated_flac": folder / "cut.flac",
+        "truncated_wav": folder / "cut.wav",
+    }
+    files["empty"].write_bytes(b"")
+    files["not_audio"].write_bytes(b"These are my meeting notes, not a recording.\n" * 50)
+    files["truncated_flac"].write_bytes(jfk[: len(jfk) // 4])
+    files["truncated_wav"].write_bytes(wav[: len(wav) // 3])
+    return files

@@ -1,0 +1,29 @@
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect
+from sqlmodel import SQLModel
+
+import mumu.db.models  # noqa: F401 - the tables
+from mumu.db.engine import DatabaseUnavailable, get_engine, upgrade
+
+
+def test_migrations_build_exactly_the_models_schema(database_url: str) -> None:
+    upgrade(database_url)
+    upgrade(database_url)
+    engine = get_engine(database_url)
+    with engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+        tables = set(inspect(connection).get_table_names())
+    assert diff == []
+    assert {"recordings", "transcripts", "segments", "insights", "stage_runs"} <= tables
+
+
+def test_an_unreachable_database_is_one_line_without_the_password() -> None:
+    url = "postgresql+psycopg://mumu:s3cret-pw@127.0.0.1:1/mumu?connect_timeout=2"
+    with pytest.raises(DatabaseUnavailable) as caught:
+        upgrade(url)
+    message = str(caught.value)
+    assert "s3cret-pw" not in message
+    assert "\n" not in message
+    assert "127.0.0.1:1" in message

@@ -1,0 +1,113 @@
+"""An OpenAI-compatible chat completions server on loopback, for the LLM tests.
+
+It behaves like the servers mumu meets in the wild: one that does everything right,
+one that rejects ``response_format`` of type ``json_schema`` (as some vLLM and
+llama.cpp builds do), one that only speaks plain text, and models that answer with JSON
+that does not fit the schema, once or always.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+GOOD = "good"
+REJECTS_JSON_SCHEMA = "rejects-json-schema"
+TEXT_ONLY = "text-only"
+BAD_ONCE = "bad-once"
+ALWAYS_BAD = "always-bad"
+
+
+def notes_for(prompt: str) -> dict[str, Any]:
+    """Notes derived from the prompt, so a test can tell which transcript was summarised."""
+    stamps = [float(s) for s in re.findall(r"\[(\d+(?:\.\d+)?)\]", prompt)]
+    words = re.sub(r"\[[^\]]*\]", " ", prompt).split()
+    return {
+        "title": "Notes on " + " ".join(words[:4]),
+        "summary": " ".join(words[:30]) or "nothing",
+        "action_items": [{"task": "Send the minutes", "owner": "Ann", "due": "Friday"}],
+        "chapters": [{"start": stamps[0] if stamps else 0.0, "title": "Opening"}],
+    }
+
+
+class FakeLLM:
+    def __init__(self, behaviour: str = GOOD) -> None:
+        self.behaviour = behaviour
+        self.requests: list[dict[str, Any]] = []
+        self.headers: list[dict[str, str]] = []
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+
+    def __enter__(self) -> FakeLLM:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def reply(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        response_format = (body.get("response_format") or {}).get("type", "text")
+        if response_format == "json_schema" and self.behaviour in (REJECTS_JSON_SCHEMA, TEXT_ONLY):
+            return 400, {"error": {"message": "response_format json_schema is not supported"}}
+        if response_format == "json_object" and self.behaviour == TEXT_ONLY:
+            return 400, {"error": {"message": "'response_format' must be 'text'"}}
+        messages = body["messages"]
+        prompt = messages[1]["content"]
+        notes: dict[str, Any] = notes_for(prompt)
+        corrected = len(messages) > 2
+        if self.behaviour == ALWAYS_BAD or (self.behaviour == BAD_ONCE and not corrected):
+            notes = {"headline": notes["title"], "chapters": [{"start": "soon"}]}
+        content = json.dumps(notes)
+        if self.behaviour == TEXT_ONLY:
+            content = f"Sure! Here are the notes:\n```json\n{content}\n```\nAnything else?"
+        return 200, {
+            "id": f"chatcmpl-{len(self.requests)}",
+            "object": "chat.completion",
+            "created": 0,
+            "model": body.get("model", "fake"),
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": content},
+                    "finish_reason": "stop",
+                }
+            ],
+            "usage": {
+                "prompt_tokens": sum(len(m["content"]) for m in messages) // 4,
+                "completion_tokens": len(content) // 4,
+                "total_tokens": 0,
+            },
+        }
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - the http.server API
+                length = int(self.headers.get("Content-Length", 0))
+                body = json.loads(self.rfile.read(length))
+                fake.requests.append(body)
+                fake.headers.append({k.lower(): v for k, v in self.headers.items()})
+                if self.path.rstrip("/") != "/v1/chat/completions":
+                    status, payload = 404, {"error": {"message": "not found"}}
+                else:
+                    status, payload = fake.reply(body)
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *_args: Any) -> None:
+                pass
+
+        return Handler

@@ -1,0 +1,159 @@
+"""The pipeline end to end, in-process against a Prefect test server, on both databases."""
+
+from __future__ import annotations
+
+import wave
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from mumu.flows.process_batch import process_batch
+from mumu.flows.process_recording import ALREADY_STORED
+from prefect import get_client
+from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+from prefect.client.schemas.sorting import ArtifactSort
+from sqlalchemy import Engine, func
+from sqlmodel import Session, select
+
+from mumu.db import views
+from mumu.db.models import Insight, Recording, Segment, StageRun, Transcript
+from tests.conftest import DATA_DIR, REFERENCES, word_error_rate
+from tests.fake_llm import ALWAYS_BAD, GOOD, REJECTS_JSON_SCHEMA, FakeLLM
+
+pytestmark = pytest.mark.usefixtures("prefect_api")
+StartLLM = Callable[[str], FakeLLM]
+
+
+def rows(engine: Engine) -> dict[str, int]:
+    with Session(engine) as session:
+        return {
+            model.__name__: session.exec(select(func.count()).select_from(model)).one()
+            for model in (Recording, Transcript, Segment, Insight, StageRun)
+        }
+
+
+def stage(engine: Engine, recording_id: int, name: str) -> StageRun:
+    with Session(engine) as session:
+        return session.exec(
+            select(StageRun).where(StageRun.recording_id == recording_id, StageRun.stage == name)
+        ).one()
+
+
+def artifact(key: str) -> object:
+    with get_client(sync_client=True) as client:
+        found = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])),
+            sort=ArtifactSort.CREATED_DESC,
+            limit=1,
+        )
+    assert found, f"no artifact {key}"
+    return found[0].data
+
+
+def test_a_folder_with_bad_files_stores_the_good_and_reports_the_bad(
+    engine: Engine, bad_inputs: dict[str, Path]
+) -> None:
+    outcomes = process_batch([str(DATA_DIR), str(bad_inputs["empty"].parent)])
+    by_name = {Path(o.source).name: o for o in outcomes}
+    assert len(outcomes) == 8
+
+    good = ["jfk.flac", "stereo_diarization.wav", "multilingual.mp3", "hotwords.mp3"]
+    for name in good:
+        assert by_name[name].status == "completed", by_name[name].error
+        assert by_name[name].duration_s == pytest.approx(REFERENCES[name]["duration_s"], abs=0.2)
+    jfk = views.recording_detail(engine, by_name["jfk.flac"].recording_id or 0)
+    assert jfk is not None
+    assert word_error_rate(REFERENCES["jfk.flac"]["text"], jfk["transcript"]["text"]) < 0.1
+    assert [s["status"] for s in jfk["stages"]] == [
+        "completed",
+        "completed",
+        "completed",
+        "skipped",
+    ]
+    assert "no LLM endpoint" in jfk["stages"][-1]["error"]
+
+    expected_errors = {
+        "empty.wav": "ingest: empty file (0 bytes)",
+        "notes.mp3": "audio: not an audio file",
+        "cut.flac": "audio: truncated file",
+        "cut.wav": "audio: truncated file",
+    }
+    for name, error in expected_errors.items():
+        assert by_name[name].status == "failed"
+        assert by_name[name].error is not None and by_name[name].error.startswith(error)
+        assert "\n" not in by_name[name].error
+        assert by_name[name].recording_id is not None
+    listed = {Path(row["source"]).name: row for row in views.list_recordings(engine)}
+    assert listed["cut.flac"]["error"].startswith("audio: truncated file")
+
+    table = artifact("mumu-batch")
+    assert isinstance(table, str) and "truncated file" in table and "jfk.flac" in table
+
+
+def test_a_second_run_stores_nothing_twice(engine: Engine) -> None:
+    sources = [str(DATA_DIR / "jfk.flac"), str(DATA_DIR / "hotwords.mp3")]
+    first = process_batch(sources)
+    before = rows(engine)
+    second = process_batch(sources)
+    assert rows(engine) == before
+    assert [o.note for o in second] == [ALREADY_STORED, ALREADY_STORED]
+    assert [o.recording_id for o in second] == [o.recording_id for o in first]
+    assert stage(engine, first[0].recording_id or 0, "transcribe").attempts == 1
+
+
+def test_insights_from_a_server_that_rejects_json_schema(
+    engine: Engine, fake_llm: StartLLM
+) -> None:
+    server = fake_llm(REJECTS_JSON_SCHEMA)
+    [outcome] = process_batch([str(DATA_DIR / "jfk.flac")])
+    assert outcome.status == "completed"
+    assert outcome.title and outcome.title.startswith("Notes on")
+    with Session(engine) as session:
+        insight = session.exec(select(Insight)).one()
+    assert insight.prompt_tokens > 0 and insight.completion_tokens > 0
+    assert insight.action_items == [{"task": "Send the minutes", "owner": "Ann", "due": "Friday"}]
+    assert insight.chapters[0]["start"] == 0.0
+    assert "fellow Americans" in server.requests[-1]["messages"][1]["content"]
+    markdown = artifact(f"mumu-recording-{outcome.recording_id}")
+    assert isinstance(markdown, str) and outcome.title in markdown
+
+
+def test_an_llm_failure_keeps_the_transcript_and_a_rerun_resumes_at_the_llm(
+    engine: Engine, fake_llm: StartLLM
+) -> None:
+    fake_llm(ALWAYS_BAD)
+    [failed] = process_batch([str(DATA_DIR / "jfk.flac")])
+    assert failed.status == "failed"
+    assert failed.error is not None
+    assert failed.error.startswith("insights: LLM output did not match the Insights schema")
+    assert rows(engine)["Transcript"] == 1
+
+    fake_llm(GOOD)
+    [resumed] = process_batch([str(DATA_DIR / "jfk.flac")])
+    assert resumed.status == "completed"
+    assert resumed.recording_id == failed.recording_id
+    recording_id = resumed.recording_id or 0
+    assert stage(engine, recording_id, "transcribe").attempts == 1
+    assert stage(engine, recording_id, "insights").attempts == 2
+    assert rows(engine)["Insight"] == 1
+
+
+def test_silence_is_an_empty_transcript_and_no_summary(
+    engine: Engine, fake_llm: StartLLM, tmp_path: Path
+) -> None:
+    server = fake_llm(GOOD)
+    path = tmp_path / "silence.wav"
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(16_000)
+        out.writeframes(b"\x00\x00" * 16_000 * 6)
+    [outcome] = process_batch([str(path)])
+    assert outcome.status == "completed"
+    detail = views.recording_detail(engine, outcome.recording_id or 0)
+    assert detail is not None
+    assert detail["transcript"]["text"] == ""
+    assert detail["transcript"]["segments"] == []
+    assert detail["stages"][-1]["status"] == "skipped"
+    assert "empty transcript" in detail["stages"][-1]["error"]
+    assert server.requests == []

@@ -1,0 +1,83 @@
+from collections.abc import Callable
+
+import pytest
+
+from mumu.llm.client import LLMError, StructuredLLM, get_llm
+from mumu.llm.insights import Insights
+from mumu.settings import get_settings
+from tests import fake_llm
+from tests.fake_llm import FakeLLM
+
+StartLLM = Callable[[str], FakeLLM]
+
+
+def client() -> StructuredLLM:
+    return get_llm(get_settings())
+
+
+def test_structured_output_through_json_schema(fake_llm: StartLLM) -> None:
+    server = fake_llm(fake_llm_module.GOOD)
+    notes, usage = client().complete("system", "[3] we agreed to ship on Friday", Insights)
+    assert notes.title.startswith("Notes on")
+    assert notes.chapters[0].start == 3
+    assert usage.calls == 1 and usage.prompt_tokens > 0 and usage.completion_tokens > 0
+    assert server.requests[0]["response_format"]["type"] == "json_schema"
+    assert server.headers[0]["authorization"] == "Bearer sk-test-not-a-real-key"
+
+
+def test_a_server_rejecting_json_schema_gets_json_object(fake_llm: StartLLM) -> None:
+    server = fake_llm(fake_llm_module.REJECTS_JSON_SCHEMA)
+    llm = client()
+    notes, usage = llm.complete("system", "[0] hello there", Insights)
+    assert notes.summary
+    assert [r["response_format"]["type"] for r in server.requests] == [
+        "json_schema",
+        "json_object",
+    ]
+    llm.complete("system", "[0] again", Insights)
+    assert server.requests[-1]["response_format"]["type"] == "json_object"
+    assert llm.mode == "json_object"
+    assert usage.calls == 1
+
+
+def test_a_text_only_server_gets_json_extracted_from_prose(fake_llm: StartLLM) -> None:
+    server = fake_llm(fake_llm_module.TEXT_ONLY)
+    notes, _ = client().complete("system", "[7] budget review", Insights)
+    assert notes.chapters[0].start == 7
+    assert "response_format" not in server.requests[-1]
+
+
+def test_output_that_does_not_fit_is_sent_back_once_with_the_error(fake_llm: StartLLM) -> None:
+    server = fake_llm(fake_llm_module.BAD_ONCE)
+    notes, usage = client().complete("system", "[1] hello", Insights)
+    assert notes.title
+    assert usage.calls == 2
+    correction = server.requests[1]["messages"][-1]["content"]
+    assert "does not match the schema" in correction
+    assert "summary" in correction
+
+
+def test_output_that_never_fits_fails_with_the_reason(fake_llm: StartLLM) -> None:
+    server = fake_llm(fake_llm_module.ALWAYS_BAD)
+    with pytest.raises(LLMError, match="did not match the Insights schema") as caught:
+        client().complete("system", "[1] hello", Insights)
+    assert not caught.value.transient
+    assert "\n" not in str(caught.value)
+    assert len(server.requests) == 2
+
+
+def test_an_unreachable_endpoint_is_a_transient_one_line_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-unreachable")
+    monkeypatch.setenv("MUMU_LLM_MAX_RETRIES", "0")
+    get_settings.cache_clear()
+    with pytest.raises(LLMError, match="unreachable") as caught:
+        client().complete("system", "hello", Insights)
+    assert caught.value.transient
+    assert "sk-test-unreachable" not in str(caught.value)
+    get_settings.cache_clear()
+
+
+fake_llm_module = fake_llm

@@ -1,0 +1,52 @@
+from pathlib import Path
+
+import pytest
+
+from mumu.settings import Settings
+
+
+def test_mumu_prefix_and_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("MUMU_HOME", str(tmp_path))
+    monkeypatch.setenv("MUMU_WHISPER_BEAM_SIZE", "2")
+    settings = Settings()
+    assert settings.whisper_beam_size == 2
+    assert settings.whisper_model == "tiny.en"
+    assert settings.database_url_value == f"sqlite:///{tmp_path / 'mumu.db'}"
+    assert not settings.llm_configured
+
+
+def test_openai_variables_are_honoured_and_the_key_stays_secret(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-very-secret")
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:11434/v1")
+    settings = Settings()
+    assert settings.llm_configured
+    assert settings.llm_base_url == "http://127.0.0.1:11434/v1"
+    assert settings.llm_api_key is not None
+    assert settings.llm_api_key.get_secret_value() == "sk-very-secret"
+    assert "sk-very-secret" not in repr(settings)
+    assert "sk-very-secret" not in str(settings.model_dump())
+
+
+def test_mumu_llm_variables_win_over_openai_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://openai.example/v1")
+    monkeypatch.setenv("MUMU_LLM_BASE_URL", "http://vllm.local/v1")
+    assert Settings().llm_base_url == "http://vllm.local/v1"
+
+
+def test_dotenv_file_is_read(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text(
+        "MUMU_DATABASE_URL=postgresql+psycopg://mumu:hunter2@db/mumu\nMUMU_BATCH_CONCURRENCY=3\n"
+    )
+    settings = Settings()
+    assert settings.batch_concurrency == 3
+    assert settings.database_url_value.endswith("@db/mumu")
+    assert "hunter2" not in repr(settings)
+
+
+def test_invalid_values_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MUMU_WHISPER_DEVICE", "tpu")
+    with pytest.raises(ValueError, match="whisper_device"):
+        Settings()

@@ -1,0 +1,60 @@
+from pathlib import Path
+
+import pytest
+
+from mumu.errors import BadInput
+from mumu.sources import expand, open_recording
+from tests.conftest import DATA_DIR
+
+
+def test_folders_are_searched_recursively_for_audio_only(tmp_path: Path) -> None:
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    (tmp_path / "a" / "b" / "deep.MP3").write_bytes(b"x")
+    (tmp_path / "top.wav").write_bytes(b"x")
+    (tmp_path / "notes.txt").write_text("not audio")
+    found = expand([str(tmp_path)])
+    assert found == sorted([str(tmp_path / "a" / "b" / "deep.MP3"), str(tmp_path / "top.wav")])
+
+
+def test_globs_expand_and_duplicates_collapse(tmp_path: Path) -> None:
+    for name in ("one.flac", "two.flac", "three.ogg"):
+        (tmp_path / name).write_bytes(b"x")
+    found = expand([str(tmp_path / "*.flac"), str(tmp_path / "one.flac")])
+    assert found == [str(tmp_path / "one.flac"), str(tmp_path / "two.flac")]
+
+
+def test_missing_paths_are_kept_so_they_are_reported(tmp_path: Path) -> None:
+    missing = str(tmp_path / "nope.wav")
+    assert expand([missing]) == [missing]
+
+
+def test_a_broken_link_in_a_folder_is_reported_not_skipped(tmp_path: Path) -> None:
+    (tmp_path / "gone.wav").symlink_to(tmp_path / "does-not-exist.wav")
+    assert expand([str(tmp_path)]) == [str(tmp_path / "gone.wav")]
+    with pytest.raises(BadInput, match="file not found"):
+        open_recording(str(tmp_path / "gone.wav"))
+
+
+def test_content_hash_is_the_identity(tmp_path: Path) -> None:
+    copy = tmp_path / "renamed.flac"
+    copy.write_bytes((DATA_DIR / "jfk.flac").read_bytes())
+    _, original_hash, size = open_recording(str(DATA_DIR / "jfk.flac"))
+    _, copy_hash, _ = open_recording(str(copy))
+    assert original_hash == copy_hash
+    assert size == copy.stat().st_size
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda p: p.write_bytes(b""), "empty file"),
+        (lambda p: p.mkdir(), "not a regular file"),
+        (lambda p: None, "file not found"),
+    ],
+)
+def test_unreadable_sources_give_one_line_reasons(tmp_path: Path, make, message: str) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "input.wav"
+    make(path)
+    with pytest.raises(BadInput, match=message) as caught:
+        open_recording(str(path))
+    assert "\n" not in str(caught.value)

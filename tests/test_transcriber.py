@@ -1,0 +1,70 @@
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mumu import transcriber
+from mumu.audio import decode
+from mumu.settings import Settings
+from tests.conftest import DATA_DIR, REFERENCES, word_error_rate
+
+
+@pytest.fixture(scope="module")
+def default_settings() -> Settings:
+    return Settings()
+
+
+def test_jfk_with_tiny_en_is_accurate(default_settings: Settings) -> None:
+    result = transcriber.transcribe(decode(DATA_DIR / "jfk.flac").samples, default_settings)
+    assert word_error_rate(REFERENCES["jfk.flac"]["text"], result.text) < 0.1
+    assert result.language == "en"
+    assert result.model == "tiny.en"
+
+
+def test_english_licence_text_is_transcribed(default_settings: Settings) -> None:
+    result = transcriber.transcribe(decode(DATA_DIR / "multilingual.mp3").samples, default_settings)
+    assert word_error_rate(REFERENCES["multilingual.mp3"]["text_en"], result.text) < 0.2
+
+
+def test_segments_carry_timing_scores_and_ordered_words(default_settings: Settings) -> None:
+    result = transcriber.transcribe(decode(DATA_DIR / "jfk.flac").samples, default_settings)
+    assert result.segments
+    previous_end = 0.0
+    for segment in result.segments:
+        assert 0 <= segment.start < segment.end <= 11.1
+        assert segment.avg_logprob < 0
+        assert 0 <= segment.no_speech_prob <= 1
+        assert segment.words
+        for word in segment.words:
+            assert previous_end - 0.01 <= word.start <= word.end
+            previous_end = word.end
+    assert "".join(w.word for s in result.segments for w in s.words).strip()
+
+
+def test_silence_gives_an_empty_transcript(default_settings: Settings) -> None:
+    silence = np.zeros(16_000 * 8, dtype=np.float32)
+    result = transcriber.transcribe(silence, default_settings)
+    assert result.text == ""
+    assert result.segments == []
+
+
+def test_the_model_is_loaded_once_per_process(default_settings: Settings) -> None:
+    audio = decode(DATA_DIR / "hotwords.mp3").samples
+    transcriber.transcribe(audio, default_settings)
+    loads = transcriber.model_loads
+    for _ in range(3):
+        transcriber.transcribe(audio, default_settings)
+    assert transcriber.model_loads == loads
+
+
+def test_batched_inference_is_a_setting(default_settings: Settings) -> None:
+    batched = default_settings.model_copy(update={"whisper_batch_size": 8})
+    result = transcriber.transcribe(decode(DATA_DIR / "jfk.flac").samples, batched)
+    assert word_error_rate(REFERENCES["jfk.flac"]["text"], result.text) < 0.2
+    assert "batch=8" in result.settings_key
+
+
+def test_the_bundled_model_resolves_to_a_local_directory() -> None:
+    path = Path(transcriber.resolve_model("tiny.en"))
+    assert (path / "model.bin").is_file()
+    assert transcriber.resolve_model("large-v3") == "large-v3"
