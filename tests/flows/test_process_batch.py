@@ -53,9 +53,10 @@ def artifact(key: str) -> object:
 def test_a_folder_with_bad_files_stores_the_good_and_reports_the_bad(
     engine: Engine, bad_inputs: dict[str, Path]
 ) -> None:
-    outcomes = process_batch([str(DATA_DIR), str(bad_inputs["empty"].parent)])
+    missing = str(bad_inputs["empty"].parent / "gone" / "missing.wav")
+    outcomes = process_batch([str(DATA_DIR), str(bad_inputs["empty"].parent), missing])
     by_name = {Path(o.source).name: o for o in outcomes}
-    assert len(outcomes) == 8
+    assert len(outcomes) == 9
 
     good = ["jfk.flac", "stereo_diarization.wav", "multilingual.mp3", "hotwords.mp3"]
     for name in good:
@@ -77,6 +78,7 @@ def test_a_folder_with_bad_files_stores_the_good_and_reports_the_bad(
         "notes.mp3": "audio: not an audio file",
         "cut.flac": "audio: truncated file",
         "cut.wav": "audio: truncated file",
+        "missing.wav": "ingest: file not found",
     }
     for name, error in expected_errors.items():
         assert by_name[name].status == "failed"
