@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from mumu.flows.process_recording import RecordingOutcome, process_recording
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from mumu.settings import get_settings
+from mumu.blocks import settings_from_blocks
+from mumu.db import store
+from mumu.db.models import RecordingStatus, utcnow
+from mumu.flows.process_recording import RecordingOutcome, process_recording
 from mumu.sources import expand
 
 
 @task(name="recording", cache_policy=NO_CACHE)
-def run_recording(source: str) -> RecordingOutcome:
+def run_recording(source: str, blocks: dict[str, str | None]) -> RecordingOutcome:
     """Runs the recording's subflow; its failure is an outcome, not the batch's failure."""
-    state = process_recording(source, return_state=True)
+    state = process_recording(source, **blocks, return_state=True)
     result = state.result(raise_on_failure=False)
     if isinstance(result, RecordingOutcome):
         return result
@@ -23,15 +25,33 @@ def run_recording(source: str) -> RecordingOutcome:
 
 
 @flow(name="process-batch")
-def process_batch(paths: list[str]) -> list[RecordingOutcome]:
+def process_batch(
+    paths: list[str],
+    whisper_block: str | None = None,
+    llm_block: str | None = None,
+    database_block: str | None = None,
+) -> list[RecordingOutcome]:
+    """Process files, folders (recursively) and globs, a few recordings at a time."""
+    blocks = {
+        "whisper_block": whisper_block,
+        "llm_block": llm_block,
+        "database_block": database_block,
+    }
+    settings = settings_from_blocks(**blocks)
+    started_at = utcnow()
     sources = expand(paths)
     runner: ThreadPoolTaskRunner[RecordingOutcome] = ThreadPoolTaskRunner(
-        max_workers=get_settings().batch_concurrency
+        max_workers=settings.batch_concurrency
     )
     with runner:
-        futures = [runner.submit(run_recording, {"source": source}) for source in sources]
+        futures = [
+            runner.submit(run_recording, {"source": source, "blocks": blocks}) for source in sources
+        ]
         outcomes = [future.result() for future in futures]
     publish_artifacts(outcomes)
+    failed = any(outcome.status != RecordingStatus.COMPLETED for outcome in outcomes)
+    status = RecordingStatus.FAILED if failed else RecordingStatus.COMPLETED
+    store.record_pipeline_run(store.engine_for(settings), "process-batch", status, started_at, None)
     return outcomes
 
 

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mumu.tasks.audio import decode_recording
-from mumu.tasks.ingest import ingest
-from mumu.tasks.insights import summarize_recording
-from mumu.tasks.transcribe import transcribe_recording
 from prefect import flow
 from prefect.states import Failed, State
 
 from mumu import progress
+from mumu.blocks import settings_from_blocks
 from mumu.db import store, views
-from mumu.db.models import RecordingStatus
+from mumu.db.models import RecordingStatus, utcnow
 from mumu.errors import BadInput
-from mumu.settings import get_settings
+from mumu.sentry import init_sentry, report_stage_failure
+from mumu.settings import Settings
 from mumu.stages import AUDIO, INGEST, INSIGHTS, TRANSCRIBE
+from mumu.tasks.audio import decode_recording
+from mumu.tasks.ingest import ingest
+from mumu.tasks.insights import summarize_recording
+from mumu.tasks.transcribe import transcribe_recording
 
 ALREADY_STORED = "already stored"
 
@@ -34,35 +36,53 @@ class RecordingOutcome:
 
 
 @flow(name="process-recording", flow_run_name="{source}")
-def process_recording(source: str) -> RecordingOutcome | State:
+def process_recording(
+    source: str,
+    whisper_block: str | None = None,
+    llm_block: str | None = None,
+    database_block: str | None = None,
+) -> RecordingOutcome | State:
+    """Process one recording (a path or URL). Block names override ``MUMU_`` settings."""
+    settings = settings_from_blocks(whisper_block, llm_block, database_block)
+    init_sentry(settings)
+    engine = store.engine_for(settings)
+    started_at = utcnow()
     recording_id: int | None = None
+    stage = INGEST
+    result: RecordingOutcome | None = None
     try:
-        progress.report(source, INGEST)
-        ingested = ingest(source)
+        progress.report(source, stage)
+        ingested = ingest(source, settings)
         recording_id = ingested.recording_id
-        engine = store.engine_for(get_settings())
         if not ingested.todo:
             store.complete_recording(engine, recording_id)
-            return outcome(source, recording_id, note=ALREADY_STORED)
+            result = outcome(settings, source, recording_id, note=ALREADY_STORED)
+            return result
         if TRANSCRIBE in ingested.todo:
-            progress.report(source, AUDIO)
-            decoded = decode_recording(recording_id, ingested.path)
-            progress.report(source, TRANSCRIBE)
-            transcribe_recording(recording_id, decoded)
-        progress.report(source, INSIGHTS)
-        summarize_recording(recording_id)
+            progress.report(source, stage := AUDIO)
+            decoded = decode_recording(recording_id, ingested.path, settings)
+            progress.report(source, stage := TRANSCRIBE)
+            transcribe_recording(recording_id, decoded, settings)
+        progress.report(source, stage := INSIGHTS)
+        summarize_recording(recording_id, settings)
         store.complete_recording(engine, recording_id)
-        return outcome(source, recording_id)
+        result = outcome(settings, source, recording_id)
+        return result
     except Exception as exc:  # noqa: BLE001 - the stage stored the reason; the run reports it
         if isinstance(exc, BadInput) and exc.recording_id is not None:
             recording_id = exc.recording_id
-        failed = outcome(source, recording_id, fallback_error=store.one_line(exc))
-        return Failed(message=failed.error, data=failed)
+        reason = store.one_line(exc)
+        report_stage_failure(settings, recording_id, stage, reason, isinstance(exc, BadInput))
+        result = outcome(settings, source, recording_id, fallback_error=f"{stage}: {reason}")
+        return Failed(message=result.error, data=result)
     finally:
+        status = result.status if result else RecordingStatus.FAILED
+        store.record_pipeline_run(engine, "process-recording", status, started_at, recording_id)
         progress.report(source, "done")
 
 
 def outcome(
+    settings: Settings,
     source: str,
     recording_id: int | None,
     note: str | None = None,
@@ -71,7 +91,7 @@ def outcome(
     """What happened to a recording, read back from what was stored."""
     if recording_id is None:
         return RecordingOutcome(source=source, status=RecordingStatus.FAILED, error=fallback_error)
-    row, insights = views.brief(store.engine_for(get_settings()), recording_id)
+    row, insights = views.brief(store.engine_for(settings), recording_id)
     failed = row["status"] != RecordingStatus.COMPLETED
     return RecordingOutcome(
         source=source,

@@ -50,6 +50,7 @@ def run(paths: Annotated[list[str], typer.Argument(help="Files, folders or globs
     from mumu.sources import expand
     from mumu.tasks.ingest import already_stored
 
+    settings = get_settings()
     sources = expand(paths)
     if not sources:
         raise fail("no recordings found in " + ", ".join(paths))
@@ -57,7 +58,7 @@ def run(paths: Annotated[list[str], typer.Argument(help="Files, folders or globs
     for source in sources:
         recording_id = already_stored(source)
         if recording_id is not None:
-            outcomes[source] = outcome(source, recording_id, note=ALREADY_STORED)
+            outcomes[source] = outcome(settings, source, recording_id, note=ALREADY_STORED)
     todo = [source for source in sources if source not in outcomes]
     if todo:
         for result in _process(todo):

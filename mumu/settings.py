@@ -14,6 +14,7 @@ from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 
 class Settings(BaseSettings):
@@ -55,8 +56,27 @@ class Settings(BaseSettings):
     )
     llm_timeout_s: float = Field(default=120.0, gt=0)
     llm_max_retries: int = Field(default=2, ge=0)
+    llm_concurrency_limit: str | None = Field(
+        default=None,
+        description="Name of a Prefect global concurrency limit every LLM request holds a "
+        "slot of (create it with `prefect gcl create NAME --limit N`).",
+    )
 
     batch_concurrency: int = Field(default=2, ge=1, description="Recordings processed at once.")
+
+    sentry_dsn: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("MUMU_SENTRY_DSN", "SENTRY_DSN")
+    )
+    environment: str = Field(default="development", description="Sentry environment.")
+
+    def secrets(self) -> list[str]:
+        """Every secret value this configuration holds, for scrubbing outgoing text."""
+        values = [s.get_secret_value() for s in (self.llm_api_key, self.sentry_dsn) if s]
+        if self.database_url is not None:
+            password = make_url(self.database_url.get_secret_value()).password
+            if password:
+                values.append(str(password))
+        return [value for value in values if len(value) >= 4]
 
     @property
     def home_dir(self) -> Path:

@@ -9,7 +9,7 @@ from prefect.cache_policies import NO_CACHE
 
 from mumu.db import store
 from mumu.errors import BadInput
-from mumu.settings import get_settings
+from mumu.settings import Settings, get_settings
 from mumu.sources import open_recording
 from mumu.stages import INGEST, planned_keys, stages_to_run
 
@@ -42,8 +42,7 @@ def already_stored(source: str) -> int | None:
 
 
 @task(name="ingest", cache_policy=NO_CACHE)
-def ingest(source: str) -> Ingested:
-    settings = get_settings()
+def ingest(source: str, settings: Settings) -> Ingested:
     engine = store.engine_for(settings)
     try:
         path, sha256, size = open_recording(source)

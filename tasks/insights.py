@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from mumu.tasks.retry import is_transient
-from prefect import task
+from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.tasks import exponential_backoff
+from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from mumu.db import store
 from mumu.db.models import Insight, Recording, Segment
 from mumu.llm.client import get_llm
 from mumu.llm.insights import PROMPT_VERSION, InsightsResult, TimedText, generate_insights
-from mumu.settings import get_settings
+from mumu.settings import Settings
 from mumu.stages import INSIGHTS, NO_LLM_REASON, planned_keys
+from mumu.tasks.retry import is_transient
 
 EMPTY_TRANSCRIPT_REASON = "empty transcript: no speech to summarise"
 
@@ -26,13 +27,12 @@ EMPTY_TRANSCRIPT_REASON = "empty transcript: no speech to summarise"
     retry_jitter_factor=0.5,
     retry_condition_fn=is_transient,
 )
-def summarize_recording(recording_id: int) -> str | None:
+def summarize_recording(recording_id: int, settings: Settings) -> str | None:
     """Returns the title, or None when the stage was skipped."""
-    settings = get_settings()
     engine = store.engine_for(settings)
     key = planned_keys(settings)[INSIGHTS]
     if not settings.llm_configured:
-        _skip(recording_id, key, NO_LLM_REASON)
+        _skip(engine, recording_id, key, NO_LLM_REASON)
         return None
     with store.transaction(engine) as session:
         recording = session.get(Recording, recording_id)
@@ -46,7 +46,7 @@ def summarize_recording(recording_id: int) -> str | None:
             )
         ]
     if not lines:
-        _skip(recording_id, key, EMPTY_TRANSCRIPT_REASON)
+        _skip(engine, recording_id, key, EMPTY_TRANSCRIPT_REASON)
         return None
 
     def save(session: Session, result: InsightsResult) -> None:
@@ -74,11 +74,17 @@ def summarize_recording(recording_id: int) -> str | None:
         ),
         save,
     )
+    get_run_logger().info(
+        "insights from %d LLM calls (%s mode): %d prompt and %d completion tokens",
+        result.usage.calls,
+        result.mode,
+        result.usage.prompt_tokens,
+        result.usage.completion_tokens,
+    )
     return result.insights.title
 
 
-def _skip(recording_id: int, key: str, reason: str) -> None:
-    engine = store.engine_for(get_settings())
+def _skip(engine: Engine, recording_id: int, key: str, reason: str) -> None:
     store.skip_stage(
         engine,
         recording_id,

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from mumu.tasks.retry import is_transient
-from prefect import task
+import time
+
+from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from sqlmodel import Session
 
@@ -11,8 +12,9 @@ from mumu import transcriber
 from mumu.audio import DecodedAudio
 from mumu.db import store
 from mumu.db.models import Segment, Transcript
-from mumu.settings import get_settings
+from mumu.settings import Settings
 from mumu.stages import TRANSCRIBE
+from mumu.tasks.retry import is_transient
 
 
 @task(
@@ -22,9 +24,8 @@ from mumu.stages import TRANSCRIBE
     retry_delay_seconds=5,
     retry_condition_fn=is_transient,
 )
-def transcribe_recording(recording_id: int, decoded: DecodedAudio) -> int:
+def transcribe_recording(recording_id: int, decoded: DecodedAudio, settings: Settings) -> int:
     """Returns the number of segments stored."""
-    settings = get_settings()
 
     def save(session: Session, result: transcriber.TranscriptResult) -> None:
         transcript = Transcript(
@@ -51,6 +52,7 @@ def transcribe_recording(recording_id: int, decoded: DecodedAudio) -> int:
         store.replace_transcript(session, recording_id, transcript, segments)
         store.update_recording(session, recording_id, language=result.language)
 
+    started = time.monotonic()
     result = store.run_stage(
         store.engine_for(settings),
         recording_id,
@@ -58,5 +60,13 @@ def transcribe_recording(recording_id: int, decoded: DecodedAudio) -> int:
         transcriber.settings_key(settings),
         lambda: transcriber.transcribe(decoded.samples, settings),
         save,
+    )
+    elapsed = time.monotonic() - started
+    get_run_logger().info(
+        "transcribed %.1f s of audio into %d segments in %.1f s (%s)",
+        decoded.duration_s,
+        len(result.segments),
+        elapsed,
+        result.settings_key,
     )
     return len(result.segments)

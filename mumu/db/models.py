@@ -108,3 +108,17 @@ class StageRun(SQLModel, table=True):
     finished_at: datetime | None = None
     duration_s: float | None = None
     error: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class PipelineRun(SQLModel, table=True):
+    """One flow run's end: what the metrics' pipeline histogram is made of."""
+
+    __tablename__ = "pipeline_runs"
+
+    id: int | None = Field(default=None, primary_key=True)
+    flow: str = Field(max_length=64, index=True)
+    status: str = Field(max_length=16)
+    recording_id: int | None = Field(default=None, foreign_key="recordings.id", ondelete="SET NULL")
+    started_at: datetime
+    finished_at: datetime
+    duration_s: float

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from functools import lru_cache
 from typing import Any, TypeVar
 
@@ -20,6 +21,7 @@ from sqlmodel import Session, col, select
 from mumu.db.engine import get_engine, upgrade
 from mumu.db.models import (
     Insight,
+    PipelineRun,
     Recording,
     RecordingStatus,
     Segment,
@@ -193,6 +195,23 @@ def fail_stage(
             recording.error = f"{stage}: {error}"
             recording.updated_at = utcnow()
             session.add(recording)
+
+
+def record_pipeline_run(
+    engine: Engine, flow: str, status: str, started_at: datetime, recording_id: int | None
+) -> None:
+    finished_at = utcnow()
+    with transaction(engine) as session:
+        session.add(
+            PipelineRun(
+                flow=flow,
+                status=status,
+                recording_id=recording_id,
+                started_at=started_at,
+                finished_at=finished_at,
+                duration_s=round((finished_at - started_at).total_seconds(), 3),
+            )
+        )
 
 
 def complete_recording(engine: Engine, recording_id: int) -> None:

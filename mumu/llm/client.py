@@ -10,12 +10,14 @@ with the validation error; a second failure fails the stage with that reason.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, TypeVar
 
 import openai
 from openai import OpenAI
+from prefect.concurrency.sync import concurrency
 from pydantic import BaseModel, ValidationError
 
 from mumu.llm.json_extract import NoJSONFound, extract_json_object
@@ -49,34 +51,48 @@ class Usage:
         self.calls += other.calls
 
 
+@dataclass(frozen=True)
+class Endpoint:
+    base_url: str | None
+    api_key: str = field(repr=False)
+    model: str
+    timeout_s: float
+    max_retries: int
+    concurrency_limit: str | None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Endpoint:
+        return cls(
+            base_url=settings.llm_base_url,
+            api_key=settings.llm_api_key.get_secret_value() if settings.llm_api_key else "unused",
+            model=settings.llm_model,
+            timeout_s=settings.llm_timeout_s,
+            max_retries=settings.llm_max_retries,
+            concurrency_limit=settings.llm_concurrency_limit,
+        )
+
+
 @lru_cache(maxsize=4)
-def _cached_llm(
-    base_url: str | None, api_key: str, model: str, timeout_s: float, max_retries: int
-) -> StructuredLLM:
-    return StructuredLLM(base_url, api_key, model, timeout_s, max_retries)
+def _cached_llm(endpoint: Endpoint) -> StructuredLLM:
+    return StructuredLLM(endpoint)
 
 
 def get_llm(settings: Settings) -> StructuredLLM:
     """One client per endpoint per process, so a mode a server rejected stays rejected."""
-    api_key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else "unused"
-    return _cached_llm(
-        settings.llm_base_url,
-        api_key,
-        settings.llm_model,
-        settings.llm_timeout_s,
-        settings.llm_max_retries,
-    )
+    return _cached_llm(Endpoint.from_settings(settings))
 
 
 class StructuredLLM:
-    def __init__(
-        self, base_url: str | None, api_key: str, model: str, timeout_s: float, max_retries: int
-    ) -> None:
-        self.model = model
+    def __init__(self, endpoint: Endpoint) -> None:
+        self.model = endpoint.model
         self._client = OpenAI(
-            base_url=base_url, api_key=api_key, timeout=timeout_s, max_retries=max_retries
+            base_url=endpoint.base_url,
+            api_key=endpoint.api_key,
+            timeout=endpoint.timeout_s,
+            max_retries=endpoint.max_retries,
         )
-        self._secret = api_key
+        self._secret = endpoint.api_key
+        self._concurrency_limit = endpoint.concurrency_limit
         self._mode_index = 0
         self._lock = threading.Lock()
 
@@ -116,6 +132,12 @@ class StructuredLLM:
                 f"{_one_line(second_error)}"
             ) from None
 
+    def _slot(self) -> AbstractContextManager[object]:
+        """A slot of the Prefect global concurrency limit, when one is configured."""
+        if self._concurrency_limit is None:
+            return nullcontext()
+        return concurrency(self._concurrency_limit, occupy=1, strict=True)
+
     def _error(self, message: str, transient: bool = False) -> LLMError:
         """Servers echo request details in errors; the API key never goes further."""
         return LLMError(message.replace(self._secret, "**********"), transient)
@@ -124,12 +146,13 @@ class StructuredLLM:
         while True:
             mode_index = self._mode_index
             try:
-                response = self._client.chat.completions.create(
-                    model=self.model,
-                    messages=messages,  # type: ignore[arg-type]
-                    temperature=0,
-                    **_response_format(MODES[mode_index], schema),
-                )
+                with self._slot():
+                    response = self._client.chat.completions.create(
+                        model=self.model,
+                        messages=messages,  # type: ignore[arg-type]
+                        temperature=0,
+                        **_response_format(MODES[mode_index], schema),
+                    )
             except (openai.BadRequestError, openai.UnprocessableEntityError) as exc:
                 if mode_index + 1 >= len(MODES):
                     raise self._error(f"LLM request rejected: {_api_reason(exc)}") from None

@@ -9,6 +9,7 @@ overestimates for English and so errs on the side of fitting.
 
 from __future__ import annotations
 
+import contextvars
 import json
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -133,7 +134,8 @@ def _map(llm: StructuredLLM, system: str, chunks: list[str], usage: Usage) -> li
         results = [one(chunks[0])]
     else:
         with ThreadPoolExecutor(max_workers=MAX_PARALLEL_REQUESTS) as pool:
-            results = list(pool.map(one, chunks))
+            futures = [pool.submit(contextvars.copy_context().run, one, c) for c in chunks]
+            results = [future.result() for future in futures]
     for _, call_usage in results:
         usage.add(call_usage)
     return [notes for notes, _ in results]

@@ -7,8 +7,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from mumu.flows.process_batch import process_batch
-from mumu.flows.process_recording import ALREADY_STORED
 from prefect import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 from prefect.client.schemas.sorting import ArtifactSort
@@ -17,6 +15,8 @@ from sqlmodel import Session, select
 
 from mumu.db import views
 from mumu.db.models import Insight, Recording, Segment, StageRun, Transcript
+from mumu.flows.process_batch import process_batch
+from mumu.flows.process_recording import ALREADY_STORED
 from tests.conftest import DATA_DIR, REFERENCES, word_error_rate
 from tests.fake_llm import ALWAYS_BAD, GOOD, REJECTS_JSON_SCHEMA, FakeLLM
 
