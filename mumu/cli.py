@@ -202,3 +202,17 @@ def _detail(recording_id: int) -> dict[str, Any]:
     if detail is None:
         raise fail(f"no recording with id {recording_id}")
     return detail
+
+
+@app.command()
+def sidecar(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port (the Prefect worker's own is 8080).")] = 9108,
+) -> None:
+    """Serve /health, /ready and /metrics for this machine."""
+    import uvicorn
+    from prefect.settings import PREFECT_API_URL
+
+    from mumu.sidecar.app import create_app
+
+    uvicorn.run(create_app(get_settings(), PREFECT_API_URL.value()), host=host, port=port)

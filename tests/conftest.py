@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
+import sys
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -100,6 +102,40 @@ def settings(monkeypatch: pytest.MonkeyPatch, database_url: str) -> Iterator[Set
 @pytest.fixture
 def engine(settings: Settings) -> Any:
     return engine_for(settings)
+
+
+@pytest.fixture(scope="session")
+def prefect_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One PREFECT_HOME for every ``mumu`` subprocess, so the local API migrates once."""
+    return tmp_path_factory.mktemp("prefect-home")
+
+
+@pytest.fixture
+def cli_env(database_url: str, prefect_home: Path, tmp_path: Path) -> dict[str, str]:
+    """The environment of a user running ``mumu`` against the test database."""
+    environment = {
+        k: v for k, v in os.environ.items() if not k.startswith(("MUMU_", "OPENAI_", "PREFECT_"))
+    }
+    environment.update(
+        MUMU_HOME=str(tmp_path / "home"),
+        MUMU_DATABASE_URL=database_url,
+        PREFECT_HOME=str(prefect_home),
+        COLUMNS="200",
+    )
+    return environment
+
+
+def run_mumu(
+    *args: str, env: dict[str, str], timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "mumu", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 @pytest.fixture

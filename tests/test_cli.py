@@ -3,43 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import DATA_DIR
-
-MUMU = [sys.executable, "-m", "mumu"]
-
-
-@pytest.fixture(scope="module")
-def prefect_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("prefect-home")
-
-
-def mumu(*args: str, env: dict[str, str], timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*MUMU, *args], env=env, capture_output=True, text=True, timeout=timeout, check=False
-    )
-
-
-@pytest.fixture
-def env(database_url: str, prefect_home: Path, tmp_path: Path) -> dict[str, str]:
-    environment = {
-        k: v for k, v in os.environ.items() if not k.startswith(("MUMU_", "OPENAI_", "PREFECT_"))
-    }
-    environment.update(
-        MUMU_HOME=str(tmp_path / "home"),
-        MUMU_DATABASE_URL=database_url,
-        PREFECT_HOME=str(prefect_home),
-        COLUMNS="200",
-    )
-    return environment
+from tests.conftest import DATA_DIR, run_mumu
 
 
 def assert_clean(result: subprocess.CompletedProcess[str]) -> None:
@@ -49,29 +20,29 @@ def assert_clean(result: subprocess.CompletedProcess[str]) -> None:
     assert "CancelledError" not in output
 
 
-def test_run_list_show_export(env: dict[str, str], tmp_path: Path) -> None:
+def test_run_list_show_export(cli_env: dict[str, str], tmp_path: Path) -> None:
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     shutil.copy(DATA_DIR / "jfk.flac", inbox / "jfk.flac")
     (inbox / "broken.mp3").write_bytes(b"\x00garbage" * 100)
 
-    first = mumu("run", str(inbox), env=env)
+    first = run_mumu("run", str(inbox), env=cli_env)
     assert first.returncode == 1, first.stderr
     assert_clean(first)
     assert "completed" in first.stdout
     assert "not an audio file" in first.stdout
 
-    again = mumu("run", str(inbox / "jfk.flac"), env=env)
+    again = run_mumu("run", str(inbox / "jfk.flac"), env=cli_env)
     assert again.returncode == 0, again.stderr
     assert_clean(again)
     assert "already stored" in again.stdout
 
-    listed = json.loads(mumu("list", "--json", env=env).stdout)
+    listed = json.loads(run_mumu("list", "--json", env=cli_env).stdout)
     assert {row["status"] for row in listed} == {"completed", "failed"}
     assert set(listed[0]) == {"id", "source", "sha256", "status", "duration_s", "language", "error"}
     jfk_id = next(row["id"] for row in listed if row["status"] == "completed")
 
-    shown = json.loads(mumu("show", str(jfk_id), "--json", env=env).stdout)
+    shown = json.loads(run_mumu("show", str(jfk_id), "--json", env=cli_env).stdout)
     assert {
         "id",
         "source",
@@ -89,28 +60,28 @@ def test_run_list_show_export(env: dict[str, str], tmp_path: Path) -> None:
     assert [s["name"] for s in shown["stages"]] == ["ingest", "audio", "transcribe", "insights"]
     assert {"name", "status", "attempts", "duration_s", "error"} == set(shown["stages"][0])
 
-    srt = mumu("export", str(jfk_id), "--format", "srt", env=env).stdout
+    srt = run_mumu("export", str(jfk_id), "--format", "srt", env=cli_env).stdout
     assert re.match(r"1\n00:00:00,000 --> 00:00:\d\d,\d{3}\n\S", srt)
     vtt_file = tmp_path / "jfk.vtt"
-    mumu("export", str(jfk_id), "--format", "vtt", "--output", str(vtt_file), env=env)
+    run_mumu("export", str(jfk_id), "--format", "vtt", "--output", str(vtt_file), env=cli_env)
     assert vtt_file.read_text().startswith("WEBVTT\n\n00:00:00.000 --> ")
 
 
-def test_mistakes_get_one_line_errors(env: dict[str, str]) -> None:
-    missing = mumu("show", "999", env=env)
+def test_mistakes_get_one_line_errors(cli_env: dict[str, str]) -> None:
+    missing = run_mumu("show", "999", env=cli_env)
     assert missing.returncode == 2
     assert missing.stderr.strip() == "error: no recording with id 999"
-    wrong_format = mumu("export", "1", "--format", "docx", env=env)
+    wrong_format = run_mumu("export", "1", "--format", "docx", env=cli_env)
     assert wrong_format.returncode == 2
     assert "unknown format 'docx'" in wrong_format.stderr
     assert_clean(wrong_format)
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_an_unreachable_database_is_a_clear_error(env: dict[str, str]) -> None:
-    env["MUMU_DATABASE_URL"] = "postgresql+psycopg://mumu:pw-s3cret@127.0.0.1:1/mumu"
+def test_an_unreachable_database_is_a_clear_error(cli_env: dict[str, str]) -> None:
+    cli_env["MUMU_DATABASE_URL"] = "postgresql+psycopg://mumu:pw-s3cret@127.0.0.1:1/mumu"
     for command in (["db", "upgrade"], ["list"], ["run", str(DATA_DIR / "jfk.flac")]):
-        result = mumu(*command, env=env)
+        result = run_mumu(*command, env=cli_env)
         assert result.returncode == 2
         assert result.stderr.startswith("error: database postgresql+psycopg://mumu:***@127.0.0.1:1")
         assert len(result.stderr.strip().splitlines()) == 1

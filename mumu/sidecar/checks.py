@@ -1,0 +1,72 @@
+"""Readiness checks: can this machine process a recording right now?"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import ctranslate2
+import httpx
+from sqlalchemy import text
+
+from mumu.db.engine import describe_db_error, get_engine
+from mumu.settings import Settings
+from mumu.transcriber import resolve_model
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+
+
+def database(settings: Settings) -> Check:
+    url = settings.database_url_value
+    try:
+        with get_engine(url).connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as exc:  # noqa: BLE001 - the reason is the check's answer
+        return Check("database", False, describe_db_error(url, exc))
+    return Check("database", True, "reachable")
+
+
+def prefect_api(api_url: str | None) -> Check:
+    if not api_url:
+        return Check("prefect_api", True, "not configured: flows use a temporary local API")
+    try:
+        response = httpx.get(f"{api_url.rstrip('/')}/health", timeout=3)
+        response.raise_for_status()
+    except httpx.HTTPError as exc:
+        return Check("prefect_api", False, f"{api_url} unreachable: {exc}")
+    return Check("prefect_api", True, f"{api_url} healthy")
+
+
+def whisper_model(settings: Settings) -> Check:
+    resolved = resolve_model(settings.whisper_model)
+    path = Path(resolved)
+    if path.is_dir():
+        if (path / "model.bin").is_file():
+            return Check("whisper_model", True, f"{settings.whisper_model} at {path}")
+        return Check("whisper_model", False, f"{path} has no model.bin")
+    cached = list(
+        settings.models_dir.glob(f"models--*--faster-whisper-{resolved}/snapshots/*/model.bin")
+    )
+    if cached:
+        return Check("whisper_model", True, f"{resolved} cached in {settings.models_dir}")
+    return Check(
+        "whisper_model", False, f"{resolved} is not downloaded under {settings.models_dir}"
+    )
+
+
+def gpu(settings: Settings) -> Check:
+    if settings.whisper_device != "cuda":
+        return Check("gpu", True, f"not required (device {settings.whisper_device})")
+    count = ctranslate2.get_cuda_device_count()
+    if count == 0:
+        return Check("gpu", False, "device is cuda but no CUDA device is visible")
+    return Check("gpu", True, f"{count} CUDA device(s)")
+
+
+def run_all(settings: Settings, api_url: str | None) -> list[Check]:
+    return [database(settings), prefect_api(api_url), whisper_model(settings), gpu(settings)]

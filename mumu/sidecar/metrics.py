@@ -1,0 +1,131 @@
+"""Prometheus metrics read from mumu's database at scrape time.
+
+Flow runs happen in other processes and containers than the sidecar, so counting in the
+sidecar's memory would see nothing. Every run leaves rows behind (pipeline runs, stage
+runs, recordings, insights); a collector turns them into metrics on each scrape. That
+works across any number of workers and machines, needs no shared volume, and survives
+restarts of either side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
+from prometheus_client.registry import Collector
+from sqlalchemy import Engine, case, func, select
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import col
+
+from mumu.db.models import Insight, PipelineRun, Recording, StageRun, StageStatus
+from mumu.db.store import engine_for
+from mumu.settings import Settings
+
+DURATION_BUCKETS = (0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7200)
+
+
+class DatabaseCollector(Collector):
+    """Yields ``mumu_database_up`` always, and the pipeline's metrics while it is 1."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def collect(self) -> Iterator[Metric]:
+        try:
+            metrics = list(self._from_database(engine_for(self.settings)))
+        except Exception:  # noqa: BLE001 - a scrape must answer even with the database down
+            yield GaugeMetricFamily("mumu_database_up", "mumu's database answers.", value=0)
+            return
+        yield GaugeMetricFamily("mumu_database_up", "mumu's database answers.", value=1)
+        yield from metrics
+
+    def _from_database(self, engine: Engine) -> Iterator[Metric]:
+        with engine.connect() as connection:
+            pipeline = HistogramMetricFamily(
+                "mumu_pipeline_duration_seconds",
+                "Wall time of flow runs, by flow and final status.",
+                labels=["flow", "status"],
+            )
+            for labels, buckets, total in _histogram(
+                connection,
+                col(PipelineRun.duration_s),
+                [col(PipelineRun.flow), col(PipelineRun.status)],
+            ):
+                pipeline.add_metric(labels, buckets, total)
+            yield pipeline
+
+            stages = HistogramMetricFamily(
+                "mumu_stage_duration_seconds",
+                "Duration of the latest run of each recording's stages, by stage.",
+                labels=["stage"],
+            )
+            finished = col(StageRun.status).in_([StageStatus.COMPLETED, StageStatus.FAILED])
+            for labels, buckets, total in _histogram(
+                connection, col(StageRun.duration_s), [col(StageRun.stage)], where=finished
+            ):
+                stages.add_metric(labels, buckets, total)
+            yield stages
+
+            recordings = CounterMetricFamily(
+                "mumu_recordings",
+                "Recordings processed by process-recording runs, by final status.",
+                labels=["status"],
+            )
+            for status, count in connection.execute(
+                select(col(PipelineRun.status), func.count())
+                .where(col(PipelineRun.flow) == "process-recording")
+                .group_by(col(PipelineRun.status))
+            ):
+                recordings.add_metric([status], count)
+            yield recordings
+
+            audio = connection.execute(
+                select(func.coalesce(func.sum(col(Recording.duration_s)), 0.0)).where(
+                    col(Recording.status) == "completed"
+                )
+            ).scalar_one()
+            yield CounterMetricFamily(
+                "mumu_audio_seconds", "Seconds of audio in completed recordings.", value=audio
+            )
+
+            prompt, completion = connection.execute(
+                select(
+                    func.coalesce(func.sum(col(Insight.prompt_tokens)), 0),
+                    func.coalesce(func.sum(col(Insight.completion_tokens)), 0),
+                )
+            ).one()
+            tokens = CounterMetricFamily(
+                "mumu_llm_tokens", "LLM tokens spent on stored insights.", labels=["kind"]
+            )
+            tokens.add_metric(["prompt"], prompt)
+            tokens.add_metric(["completion"], completion)
+            yield tokens
+
+
+def _histogram(
+    connection: Any,
+    value: Any,
+    labels: Sequence[Any],
+    where: ColumnElement[bool] | None = None,
+) -> Iterable[tuple[list[str], list[tuple[str, float]], float]]:
+    """Cumulative bucket counts and sums per label set, computed by the database."""
+    columns: list[Any] = [
+        func.sum(case((value <= bound, 1), else_=0)) for bound in DURATION_BUCKETS
+    ]
+    query = select(*labels, func.count(), func.coalesce(func.sum(value), 0.0), *columns)
+    query = query.where(value.is_not(None))
+    if where is not None:
+        query = query.where(where)
+    for row in connection.execute(query.group_by(*labels)):
+        label_values = [str(v) for v in row[: len(labels)]]
+        count, total = row[len(labels)], row[len(labels) + 1]
+        cumulative = [int(c or 0) for c in row[len(labels) + 2 :]]
+        buckets = [(str(b), float(c)) for b, c in zip(DURATION_BUCKETS, cumulative, strict=True)]
+        buckets.append(("+Inf", float(count)))
+        yield label_values, buckets, float(total)

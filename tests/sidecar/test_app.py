@@ -1,0 +1,114 @@
+"""The sidecar over HTTP: health, readiness with named failures, metrics across processes."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+from starlette.testclient import TestClient
+
+from mumu.settings import Settings
+from mumu.sidecar.app import create_app
+from tests.conftest import DATA_DIR, run_mumu
+
+
+def metric(text: str, name: str, **labels: str) -> float:
+    """The value of one sample in Prometheus text, 0 when absent."""
+    label_text = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
+    pattern = rf"^{re.escape(name)}(?:\{{{re.escape(label_text)}\}})? (\S+)$"
+    for line in text.splitlines():
+        if labels and "{" in line:
+            head, _, value = line.rpartition(" ")
+            sample, _, rest = head.partition("{")
+            found = dict(re.findall(r'(\w+)="([^"]*)"', rest))
+            if sample == name and found == labels:
+                return float(value)
+        elif match := re.match(pattern, line):
+            return float(match.group(1))
+    return 0.0
+
+
+def test_health_says_who_and_how_long(settings: Settings) -> None:
+    client = TestClient(create_app(settings, None))
+    body = client.get("/health").json()
+    assert body["status"] == "ok"
+    assert body["version"] == "0.1.0"
+    assert body["uptime_s"] >= 0
+    assert body["hostname"]
+    assert body["memory"]["rss_bytes"] > 0
+
+
+def test_ready_when_everything_answers(settings: Settings) -> None:
+    response = TestClient(create_app(settings, None)).get("/ready")
+    assert response.status_code == 200
+    assert response.json()["failing"] == []
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_not_ready_names_every_failing_check(settings: Settings, tmp_path: Path) -> None:
+    broken = settings.model_copy(
+        update={
+            "database_url": SecretStr(
+                "postgresql+psycopg://mumu:pw-s3cret@127.0.0.1:1/mumu?connect_timeout=2"
+            ),
+            "whisper_device": "cuda",
+            "whisper_model": str(tmp_path / "no-model-here"),
+        }
+    )
+    (tmp_path / "no-model-here").mkdir()
+    response = TestClient(create_app(broken, "http://127.0.0.1:1/api")).get("/ready")
+    assert response.status_code == 503
+    body = response.json()
+    assert sorted(body["failing"]) == ["database", "gpu", "prefect_api", "whisper_model"]
+    assert "pw-s3cret" not in response.text
+    assert "no model.bin" in body["checks"]["whisper_model"]["detail"]
+
+
+def test_metrics_count_work_done_by_another_process(
+    settings: Settings, cli_env: dict[str, str]
+) -> None:
+    client = TestClient(create_app(settings, None))
+    before = client.get("/metrics").text
+    assert metric(before, "mumu_database_up") == 1
+    assert metric(before, "process_resident_memory_bytes") > 0
+    assert metric(before, "mumu_recordings_total", status="completed") == 0
+
+    result = run_mumu("run", str(DATA_DIR / "jfk.flac"), env=cli_env)
+    assert result.returncode == 0, result.stderr
+
+    after = client.get("/metrics").text
+    assert metric(after, "mumu_recordings_total", status="completed") == 1
+    assert metric(after, "mumu_audio_seconds_total") == pytest.approx(11.0, abs=0.2)
+    assert metric(after, "mumu_stage_duration_seconds_count", stage="transcribe") == 1
+    assert metric(after, "mumu_stage_duration_seconds_sum", stage="transcribe") > 0
+    assert (
+        metric(
+            after,
+            "mumu_pipeline_duration_seconds_count",
+            flow="process-recording",
+            status="completed",
+        )
+        == 1
+    )
+    assert (
+        metric(
+            after, "mumu_pipeline_duration_seconds_count", flow="process-batch", status="completed"
+        )
+        == 1
+    )
+    assert metric(after, "mumu_llm_tokens_total", kind="prompt") == 0
+
+
+def test_metrics_answer_with_the_database_down(settings: Settings) -> None:
+    down = settings.model_copy(
+        update={
+            "database_url": SecretStr(
+                "postgresql+psycopg://mumu@127.0.0.1:1/mumu?connect_timeout=2"
+            )
+        }
+    )
+    response = TestClient(create_app(down, None)).get("/metrics")
+    assert response.status_code == 200
+    assert metric(response.text, "mumu_database_up") == 0
