@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
 from starlette.testclient import TestClient
 
@@ -16,17 +16,10 @@ from tests.conftest import DATA_DIR, run_mumu
 
 def metric(text: str, name: str, **labels: str) -> float:
     """The value of one sample in Prometheus text, 0 when absent."""
-    label_text = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
-    pattern = rf"^{re.escape(name)}(?:\{{{re.escape(label_text)}\}})? (\S+)$"
-    for line in text.splitlines():
-        if labels and "{" in line:
-            head, _, value = line.rpartition(" ")
-            sample, _, rest = head.partition("{")
-            found = dict(re.findall(r'(\w+)="([^"]*)"', rest))
-            if sample == name and found == labels:
-                return float(value)
-        elif match := re.match(pattern, line):
-            return float(match.group(1))
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name and sample.labels == labels:
+                return float(sample.value)
     return 0.0
 
 
