@@ -38,7 +38,6 @@ def init_sentry(settings: Settings) -> bool:
             dsn=dsn,
             release=f"mumu@{__version__}",
             environment=settings.environment,
-            send_default_pii=False,
             include_local_variables=False,
             max_breadcrumbs=0,
             integrations=[LoggingIntegration(level=None, event_level=None)],
