@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from prefect import flow
 from prefect.states import Failed, State
@@ -11,6 +12,7 @@ from mumu import progress
 from mumu.blocks import settings_from_blocks
 from mumu.db import store, views
 from mumu.db.models import RecordingStatus, utcnow
+from mumu.download import discard
 from mumu.errors import BadInput
 from mumu.sentry import init_sentry, report_stage_failure
 from mumu.settings import Settings
@@ -48,12 +50,13 @@ def process_recording(
     engine = store.engine_for(settings)
     started_at = utcnow()
     recording_id: int | None = None
+    ingested_path: str | None = None
     stage = INGEST
     result: RecordingOutcome | None = None
     try:
         progress.report(source, stage)
         ingested = ingest(source, settings)
-        recording_id = ingested.recording_id
+        recording_id, ingested_path = ingested.recording_id, ingested.path
         if not ingested.todo:
             store.complete_recording(engine, recording_id)
             result = outcome(settings, source, recording_id, note=ALREADY_STORED)
@@ -76,6 +79,8 @@ def process_recording(
         result = outcome(settings, source, recording_id, fallback_error=f"{stage}: {reason}")
         return Failed(message=result.error, data=result)
     finally:
+        if ingested_path is not None:
+            discard(Path(ingested_path), settings)
         status = result.status if result else RecordingStatus.FAILED
         store.record_pipeline_run(engine, "process-recording", status, started_at, recording_id)
         progress.report(source, "done")

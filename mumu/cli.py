@@ -56,7 +56,7 @@ def run(paths: Annotated[list[str], typer.Argument(help="Files, folders or globs
         raise fail("no recordings found in " + ", ".join(paths))
     outcomes: dict[str, RecordingOutcome] = {}
     for source in sources:
-        recording_id = already_stored(source)
+        recording_id = already_stored(source, settings)
         if recording_id is not None:
             outcomes[source] = outcome(settings, source, recording_id, note=ALREADY_STORED)
     todo = [source for source in sources if source not in outcomes]

@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     )
 
     batch_concurrency: int = Field(default=2, ge=1, description="Recordings processed at once.")
+    max_download_bytes: int = Field(default=2 << 30, ge=1, description="Cap for URL sources.")
+    download_timeout_s: float = Field(default=120.0, gt=0)
 
     sentry_dsn: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("MUMU_SENTRY_DSN", "SENTRY_DSN")

@@ -6,6 +6,7 @@ import glob
 import hashlib
 from pathlib import Path
 
+from mumu.download import is_url
 from mumu.errors import BadInput
 
 AUDIO_EXTENSIONS = frozenset(
@@ -37,7 +38,9 @@ def expand(paths: list[str]) -> list[str]:
     sources: list[str] = []
     for raw in paths:
         path = Path(raw).expanduser()
-        if path.is_dir():
+        if is_url(raw):
+            sources.append(raw)
+        elif path.is_dir():
             sources += sorted(
                 str(found)
                 for found in path.rglob("*")

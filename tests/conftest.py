@@ -176,3 +176,23 @@ def bad_inputs(tmp_path: Path) -> dict[str, Path]:
     files["truncated_flac"].write_bytes(jfk[: len(jfk) // 4])
     files["truncated_wav"].write_bytes(wav[: len(wav) // 3])
     return files
+
+
+@pytest.fixture(scope="session")
+def audio_server() -> Iterator[str]:
+    """../shared/data over HTTP on loopback; yields the base URL."""
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *_args: Any) -> None:
+            pass
+
+    handler = functools.partial(Quiet, directory=str(DATA_DIR))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()

@@ -59,6 +59,16 @@ def find_recording(engine: Engine, sha256: str) -> int | None:
         return existing.id if existing is not None else None
 
 
+def find_by_source(engine: Engine, source: str) -> int | None:
+    with transaction(engine) as session:
+        existing = session.exec(
+            select(Recording)
+            .where(Recording.source == source, col(Recording.sha256).is_not(None))
+            .order_by(col(Recording.id).desc())
+        ).first()
+        return existing.id if existing is not None else None
+
+
 def register_recording(engine: Engine, source: str, sha256: str, size_bytes: int) -> int:
     """The id of the recording with this content, created on first sight."""
     existing_id = find_recording(engine, sha256)

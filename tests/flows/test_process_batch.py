@@ -17,6 +17,7 @@ from mumu.db import views
 from mumu.db.models import Insight, Recording, Segment, StageRun, Transcript
 from mumu.flows.process_batch import process_batch
 from mumu.flows.process_recording import ALREADY_STORED
+from mumu.settings import get_settings
 from tests.conftest import DATA_DIR, REFERENCES, word_error_rate
 from tests.fake_llm import ALWAYS_BAD, GOOD, REJECTS_JSON_SCHEMA, FakeLLM
 
@@ -159,3 +160,19 @@ def test_silence_is_an_empty_transcript_and_no_summary(
     assert detail["stages"][-1]["status"] == "skipped"
     assert "empty transcript" in detail["stages"][-1]["error"]
     assert server.requests == []
+
+
+def test_a_url_source_is_downloaded_processed_and_cleaned_up(
+    engine: Engine, audio_server: str, settings: object
+) -> None:
+    url = f"{audio_server}/jfk.flac"
+    [outcome] = process_batch([url])
+    assert outcome.status == "completed", outcome.error
+    detail = views.recording_detail(engine, outcome.recording_id or 0)
+    assert detail is not None and detail["source"] == url
+    assert word_error_rate(REFERENCES["jfk.flac"]["text"], detail["transcript"]["text"]) < 0.1
+    downloads = Path(get_settings().home_dir) / "downloads"
+    assert not downloads.exists() or list(downloads.iterdir()) == []
+    [again] = process_batch([str(DATA_DIR / "jfk.flac")])
+    assert again.recording_id == outcome.recording_id
+    assert again.note == ALREADY_STORED
