@@ -69,6 +69,16 @@ def find_by_source(engine: Engine, source: str) -> int | None:
         return existing.id if existing is not None else None
 
 
+def is_running(engine: Engine, source: str) -> bool:
+    with transaction(engine) as session:
+        running = session.exec(
+            select(Recording.id).where(
+                Recording.source == source, Recording.status == RecordingStatus.RUNNING
+            )
+        ).first()
+        return running is not None
+
+
 def register_recording(engine: Engine, source: str, sha256: str, size_bytes: int) -> int:
     """The id of the recording with this content, created on first sight."""
     existing_id = find_recording(engine, sha256)

@@ -1,0 +1,65 @@
+"""The inbox: find recordings not stored yet and start a process-recording run for each.
+
+Runs on a schedule on a CPU pool; the transcription itself happens in the runs it
+starts on the GPU pool, so the inbox never waits for them.
+"""
+
+from __future__ import annotations
+
+from typing import cast
+
+from prefect import flow
+from prefect.artifacts import create_table_artifact
+from prefect.client.schemas.objects import FlowRun
+from prefect.deployments import run_deployment
+
+from mumu.blocks import settings_from_blocks
+from mumu.db import store
+from mumu.settings import Settings
+from mumu.sources import expand
+from mumu.tasks.ingest import already_stored
+
+PROCESS_RECORDING = "process-recording/process-recording"
+
+
+@flow(name="inbox")
+def scan_inbox(
+    locations: list[str],
+    deployment: str = PROCESS_RECORDING,
+    whisper_block: str | None = None,
+    llm_block: str | None = None,
+    database_block: str | None = None,
+) -> list[str]:
+    """Start a run of ``deployment`` for every new recording in folders, files or URLs."""
+    blocks = {
+        "whisper_block": whisper_block,
+        "llm_block": llm_block,
+        "database_block": database_block,
+    }
+    settings = settings_from_blocks(**blocks)
+    pending = pending_sources(locations, settings)
+    submitted = []
+    for source in pending:
+        run = cast(
+            FlowRun,
+            run_deployment(
+                deployment, parameters={"source": source, **blocks}, timeout=0, as_subflow=False
+            ),
+        )
+        submitted.append({"source": source, "flow_run": run.name, "flow_run_id": str(run.id)})
+    create_table_artifact(
+        key="mumu-inbox",
+        table=submitted or [{"source": "", "flow_run": "nothing new", "flow_run_id": ""}],
+        description=f"{len(submitted)} new recordings from {', '.join(locations)}",
+    )
+    return pending
+
+
+def pending_sources(locations: list[str], settings: Settings) -> list[str]:
+    """Sources neither stored with every stage current nor being processed now."""
+    engine = store.engine_for(settings)
+    return [
+        source
+        for source in expand(locations)
+        if already_stored(source, settings) is None and not store.is_running(engine, source)
+    ]

@@ -1,0 +1,255 @@
+"""Production on this machine: a real Prefect server, blocks, deployments.yaml, a worker.
+
+Everything runs in separate processes, as it does deployed: `prefect server start` on a
+free loopback port, `prefect block register`, `prefect deploy` from deployments.yaml onto
+a local `process` pool, `prefect worker start`. Runs are started with `run_deployment`
+and through the REST API; the rows they store and the sidecar's metrics are checked.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+from starlette.testclient import TestClient
+
+from mumu.db.models import Insight, Recording
+from mumu.settings import Settings
+from mumu.sidecar.app import create_app
+from tests.conftest import DATA_DIR, REPO
+from tests.fake_llm import GOOD, FakeLLM
+from tests.sidecar.test_app import metric
+
+PREFECT = str(Path(sys.executable).with_name("prefect"))
+FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        command,
+        env=env,
+        cwd=REPO,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def run(command: list[str], env: dict[str, str]) -> str:
+    result = subprocess.run(
+        command, env=env, cwd=REPO, capture_output=True, text=True, timeout=180, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """A real Prefect server; yields the environment that points at it."""
+    home = tmp_path_factory.mktemp("prefect-server")
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "MUMU_"))}
+    env.update(
+        PREFECT_HOME=str(home),
+        PREFECT_API_URL=f"http://127.0.0.1:{port}/api",
+        PREFECT_SERVER_ANALYTICS_ENABLED="false",
+    )
+    server = start(
+        [PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        env,
+        home / "server.log",
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{env['PREFECT_API_URL']}/health", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    else:
+        stop(server)
+        pytest.fail("prefect server did not start:\n" + (home / "server.log").read_text())
+    yield env
+    stop(server)
+
+
+def api(env: dict[str, str], method: str, path: str, **kwargs: Any) -> Any:
+    response = httpx.request(method, f"{env['PREFECT_API_URL']}{path}", timeout=30, **kwargs)
+    response.raise_for_status()
+    return response.json()
+
+
+def wait_for(check: Callable[[], bool], seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(1)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_deployed_runs_from_run_deployment_rest_and_the_inbox(
+    prefect_server: dict[str, str],
+    database_url: str,
+    settings: Settings,
+    engine: Engine,
+    fake_llm: Callable[[str], FakeLLM],
+    tmp_path: Path,
+) -> None:
+    env = dict(prefect_server)
+    llm = fake_llm(GOOD)
+
+    run([PREFECT, "work-pool", "create", "e2e", "--type", "process"], env)
+    run([PREFECT, "global-concurrency-limit", "create", "mumu-llm-e2e", "--limit", "2"], env)
+    run([PREFECT, "block", "register", "-m", "mumu.blocks"], env)
+    run(
+        [
+            sys.executable,
+            "-c",
+            "import sys\n"
+            "from mumu.blocks import LLMEndpoint, MumuDatabase, WhisperEngine\n"
+            "WhisperEngine(device='cpu', beam_size=5).save('e2e-whisper')\n"
+            "LLMEndpoint(base_url=sys.argv[1], api_key='sk-e2e-secret', model='fake')"
+            ".save('e2e-llm')\n"
+            "MumuDatabase(url=sys.argv[2]).save('e2e-db')\n",
+            llm.base_url,
+            database_url,
+        ],
+        env,
+    )
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    deploy_env = env | {
+        "MUMU_GPU_POOL": "e2e",
+        "MUMU_CPU_POOL": "e2e",
+        "MUMU_WORKDIR": str(REPO),
+        "MUMU_INBOX": str(inbox),
+        "MUMU_INBOX_CRON": "0 0 1 1 *",
+        "MUMU_WHISPER_BLOCK": "e2e-whisper",
+        "MUMU_LLM_BLOCK": "e2e-llm",
+        "MUMU_DATABASE_BLOCK": "e2e-db",
+    }
+    run(
+        [
+            "bash",
+            "-c",
+            f". infra/deploy-env.sh && {PREFECT} --no-prompt deploy --all "
+            "--prefect-file deployments.yaml",
+        ],
+        deploy_env,
+    )
+    deployments = {
+        d["name"]: d for d in api(env, "POST", "/deployments/filter", json={"limit": 20})
+    }
+    assert set(deployments) == {"process-recording", "process-batch", "inbox"}
+    assert deployments["process-recording"]["work_pool_name"] == "e2e"
+    assert deployments["process-recording"]["parameters"]["llm_block"] == "e2e-llm"
+    assert deployments["inbox"]["schedules"][0]["schedule"]["cron"] == "0 0 1 1 *"
+    assert deployments["inbox"]["parameters"]["locations"] == [str(inbox)]
+
+    worker_env = env | {
+        "MUMU_HOME": str(tmp_path / "worker-home"),
+        "MUMU_LLM_CONCURRENCY_LIMIT": "mumu-llm-e2e",
+    }
+    worker = start(
+        [PREFECT, "worker", "start", "--pool", "e2e", "--type", "process"],
+        worker_env,
+        tmp_path / "worker.log",
+    )
+    try:
+        by_run_deployment = run(
+            [
+                sys.executable,
+                "-c",
+                "import sys\n"
+                "from prefect.deployments import run_deployment\n"
+                "run = run_deployment('process-recording/process-recording',"
+                " parameters={'source': sys.argv[1]}, timeout=0)\n"
+                "print(run.id)\n",
+                str(DATA_DIR / "jfk.flac"),
+            ],
+            env,
+        ).strip()
+        deployment_id = api(env, "GET", "/deployments/name/process-recording/process-recording")[
+            "id"
+        ]
+        by_rest = api(
+            env,
+            "POST",
+            f"/deployments/{deployment_id}/create_flow_run",
+            json={"parameters": {"source": str(DATA_DIR / "hotwords.mp3")}},
+        )["id"]
+
+        def state(flow_run_id: str) -> str:
+            return str(api(env, "GET", f"/flow_runs/{flow_run_id}")["state"]["type"])
+
+        wait_for(lambda: {state(by_run_deployment), state(by_rest)} <= FINAL, 240, "the two runs")
+        assert state(by_run_deployment) == "COMPLETED", (tmp_path / "worker.log").read_text()
+        assert state(by_rest) == "COMPLETED", (tmp_path / "worker.log").read_text()
+
+        shutil.copy(DATA_DIR / "jfk.flac", inbox / "jfk-again.flac")
+        shutil.copy(DATA_DIR / "stereo_diarization.wav", inbox / "stereo.wav")
+        inbox_id = api(env, "GET", "/deployments/name/inbox/inbox")["id"]
+        inbox_run = api(env, "POST", f"/deployments/{inbox_id}/create_flow_run", json={})["id"]
+        wait_for(lambda: state(inbox_run) in FINAL, 180, "the inbox run")
+        assert state(inbox_run) == "COMPLETED", (tmp_path / "worker.log").read_text()
+
+        def stored_sources() -> dict[str, str]:
+            with Session(engine) as session:
+                return {Path(r.source).name: r.status for r in session.exec(select(Recording))}
+
+        wait_for(lambda: stored_sources().get("stereo.wav") == "completed", 180, "the inbox's run")
+    finally:
+        stop(worker)
+
+    assert stored_sources() == {
+        "jfk.flac": "completed",
+        "hotwords.mp3": "completed",
+        "stereo.wav": "completed",
+    }
+    recording_runs = api(
+        env,
+        "POST",
+        "/flow_runs/filter",
+        json={"deployments": {"id": {"any_": [deployment_id]}}, "limit": 50},
+    )
+    assert len(recording_runs) == 3
+    with Session(engine) as session:
+        insights = session.exec(select(Insight)).all()
+    assert len(insights) == 3 and all(i.prompt_tokens > 0 for i in insights)
+    assert llm.requests and all(r["model"] == "fake" for r in llm.requests)
+
+    metrics = TestClient(create_app(settings, env["PREFECT_API_URL"])).get("/metrics").text
+    assert metric(metrics, "mumu_recordings_total", status="completed") == 3
+    assert metric(metrics, "mumu_llm_tokens_total", kind="prompt") > 0
+    ready = TestClient(create_app(settings, env["PREFECT_API_URL"])).get("/ready").json()
+    assert ready["checks"]["prefect_api"]["ok"]
