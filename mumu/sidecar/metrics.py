@@ -72,6 +72,19 @@ class DatabaseCollector(Collector):
                 stages.add_metric(labels, buckets, total)
             yield stages
 
+            stage_runs = GaugeMetricFamily(
+                "mumu_stage_runs",
+                "Recordings by stage and the status of that stage's latest run.",
+                labels=["stage", "status"],
+            )
+            for stage, status, count in connection.execute(
+                select(col(StageRun.stage), col(StageRun.status), func.count()).group_by(
+                    col(StageRun.stage), col(StageRun.status)
+                )
+            ):
+                stage_runs.add_metric([stage, status], count)
+            yield stage_runs
+
             recordings = CounterMetricFamily(
                 "mumu_recordings",
                 "Recordings processed by process-recording runs, by final status.",
