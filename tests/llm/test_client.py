@@ -1,4 +1,7 @@
+import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextvars import copy_context
 
 import pytest
 
@@ -81,3 +84,34 @@ def test_an_unreachable_endpoint_is_a_transient_one_line_error(
 
 
 fake_llm_module = fake_llm
+
+
+@pytest.mark.usefixtures("prefect_api")
+def test_requests_hold_a_slot_of_the_global_concurrency_limit(
+    fake_llm: StartLLM, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from prefect import get_client
+    from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
+    from prefect.concurrency.sync import concurrency
+
+    server = fake_llm(fake_llm_module.GOOD)
+    with get_client(sync_client=True) as prefect:
+        prefect.create_global_concurrency_limit(
+            GlobalConcurrencyLimitCreate(name="llm-test", limit=1)
+        )
+    monkeypatch.setenv("MUMU_LLM_CONCURRENCY_LIMIT", "llm-test")
+    get_settings.cache_clear()
+    llm = client()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        with concurrency("llm-test", occupy=1, strict=True):
+            waiting = pool.submit(copy_context().run, llm.complete, "system", "[0] hi", Insights)
+            time.sleep(1.5)
+            assert server.requests == [] and not waiting.done()
+        notes, _ = waiting.result(timeout=30)
+    assert notes.title
+    assert len(server.requests) == 1
+
+    monkeypatch.setenv("MUMU_LLM_CONCURRENCY_LIMIT", "no-such-limit")
+    get_settings.cache_clear()
+    with pytest.raises(Exception, match="no-such-limit"):
+        client().complete("system", "[0] hello", Insights)
