@@ -1,19 +1,21 @@
-"""Audio probing and decoding with PyAV, as faster-whisper itself decodes.
+"""Audio probing and decoding with PyAV, the way faster-whisper decodes.
 
 Probing reads the container header (channels, sample rate, declared duration) before any
-decoding work; decoding yields 16 kHz mono float32. A decode that comes up well short
-of the declared duration means the file is truncated, which is reported rather than
-transcribing half a recording in silence.
+decoding work, so a file declaring more than the duration limit is refused at once.
+Decoding streams frames through a 16 kHz mono resampler and stops as soon as the output
+passes the limit, so a few bytes that expand to hours of audio cannot exhaust memory. A
+decode that comes up well short of the declared duration means the file is truncated,
+which is reported rather than transcribing half a recording.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import av
 import numpy as np
-from faster_whisper.audio import decode_audio
 
 from mumu.errors import BadInput
 
@@ -58,22 +60,50 @@ def probe(path: Path) -> AudioInfo:
         raise BadInput(f"not an audio file ({_ffmpeg_reason(exc)})") from exc
 
 
-def decode(path: Path) -> DecodedAudio:
+def decode(path: Path, max_duration_s: float) -> DecodedAudio:
     info = probe(path)
+    if info.declared_duration_s and info.declared_duration_s > max_duration_s:
+        raise BadInput(_too_long(f"{_minutes(info.declared_duration_s)} declared", max_duration_s))
     _check_riff_size(path)
+    max_samples = int(max_duration_s * SAMPLE_RATE)
+    chunks: list[np.ndarray] = []
+    decoded = 0
     try:
-        samples = decode_audio(str(path), sampling_rate=SAMPLE_RATE)
+        for chunk in _pcm16(path):
+            decoded += chunk.size
+            if decoded > max_samples:
+                raise BadInput(_too_long("more audio than declared", max_duration_s))
+            chunks.append(chunk)
     except av.error.FFmpegError as exc:
         raise BadInput(f"audio could not be decoded ({_ffmpeg_reason(exc)})") from exc
-    decoded = DecodedAudio(info=info, samples=samples)
-    if decoded.samples.size == 0:
+    if decoded == 0:
         raise BadInput("no audio could be decoded (empty or truncated file)")
+    samples = np.concatenate(chunks).astype(np.float32) / 32768.0
+    result = DecodedAudio(info=info, samples=samples)
     declared = info.declared_duration_s
-    if declared and decoded.duration_s < declared * TRUNCATION_TOLERANCE:
+    if declared and result.duration_s < declared * TRUNCATION_TOLERANCE:
         raise BadInput(
-            f"truncated file: decoded {decoded.duration_s:.1f} s of {declared:.1f} s declared"
+            f"truncated file: decoded {result.duration_s:.1f} s of {declared:.1f} s declared"
         )
-    return decoded
+    return result
+
+
+def _pcm16(path: Path) -> Iterator[np.ndarray]:
+    """16 kHz mono signed 16-bit samples, chunk by chunk; invalid frames are skipped."""
+    resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
+    with av.open(str(path), mode="r", metadata_errors="ignore") as container:
+        frames = container.decode(audio=0)
+        while True:
+            try:
+                frame = next(frames)
+            except StopIteration:
+                break
+            except av.error.InvalidDataError:
+                continue
+            for resampled in resampler.resample(frame):
+                yield resampled.to_ndarray().reshape(-1)
+        for resampled in resampler.resample(None):
+            yield resampled.to_ndarray().reshape(-1)
 
 
 def _check_riff_size(path: Path) -> None:
@@ -87,6 +117,14 @@ def _check_riff_size(path: Path) -> None:
             raise BadInput(
                 f"truncated file: {actual_size} of {declared_size} bytes the WAV header declares"
             )
+
+
+def _too_long(what: str, max_duration_s: float) -> str:
+    return f"too long: {what}, over the {_minutes(max_duration_s)} limit"
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds / 60:.0f} min" if seconds >= 120 else f"{seconds:.0f} s"
 
 
 def _ffmpeg_reason(exc: av.error.FFmpegError) -> str:

@@ -8,13 +8,16 @@ print as ``**********`` and are only unwrapped where a client is built.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, BeforeValidator, ByteSize, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
+
+from mumu.units import parse_duration
 
 
 class Settings(BaseSettings):
@@ -63,8 +66,25 @@ class Settings(BaseSettings):
     )
 
     batch_concurrency: int = Field(default=2, ge=1, description="Recordings processed at once.")
-    max_download_bytes: int = Field(default=2 << 30, ge=1, description="Cap for URL sources.")
+    max_file_size: ByteSize = Field(
+        default=ByteSize(4 << 30), gt=0, description="Largest recording accepted, e.g. 500MB, 4GiB."
+    )
+    max_duration: Annotated[timedelta, BeforeValidator(parse_duration)] = Field(
+        default=timedelta(hours=6),
+        description="Longest recording accepted: seconds, 90m, 1h30m or ISO 8601 (PT6H).",
+    )
     download_timeout_s: float = Field(default=120.0, gt=0)
+    allow_private_urls: bool = Field(
+        default=False,
+        description="Allow URL sources on private, loopback and link-local addresses.",
+    )
+    ingest_roots: list[Path] = Field(
+        default_factory=list,
+        description="When set, local sources must resolve inside one of these folders.",
+    )
+    stale_after_s: float = Field(
+        default=120.0, gt=0, description="A run silent this long is presumed dead."
+    )
 
     sentry_dsn: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("MUMU_SENTRY_DSN", "SENTRY_DSN")

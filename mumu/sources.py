@@ -6,8 +6,11 @@ import glob
 import hashlib
 from pathlib import Path
 
+from pydantic import ByteSize
+
 from mumu.download import is_url
 from mumu.errors import BadInput
+from mumu.settings import Settings
 
 AUDIO_EXTENSIONS = frozenset(
     {
@@ -55,17 +58,33 @@ def expand(paths: list[str]) -> list[str]:
     return list(dict.fromkeys(sources))
 
 
-def open_recording(source: str) -> tuple[Path, str, int]:
-    """Resolve and check a source; its path, the sha256 of its content and its size."""
+def open_recording(source: str, settings: Settings) -> tuple[Path, str, int]:
+    """Resolve and check a source; its path, the sha256 of its content and its size.
+
+    The path is resolved (symlinks and ``..`` followed) before it is checked against the
+    ingest roots, so neither can lead outside them. mumu's own download folder counts as
+    a root, for recordings fetched from URLs.
+    """
     path = Path(source).expanduser()
     if not path.exists():
         raise BadInput("file not found")
+    path = path.resolve()
+    roots = [root.expanduser().resolve() for root in settings.ingest_roots]
+    if roots:
+        roots.append((settings.home_dir / "downloads").resolve())
+    if roots and not any(path.is_relative_to(root) for root in roots):
+        raise BadInput("refused: the file is outside the allowed ingest roots")
     if not path.is_file():
         raise BadInput("not a regular file")
     try:
         size = path.stat().st_size
         if size == 0:
             raise BadInput("empty file (0 bytes)")
+        if size > settings.max_file_size:
+            raise BadInput(
+                f"too large: {ByteSize(size).human_readable()} is over the "
+                f"{settings.max_file_size.human_readable()} limit"
+            )
         digest = hashlib.sha256()
         with path.open("rb") as handle:
             while chunk := handle.read(HASH_CHUNK_BYTES):
@@ -74,4 +93,4 @@ def open_recording(source: str) -> tuple[Path, str, int]:
         raise BadInput("permission denied") from None
     except OSError as exc:
         raise BadInput(f"cannot read file: {exc.strerror or exc}") from None
-    return path.resolve(), digest.hexdigest(), size
+    return path, digest.hexdigest(), size

@@ -30,7 +30,7 @@ def decode_recording(recording_id: int, path: str, settings: Settings) -> audio.
         recording_id,
         AUDIO,
         AUDIO_KEY,
-        lambda: audio.decode(Path(path)),
+        lambda: audio.decode(Path(path), settings.max_duration.total_seconds()),
         save,
     )
     get_run_logger().info(

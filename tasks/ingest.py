@@ -35,7 +35,7 @@ def already_stored(source: str, settings: Settings) -> int | None:
         recording_id = store.find_by_source(engine, source)
     else:
         try:
-            _, sha256, _ = open_recording(source)
+            _, sha256, _ = open_recording(source, settings)
         except BadInput:
             return None
         recording_id = store.find_recording(engine, sha256)
@@ -58,7 +58,7 @@ def ingest(source: str, settings: Settings) -> Ingested:
     engine = store.engine_for(settings)
     try:
         local = str(fetch(source, settings)) if is_url(source) else source
-        path, sha256, size = open_recording(local)
+        path, sha256, size = open_recording(local, settings)
     except BadInput as exc:
         recording_id = store.record_unreadable(engine, source, f"{INGEST}: {exc}")
         store.fail_stage(engine, recording_id, INGEST, str(exc))

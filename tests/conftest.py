@@ -179,17 +179,22 @@ def bad_inputs(tmp_path: Path) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="session")
-def audio_server() -> Iterator[str]:
-    """../shared/data over HTTP on loopback; yields the base URL."""
+def audio_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The recordings of ../shared/data, and a fake one, over HTTP on loopback."""
     import functools
     import threading
     from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    served = tmp_path_factory.mktemp("served")
+    for path in DATA_DIR.iterdir():
+        (served / path.name).symlink_to(path)
+    (served / "disguised.mp3").write_bytes(b"<html>not a recording</html>" * 10)
 
     class Quiet(SimpleHTTPRequestHandler):
         def log_message(self, *_args: Any) -> None:
             pass
 
-    handler = functools.partial(Quiet, directory=str(DATA_DIR))
+    handler = functools.partial(Quiet, directory=str(served))
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

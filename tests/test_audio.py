@@ -9,7 +9,7 @@ from tests.conftest import DATA_DIR, REFERENCES
 
 @pytest.mark.parametrize("name", ["jfk.flac", "stereo_diarization.wav", "multilingual.mp3"])
 def test_real_files_decode_to_16k_mono_with_their_duration(name: str) -> None:
-    decoded = decode(DATA_DIR / name)
+    decoded = decode(DATA_DIR / name, 3600)
     assert decoded.samples.ndim == 1
     assert decoded.samples.dtype.name == "float32"
     assert decoded.duration_s == pytest.approx(REFERENCES[name]["duration_s"], abs=0.2)
@@ -17,7 +17,7 @@ def test_real_files_decode_to_16k_mono_with_their_duration(name: str) -> None:
 
 
 def test_channels_and_sample_rate_are_read_from_the_file() -> None:
-    decoded = decode(DATA_DIR / "stereo_diarization.wav")
+    decoded = decode(DATA_DIR / "stereo_diarization.wav", 3600)
     assert decoded.info.channels == REFERENCES["stereo_diarization.wav"]["channels"]
     assert decoded.info.sample_rate == 16_000
 
@@ -34,5 +34,51 @@ def test_bad_files_fail_with_a_clear_reason(
     bad_inputs: dict[str, Path], kind: str, message: str
 ) -> None:
     with pytest.raises(BadInput, match=message) as caught:
-        decode(bad_inputs[kind])
+        decode(bad_inputs[kind], 3600)
     assert "\n" not in str(caught.value)
+
+
+def silent_flac(path: Path, seconds: int) -> Path:
+    """Digital silence compresses to almost nothing: hours of audio in a few hundred KB."""
+    import av
+    import numpy as np
+
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("flac", rate=8000, layout="mono")
+        block = np.zeros((1, 8000 * 60), dtype=np.int16)
+        for minute in range(seconds // 60):
+            frame = av.AudioFrame.from_ndarray(block, format="s16", layout="mono")
+            frame.sample_rate = 8000
+            frame.pts = minute * 8000 * 60
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    return path
+
+
+def test_hours_declared_in_a_few_bytes_are_refused_before_decoding(tmp_path: Path) -> None:
+    bomb = silent_flac(tmp_path / "bomb.flac", seconds=3 * 3600)
+    assert bomb.stat().st_size < 3_000_000  # 3 h of 16 kHz PCM would be 345 MB
+    with pytest.raises(BadInput, match=r"too long: 180 min declared, over the 60 min limit"):
+        decode(bomb, 3600)
+
+
+def test_decoding_stops_at_the_limit_when_the_header_says_less(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mumu import audio
+
+    long_file = silent_flac(tmp_path / "long.flac", seconds=20 * 60)
+    monkeypatch.setattr(
+        audio,
+        "probe",
+        lambda _path: audio.AudioInfo(channels=1, sample_rate=8000, declared_duration_s=None),
+    )
+    with pytest.raises(BadInput, match="too long: more audio than declared, over the 5 min"):
+        decode(long_file, 300)
+
+
+def test_a_file_within_the_limit_decodes(tmp_path: Path) -> None:
+    decoded = decode(silent_flac(tmp_path / "ok.flac", seconds=120), 3600)
+    assert decoded.duration_s == pytest.approx(120, abs=0.1)

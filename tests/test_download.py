@@ -1,8 +1,12 @@
+import socket
+import time
 from pathlib import Path
 
+import httpx
 import pytest
+from pydantic import ByteSize
 
-from mumu.download import discard, fetch, is_url
+from mumu.download import check_address, discard, fetch, is_url
 from mumu.errors import BadInput
 from mumu.settings import Settings
 from tests.conftest import DATA_DIR
@@ -10,7 +14,8 @@ from tests.conftest import DATA_DIR
 
 @pytest.fixture
 def home_settings(tmp_path: Path) -> Settings:
-    return Settings(home=tmp_path)
+    """Settings that allow the loopback test server."""
+    return Settings(home=tmp_path, allow_private_urls=True)
 
 
 def test_urls_are_recognised() -> None:
@@ -39,10 +44,72 @@ def test_a_missing_url_is_bad_input_and_leaves_nothing(
 
 
 def test_a_download_over_the_cap_is_refused(audio_server: str, tmp_path: Path) -> None:
-    small = Settings(home=tmp_path, max_download_bytes=1000)
-    with pytest.raises(BadInput, match="download too large"):
+    small = Settings(home=tmp_path, allow_private_urls=True, max_file_size=ByteSize(1000))
+    with pytest.raises(BadInput, match="too large: over the 1000B limit"):
         fetch(f"{audio_server}/jfk.flac", small)
     assert list((tmp_path / "downloads").iterdir()) == []
+
+
+def test_content_that_is_not_audio_is_refused(audio_server: str, home_settings: Settings) -> None:
+    with pytest.raises(BadInput, match="not audio: the server sent text/markdown"):
+        fetch(f"{audio_server}/README.md", home_settings)
+    with pytest.raises(BadInput, match="does not start like an audio file"):
+        fetch(f"{audio_server}/disguised.mp3", home_settings)
+    assert list((home_settings.home_dir / "downloads").iterdir()) == []
+
+
+def test_a_server_that_never_answers_times_out(tmp_path: Path) -> None:
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        settings = Settings(home=tmp_path, allow_private_urls=True, download_timeout_s=1)
+        started = time.monotonic()
+        with pytest.raises(httpx.TimeoutException):
+            fetch(f"http://127.0.0.1:{silent.getsockname()[1]}/a.mp3", settings)
+    assert time.monotonic() - started < 10
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1/a.mp3",
+        "http://localhost:8080/a.mp3",
+        "http://10.1.2.3/a.mp3",
+        "http://192.168.0.10/a.mp3",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::1]/a.mp3",
+        "http://[fe80::1]/a.mp3",
+        "http://0.0.0.0/a.mp3",
+    ],
+)
+def test_private_loopback_and_link_local_addresses_are_refused(url: str, tmp_path: Path) -> None:
+    with pytest.raises(BadInput, match="non-public address"):
+        check_address(url, Settings(home=tmp_path))
+
+
+def test_a_name_resolving_to_a_private_address_is_refused(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    def resolve(host: str, *_args: object, **_kwargs: object) -> list[tuple[object, ...]]:
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("10.0.0.7", 0))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    with pytest.raises(BadInput, match=r"recordings\.example resolves to a non-public"):
+        check_address("https://recordings.example/a.mp3", Settings(home=tmp_path))
+
+
+@pytest.mark.parametrize("url", ["ftp://example.com/a.mp3", "file:///etc/passwd", "http:///a"])
+def test_only_http_and_https_with_a_host(url: str, tmp_path: Path) -> None:
+    with pytest.raises(BadInput, match="only http and https"):
+        check_address(url, Settings(home=tmp_path))
+
+
+def test_public_addresses_pass(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    def resolve(host: str, *_args: object, **_kwargs: object) -> list[tuple[object, ...]]:
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.215.14", 0))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    check_address("https://recordings.example/a.mp3", Settings(home=tmp_path))
 
 
 def test_discard_only_touches_downloads(home_settings: Settings, tmp_path: Path) -> None:

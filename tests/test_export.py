@@ -1,5 +1,8 @@
 import re
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from mumu.export import render, timestamp
 
 DETAIL = {
@@ -46,3 +49,45 @@ def test_txt_is_one_segment_a_line() -> None:
 
 def test_no_transcript_exports_empty() -> None:
     assert render({"transcript": None}, "srt") == ""
+
+
+segments = st.lists(
+    st.tuples(
+        st.floats(min_value=0, max_value=36_000, allow_nan=False),
+        st.floats(min_value=0, max_value=60, allow_nan=False),
+        st.text(max_size=60),
+    ),
+    max_size=8,
+).map(
+    lambda items: [
+        {"start": start, "end": start + length, "text": text} for start, length, text in items
+    ]
+)
+SRT_TIME = r"(\d\d):(\d\d):(\d\d),(\d{3})"
+
+
+@given(segments)
+def test_srt_always_parses_back_into_the_same_cues(items: list[dict[str, object]]) -> None:
+    srt = render({"transcript": {"segments": items}}, "srt")
+    blocks = [b for b in srt.split("\n\n") if b.strip()]
+    assert len(blocks) == len(items)
+    for number, (block, item) in enumerate(zip(blocks, items, strict=True), start=1):
+        index, timing, *text = block.strip("\n").split("\n")
+        assert index == str(number)
+        match = re.fullmatch(f"{SRT_TIME} --> {SRT_TIME}", timing)
+        assert match
+        h, m, s, ms = (int(g) for g in match.groups()[:4])
+        assert abs(h * 3600 + m * 60 + s + ms / 1000 - float(item["start"])) <= 0.0015  # type: ignore[arg-type]
+        assert text and all(line.strip() and "-->" not in line for line in text)
+
+
+@given(segments)
+def test_vtt_always_has_a_header_and_well_formed_cues(items: list[dict[str, object]]) -> None:
+    vtt = render({"transcript": {"segments": items}}, "vtt")
+    assert vtt.startswith("WEBVTT\n\n")
+    cues = [c for c in vtt.removeprefix("WEBVTT\n\n").split("\n\n") if c.strip()]
+    assert len(cues) == len(items)
+    for cue in cues:
+        timing, *text = cue.strip("\n").split("\n")
+        assert re.fullmatch(r"\d\d:\d\d:\d\d\.\d{3} --> \d\d:\d\d:\d\d\.\d{3}", timing)
+        assert text and all(line.strip() and "-->" not in line for line in text)

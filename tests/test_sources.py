@@ -3,6 +3,7 @@ from pathlib import Path
 import pytest
 
 from mumu.errors import BadInput
+from mumu.settings import Settings
 from mumu.sources import expand, open_recording
 from tests.conftest import DATA_DIR
 
@@ -32,14 +33,14 @@ def test_a_broken_link_in_a_folder_is_reported_not_skipped(tmp_path: Path) -> No
     (tmp_path / "gone.wav").symlink_to(tmp_path / "does-not-exist.wav")
     assert expand([str(tmp_path)]) == [str(tmp_path / "gone.wav")]
     with pytest.raises(BadInput, match="file not found"):
-        open_recording(str(tmp_path / "gone.wav"))
+        open_recording(str(tmp_path / "gone.wav"), Settings())
 
 
 def test_content_hash_is_the_identity(tmp_path: Path) -> None:
     copy = tmp_path / "renamed.flac"
     copy.write_bytes((DATA_DIR / "jfk.flac").read_bytes())
-    _, original_hash, size = open_recording(str(DATA_DIR / "jfk.flac"))
-    _, copy_hash, _ = open_recording(str(copy))
+    _, original_hash, size = open_recording(str(DATA_DIR / "jfk.flac"), Settings())
+    _, copy_hash, _ = open_recording(str(copy), Settings())
     assert original_hash == copy_hash
     assert size == copy.stat().st_size
 
@@ -56,5 +57,27 @@ def test_unreadable_sources_give_one_line_reasons(tmp_path: Path, make, message:
     path = tmp_path / "input.wav"
     make(path)
     with pytest.raises(BadInput, match=message) as caught:
-        open_recording(str(path))
+        open_recording(str(path), Settings())
     assert "\n" not in str(caught.value)
+
+
+def test_paths_outside_the_ingest_roots_are_refused(tmp_path: Path) -> None:
+    root = tmp_path / "inbox"
+    root.mkdir()
+    outside = tmp_path / "private.flac"
+    outside.write_bytes((DATA_DIR / "jfk.flac").read_bytes())
+    (root / "link.flac").symlink_to(outside)
+    (root / "fine.flac").write_bytes(b"data")
+    settings = Settings(ingest_roots=[root])
+    for sneaky in (root / "link.flac", root / ".." / "private.flac", outside):
+        with pytest.raises(BadInput, match="outside the allowed ingest roots"):
+            open_recording(str(sneaky), settings)
+    path, _, _ = open_recording(str(root / "fine.flac"), settings)
+    assert path == (root / "fine.flac").resolve()
+
+
+def test_files_over_the_size_limit_are_refused_before_reading(tmp_path: Path) -> None:
+    from pydantic import ByteSize
+
+    with pytest.raises(BadInput, match=r"too large: 1\.1MiB is over the 1\.0MiB limit"):
+        open_recording(str(DATA_DIR / "jfk.flac"), Settings(max_file_size=ByteSize(1 << 20)))

@@ -15,19 +15,21 @@ def default_settings() -> Settings:
 
 
 def test_jfk_with_tiny_en_is_accurate(default_settings: Settings) -> None:
-    result = transcriber.transcribe(decode(DATA_DIR / "jfk.flac").samples, default_settings)
+    result = transcriber.transcribe(decode(DATA_DIR / "jfk.flac", 3600).samples, default_settings)
     assert word_error_rate(REFERENCES["jfk.flac"]["text"], result.text) < 0.1
     assert result.language == "en"
     assert result.model == "tiny.en"
 
 
 def test_english_licence_text_is_transcribed(default_settings: Settings) -> None:
-    result = transcriber.transcribe(decode(DATA_DIR / "multilingual.mp3").samples, default_settings)
+    result = transcriber.transcribe(
+        decode(DATA_DIR / "multilingual.mp3", 3600).samples, default_settings
+    )
     assert word_error_rate(REFERENCES["multilingual.mp3"]["text_en"], result.text) < 0.2
 
 
 def test_segments_carry_timing_scores_and_ordered_words(default_settings: Settings) -> None:
-    result = transcriber.transcribe(decode(DATA_DIR / "jfk.flac").samples, default_settings)
+    result = transcriber.transcribe(decode(DATA_DIR / "jfk.flac", 3600).samples, default_settings)
     assert result.segments
     previous_end = 0.0
     for segment in result.segments:
@@ -49,7 +51,7 @@ def test_silence_gives_an_empty_transcript(default_settings: Settings) -> None:
 
 
 def test_the_model_is_loaded_once_per_process(default_settings: Settings) -> None:
-    audio = decode(DATA_DIR / "hotwords.mp3").samples
+    audio = decode(DATA_DIR / "hotwords.mp3", 3600).samples
     transcriber.transcribe(audio, default_settings)
     loads = transcriber.model_loads
     for _ in range(3):
@@ -59,7 +61,7 @@ def test_the_model_is_loaded_once_per_process(default_settings: Settings) -> Non
 
 def test_batched_inference_is_a_setting(default_settings: Settings) -> None:
     batched = default_settings.model_copy(update={"whisper_batch_size": 8})
-    result = transcriber.transcribe(decode(DATA_DIR / "jfk.flac").samples, batched)
+    result = transcriber.transcribe(decode(DATA_DIR / "jfk.flac", 3600).samples, batched)
     assert word_error_rate(REFERENCES["jfk.flac"]["text"], result.text) < 0.2
     assert "batch=8" in result.settings_key
 

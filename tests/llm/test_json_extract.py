@@ -1,4 +1,9 @@
+import contextlib
+import json
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mumu.llm.json_extract import NoJSONFound, extract_json_object
 
@@ -24,3 +29,33 @@ def test_nested_objects_stay_whole() -> None:
 def test_no_object_is_an_error(reply: str) -> None:
     with pytest.raises(NoJSONFound):
         extract_json_object(reply)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3)
+    ),
+    max_leaves=10,
+)
+
+
+@given(
+    obj=st.dictionaries(st.text(max_size=8), json_values, min_size=1, max_size=4),
+    before=st.text(alphabet=st.characters(blacklist_characters="{"), max_size=30),
+    after=st.text(max_size=30),
+    fenced=st.booleans(),
+)
+def test_an_object_inside_any_prose_is_found(
+    obj: dict[str, object], before: str, after: str, fenced: bool
+) -> None:
+    body = json.dumps(obj, ensure_ascii=False)
+    if fenced:
+        body = f"```json\n{body}\n```"
+    assert extract_json_object(f"{before}{body}{after}") == obj
+
+
+@given(st.text())
+def test_any_text_gives_an_object_or_no_json_found(text: str) -> None:
+    with contextlib.suppress(NoJSONFound):
+        assert isinstance(extract_json_object(text), dict)
