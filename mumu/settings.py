@@ -58,7 +58,10 @@ class Settings(BaseSettings):
         default=8192, ge=1024, description="The model's context window, in tokens."
     )
     llm_timeout_s: float = Field(default=120.0, gt=0)
-    llm_max_retries: int = Field(default=2, ge=0)
+    llm_max_retries: int = Field(default=3, ge=0, description="Retries after the first try.")
+    llm_retry_budget_s: float = Field(
+        default=120.0, gt=0, description="Total seconds an LLM request may spend retrying."
+    )
     llm_concurrency_limit: str | None = Field(
         default=None,
         description="Name of a Prefect global concurrency limit every LLM request holds a "

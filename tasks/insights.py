@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
-from prefect.tasks import exponential_backoff
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
@@ -14,19 +13,11 @@ from mumu.llm.client import get_llm
 from mumu.llm.insights import PROMPT_VERSION, InsightsResult, TimedText, generate_insights
 from mumu.settings import Settings
 from mumu.stages import INSIGHTS, NO_LLM_REASON, planned_keys
-from mumu.tasks.retry import is_transient
 
 EMPTY_TRANSCRIPT_REASON = "empty transcript: no speech to summarise"
 
 
-@task(
-    name="insights",
-    cache_policy=NO_CACHE,
-    retries=2,
-    retry_delay_seconds=exponential_backoff(backoff_factor=5),
-    retry_jitter_factor=0.5,
-    retry_condition_fn=is_transient,
-)
+@task(name="insights", cache_policy=NO_CACHE)
 def summarize_recording(recording_id: int, settings: Settings) -> str | None:
     """Returns the title, or None when the stage was skipped."""
     engine = store.engine_for(settings)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -19,6 +20,11 @@ REJECTS_JSON_SCHEMA = "rejects-json-schema"
 TEXT_ONLY = "text-only"
 BAD_ONCE = "bad-once"
 ALWAYS_BAD = "always-bad"
+RATE_LIMITED_ONCE = "rate-limited-once"
+FLAKY = "fails-twice-then-works"
+DOWN = "always-503"
+SLOW = "slow"
+NOT_JSON = "not-json"
 
 
 def notes_for(prompt: str) -> dict[str, Any]:
@@ -52,6 +58,22 @@ class FakeLLM:
     def __exit__(self, *_exc: object) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+    def fault(self) -> tuple[int, dict[str, str], bytes] | None:
+        """An injected failure for this request, if the behaviour calls for one."""
+        attempt = len(self.requests)
+        error = b'{"error": {"message": "overloaded"}}'
+        if self.behaviour == RATE_LIMITED_ONCE and attempt == 1:
+            return 429, {"Retry-After": "1"}, b'{"error": {"message": "slow down"}}'
+        if self.behaviour == FLAKY and attempt <= 2:
+            return (500 if attempt == 1 else 503), {}, error
+        if self.behaviour == DOWN:
+            return 503, {}, error
+        if self.behaviour == SLOW:
+            time.sleep(3)
+        if self.behaviour == NOT_JSON:
+            return 200, {"Content-Type": "text/html"}, b"<html>502 Bad Gateway</html>"
+        return None
 
     def reply(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         response_format = (body.get("response_format") or {}).get("type", "text")
@@ -96,6 +118,17 @@ class FakeLLM:
                 body = json.loads(self.rfile.read(length))
                 fake.requests.append(body)
                 fake.headers.append({k.lower(): v for k, v in self.headers.items()})
+                fault = fake.fault()
+                if fault is not None:
+                    status, headers, data = fault
+                    self.send_response(status)
+                    headers = {"Content-Type": "application/json"} | headers
+                    for name, value in headers.items():
+                        self.send_header(name, value)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                    return
                 if self.path.rstrip("/") != "/v1/chat/completions":
                     status, payload = 404, {"error": {"message": "not found"}}
                 else:

@@ -9,18 +9,21 @@ with the validation error; a second failure fails the stage with that reason.
 
 from __future__ import annotations
 
+import functools
+import json
 import threading
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any, TypeVar
 
 import openai
 from openai import OpenAI
+from openai.types.chat import ChatCompletion
 from prefect.concurrency.sync import concurrency
 from pydantic import BaseModel, ValidationError
 
 from mumu.llm.json_extract import NoJSONFound, extract_json_object
+from mumu.llm.retry import InvalidResponse, RetriesExhausted, RetryPolicy, call_with_retries
 from mumu.settings import Settings
 
 MODES = ("json_schema", "json_object", "text")
@@ -58,6 +61,7 @@ class Endpoint:
     model: str
     timeout_s: float
     max_retries: int
+    retry_budget_s: float
     concurrency_limit: str | None
 
     @classmethod
@@ -68,11 +72,12 @@ class Endpoint:
             model=settings.llm_model,
             timeout_s=settings.llm_timeout_s,
             max_retries=settings.llm_max_retries,
+            retry_budget_s=settings.llm_retry_budget_s,
             concurrency_limit=settings.llm_concurrency_limit,
         )
 
 
-@lru_cache(maxsize=4)
+@functools.lru_cache(maxsize=4)
 def _cached_llm(endpoint: Endpoint) -> StructuredLLM:
     return StructuredLLM(endpoint)
 
@@ -89,7 +94,10 @@ class StructuredLLM:
             base_url=endpoint.base_url,
             api_key=endpoint.api_key,
             timeout=endpoint.timeout_s,
-            max_retries=endpoint.max_retries,
+            max_retries=0,
+        )
+        self._policy = RetryPolicy(
+            max_attempts=endpoint.max_retries + 1, budget_s=endpoint.retry_budget_s
         )
         self._secret = endpoint.api_key
         self._concurrency_limit = endpoint.concurrency_limit
@@ -145,14 +153,9 @@ class StructuredLLM:
     def _chat(self, messages: list[dict[str, Any]], schema: type[BaseModel], usage: Usage) -> str:
         while True:
             mode_index = self._mode_index
+            request = functools.partial(self._request, messages, MODES[mode_index], schema)
             try:
-                with self._slot():
-                    response = self._client.chat.completions.create(
-                        model=self.model,
-                        messages=messages,  # type: ignore[arg-type]
-                        temperature=0,
-                        **_response_format(MODES[mode_index], schema),
-                    )
+                response = call_with_retries(request, self._policy)
             except (openai.BadRequestError, openai.UnprocessableEntityError) as exc:
                 if mode_index + 1 >= len(MODES):
                     raise self._error(f"LLM request rejected: {_api_reason(exc)}") from None
@@ -161,13 +164,10 @@ class StructuredLLM:
                 continue
             except openai.APIStatusError as exc:
                 raise self._error(
-                    f"LLM endpoint error {exc.status_code}: {_api_reason(exc)}",
-                    transient=exc.status_code == 429 or exc.status_code >= 500,
+                    f"LLM endpoint error {exc.status_code}: {_api_reason(exc)}"
                 ) from None
-            except openai.APIConnectionError as exc:
-                raise self._error(
-                    f"LLM endpoint unreachable: {_one_line(exc)}", transient=True
-                ) from None
+            except RetriesExhausted as exc:
+                raise self._error(str(exc), transient=True) from None
             usage.calls += 1
             if response.usage is not None:
                 usage.prompt_tokens += response.usage.prompt_tokens
@@ -175,6 +175,23 @@ class StructuredLLM:
             if not response.choices:
                 raise LLMError("LLM endpoint returned no choices")
             return response.choices[0].message.content or ""
+
+    def _request(
+        self, messages: list[dict[str, Any]], mode: str, schema: type[BaseModel]
+    ) -> ChatCompletion:
+        try:
+            with self._slot():
+                response = self._client.chat.completions.create(
+                    model=self.model,
+                    messages=messages,  # type: ignore[arg-type]
+                    temperature=0,
+                    **_response_format(mode, schema),
+                )
+        except json.JSONDecodeError:
+            raise InvalidResponse from None
+        if not isinstance(response, ChatCompletion):
+            raise InvalidResponse
+        return response
 
 
 def _response_format(mode: str, schema: type[BaseModel]) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from mumu.flows.process_batch import process_batch
 from mumu.flows.process_recording import ALREADY_STORED
 from mumu.settings import get_settings
 from tests.conftest import DATA_DIR, REFERENCES, word_error_rate
-from tests.fake_llm import ALWAYS_BAD, GOOD, REJECTS_JSON_SCHEMA, FakeLLM
+from tests.fake_llm import ALWAYS_BAD, DOWN, GOOD, REJECTS_JSON_SCHEMA, FakeLLM
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
 StartLLM = Callable[[str], FakeLLM]
@@ -121,14 +121,26 @@ def test_insights_from_a_server_that_rejects_json_schema(
     assert isinstance(markdown, str) and outcome.title in markdown
 
 
+@pytest.mark.parametrize(
+    ("behaviour", "reason"),
+    [
+        (ALWAYS_BAD, "insights: LLM output did not match the Insights schema"),
+        (DOWN, "insights: LLM endpoint error 503 (gave up after 2 attempts"),
+    ],
+)
 def test_an_llm_failure_keeps_the_transcript_and_a_rerun_resumes_at_the_llm(
-    engine: Engine, fake_llm: StartLLM
+    engine: Engine,
+    fake_llm: StartLLM,
+    monkeypatch: pytest.MonkeyPatch,
+    behaviour: str,
+    reason: str,
 ) -> None:
-    fake_llm(ALWAYS_BAD)
+    monkeypatch.setenv("MUMU_LLM_MAX_RETRIES", "1")
+    fake_llm(behaviour)
     [failed] = process_batch([str(DATA_DIR / "jfk.flac")])
     assert failed.status == "failed"
     assert failed.error is not None
-    assert failed.error.startswith("insights: LLM output did not match the Insights schema")
+    assert failed.error.startswith(reason)
     assert rows(engine)["Transcript"] == 1
 
     fake_llm(GOOD)
