@@ -10,7 +10,7 @@ from prefect.states import Failed, State
 
 from mumu import progress
 from mumu.blocks import settings_from_blocks
-from mumu.db import store, views
+from mumu.db import claims, store, views
 from mumu.db.models import RecordingStatus, utcnow
 from mumu.download import discard
 from mumu.errors import BadInput
@@ -53,22 +53,24 @@ def process_recording(
     ingested_path: str | None = None
     stage = INGEST
     result: RecordingOutcome | None = None
+    owner = claims.new_owner()
     try:
         progress.report(source, stage)
-        ingested = ingest(source, settings)
+        ingested = ingest(source, settings, owner)
         recording_id, ingested_path = ingested.recording_id, ingested.path
-        if not ingested.todo:
+        with claims.heartbeat(engine, recording_id, owner, settings.stale_after_s):
+            if not ingested.todo:
+                store.complete_recording(engine, recording_id)
+                result = outcome(settings, source, recording_id, note=ALREADY_STORED)
+                return result
+            if TRANSCRIBE in ingested.todo:
+                progress.report(source, stage := AUDIO)
+                decoded = decode_recording(recording_id, ingested.path, settings)
+                progress.report(source, stage := TRANSCRIBE)
+                transcribe_recording(recording_id, decoded, settings)
+            progress.report(source, stage := INSIGHTS)
+            summarize_recording(recording_id, settings)
             store.complete_recording(engine, recording_id)
-            result = outcome(settings, source, recording_id, note=ALREADY_STORED)
-            return result
-        if TRANSCRIBE in ingested.todo:
-            progress.report(source, stage := AUDIO)
-            decoded = decode_recording(recording_id, ingested.path, settings)
-            progress.report(source, stage := TRANSCRIBE)
-            transcribe_recording(recording_id, decoded, settings)
-        progress.report(source, stage := INSIGHTS)
-        summarize_recording(recording_id, settings)
-        store.complete_recording(engine, recording_id)
         result = outcome(settings, source, recording_id)
         return result
     except Exception as exc:  # noqa: BLE001 - the stage stored the reason; the run reports it

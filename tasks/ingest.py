@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from mumu.db import store
+from mumu.db import claims, store
 from mumu.download import fetch, is_url
 from mumu.errors import BadInput
 from mumu.settings import Settings
@@ -53,8 +53,12 @@ def already_stored(source: str, settings: Settings) -> int | None:
     retry_delay_seconds=10,
     retry_condition_fn=is_transient,
 )
-def ingest(source: str, settings: Settings) -> Ingested:
-    """Resolve (downloading a URL), hash and register the recording; plan its stages."""
+def ingest(source: str, settings: Settings, owner: str) -> Ingested:
+    """Resolve (downloading a URL), hash, register and claim the recording; plan its stages.
+
+    When another live run holds the recording, this waits for it to finish, and then
+    usually finds nothing left to do.
+    """
     engine = store.engine_for(settings)
     try:
         local = str(fetch(source, settings)) if is_url(source) else source
@@ -65,5 +69,6 @@ def ingest(source: str, settings: Settings) -> Ingested:
         raise BadInput(str(exc), recording_id=recording_id) from None
     recorded_source = source if is_url(source) else str(path)
     recording_id = store.register_recording(engine, recorded_source, sha256, size)
+    claims.claim(engine, recording_id, owner, settings.stale_after_s)
     todo = stages_to_run(planned_keys(settings), store.completed_stage_keys(engine, recording_id))
     return Ingested(recording_id=recording_id, path=str(path), todo=todo)

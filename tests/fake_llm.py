@@ -39,12 +39,17 @@ def notes_for(prompt: str) -> dict[str, Any]:
     }
 
 
+class QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that gave up (a timeout test) is expected, not an error."""
+
+
 class FakeLLM:
     def __init__(self, behaviour: str = GOOD) -> None:
         self.behaviour = behaviour
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server = QuietServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property

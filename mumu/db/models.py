@@ -45,6 +45,8 @@ class Recording(SQLModel, table=True):
     channels: int | None = None
     sample_rate: int | None = None
     language: str | None = Field(default=None, max_length=16)
+    claimed_by: str | None = Field(default=None, max_length=255)
+    heartbeat_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 

@@ -7,15 +7,16 @@ output or nothing, never half a stage.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from functools import lru_cache
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import Engine, delete
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
 from mumu.db.engine import get_engine, upgrade
@@ -34,6 +35,31 @@ from mumu.settings import Settings
 from mumu.stages import INGEST
 
 T = TypeVar("T")
+P = ParamSpec("P")
+RECONNECT_DELAYS_S = (0.2, 0.5, 1.0, 2.0)
+
+
+def retrying(function: Callable[P, T]) -> Callable[P, T]:
+    """Run a whole transaction again when the database connection was lost under it.
+
+    A dropped connection (a restarted server, ``pg_terminate_backend``, a failover) rolls
+    the transaction back, so doing it again is safe; every function decorated here is
+    one transaction, or idempotent as a whole. The pool's pre-ping replaces the dead
+    connection. SQLite's "database is locked" is retried the same way.
+    """
+
+    @functools.wraps(function)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        for delay in RECONNECT_DELAYS_S:
+            try:
+                return function(*args, **kwargs)
+            except DBAPIError as exc:
+                if not (exc.connection_invalidated or isinstance(exc, OperationalError)):
+                    raise
+                time.sleep(delay)
+        return function(*args, **kwargs)
+
+    return wrapper
 
 
 @lru_cache(maxsize=8)
@@ -53,12 +79,14 @@ def transaction(engine: Engine) -> Iterator[Session]:
         yield session
 
 
+@retrying
 def find_recording(engine: Engine, sha256: str) -> int | None:
     with transaction(engine) as session:
         existing = session.exec(select(Recording).where(Recording.sha256 == sha256)).first()
         return existing.id if existing is not None else None
 
 
+@retrying
 def find_by_source(engine: Engine, source: str) -> int | None:
     with transaction(engine) as session:
         existing = session.exec(
@@ -69,6 +97,7 @@ def find_by_source(engine: Engine, source: str) -> int | None:
         return existing.id if existing is not None else None
 
 
+@retrying
 def is_running(engine: Engine, source: str) -> bool:
     with transaction(engine) as session:
         running = session.exec(
@@ -79,6 +108,7 @@ def is_running(engine: Engine, source: str) -> bool:
         return running is not None
 
 
+@retrying
 def register_recording(engine: Engine, source: str, sha256: str, size_bytes: int) -> int:
     """The id of the recording with this content, created on first sight."""
     existing_id = find_recording(engine, sha256)
@@ -112,6 +142,7 @@ def register_recording(engine: Engine, source: str, sha256: str, size_bytes: int
             return winner.id
 
 
+@retrying
 def record_unreadable(engine: Engine, source: str, error: str) -> int:
     """A source that could not even be read: stored as failed, keyed by its path."""
     with transaction(engine) as session:
@@ -135,6 +166,7 @@ def _forget_unreadable(session: Session, source: str) -> None:
     )
 
 
+@retrying
 def completed_stage_keys(engine: Engine, recording_id: int) -> dict[str, str | None]:
     """Stage name to key for the stages whose output is stored and still valid."""
     with transaction(engine) as session:
@@ -157,6 +189,18 @@ def run_stage(
 ) -> T:
     """Run one stage: mark it running, do the work, store output and status together."""
     started = time.monotonic()
+    _start_stage(engine, recording_id, stage)
+    try:
+        value = work()
+        _save_stage(engine, recording_id, stage, key, started, lambda s: save(s, value))
+    except Exception as exc:
+        fail_stage(engine, recording_id, stage, one_line(exc), time.monotonic() - started)
+        raise
+    return value
+
+
+@retrying
+def _start_stage(engine: Engine, recording_id: int, stage: str) -> None:
     with transaction(engine) as session:
         run = _stage_run(session, recording_id, stage)
         run.status = StageStatus.RUNNING
@@ -169,17 +213,23 @@ def run_stage(
             recording.status = RecordingStatus.RUNNING
             recording.error = None
             session.add(recording)
-    try:
-        value = work()
-        with transaction(engine) as session:
-            save(session, value)
-            _finish(session, recording_id, stage, StageStatus.COMPLETED, key, started)
-    except Exception as exc:
-        fail_stage(engine, recording_id, stage, one_line(exc), time.monotonic() - started)
-        raise
-    return value
 
 
+@retrying
+def _save_stage(
+    engine: Engine,
+    recording_id: int,
+    stage: str,
+    key: str,
+    started: float,
+    save: Callable[[Session], None],
+) -> None:
+    with transaction(engine) as session:
+        save(session)
+        _finish(session, recording_id, stage, StageStatus.COMPLETED, key, started)
+
+
+@retrying
 def skip_stage(
     engine: Engine,
     recording_id: int,
@@ -198,6 +248,7 @@ def skip_stage(
         run.error = reason
 
 
+@retrying
 def fail_stage(
     engine: Engine, recording_id: int, stage: str, error: str, duration_s: float = 0.0
 ) -> None:
@@ -217,6 +268,7 @@ def fail_stage(
             session.add(recording)
 
 
+@retrying
 def record_pipeline_run(
     engine: Engine, flow: str, status: str, started_at: datetime, recording_id: int | None
 ) -> None:
@@ -234,6 +286,7 @@ def record_pipeline_run(
         )
 
 
+@retrying
 def complete_recording(engine: Engine, recording_id: int) -> None:
     with transaction(engine) as session:
         recording = session.get(Recording, recording_id)

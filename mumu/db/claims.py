@@ -1,0 +1,121 @@
+"""Which run is processing a recording, and taking over from runs that died.
+
+A run claims a recording before its first stage and keeps a heartbeat on it while it
+works. Another run that meets a live claim waits for it (the same file submitted twice
+at once is processed once); a claim is taken over when its heartbeat is older than
+``stale_after_s``, or at once when the claiming process was on this host and is gone
+(a ``kill -9`` of ``mumu run``, a worker's flow-run process killed). Every claim change
+is one conditional UPDATE, so two runs can never both win.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, Engine, or_, update
+from sqlmodel import col
+
+from mumu.db.models import Recording, utcnow
+from mumu.db.store import retrying, transaction
+
+HOSTNAME = socket.gethostname()
+POLL_S = 0.5
+
+
+def new_owner() -> str:
+    """An owner token: this host, this process, this run."""
+    return f"{HOSTNAME}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+
+
+@retrying
+def try_claim(engine: Engine, recording_id: int, owner: str, stale_after_s: float) -> str | None:
+    """Claim the recording; None on success, else the live owner holding it."""
+    now = utcnow()
+    with transaction(engine) as session:
+        holder = session.get(Recording, recording_id)
+        current = holder.claimed_by if holder else None
+        conditions = [
+            col(Recording.claimed_by).is_(None),
+            col(Recording.claimed_by) == owner,
+            col(Recording.heartbeat_at) < now - timedelta(seconds=stale_after_s),
+        ]
+        if current and _dead_here(current):
+            conditions.append(col(Recording.claimed_by) == current)
+        result = session.execute(
+            update(Recording)
+            .where(col(Recording.id) == recording_id, or_(*conditions))
+            .values(claimed_by=owner, heartbeat_at=now)
+        )
+        return None if cast(CursorResult[Any], result).rowcount == 1 else current
+
+
+def claim(engine: Engine, recording_id: int, owner: str, stale_after_s: float) -> None:
+    """Claim the recording, waiting while another live run holds it."""
+    while try_claim(engine, recording_id, owner, stale_after_s) is not None:
+        time.sleep(POLL_S)
+
+
+@retrying
+def beat(engine: Engine, recording_id: int, owner: str) -> None:
+    with transaction(engine) as session:
+        session.execute(
+            update(Recording)
+            .where(col(Recording.id) == recording_id, col(Recording.claimed_by) == owner)
+            .values(heartbeat_at=utcnow())
+        )
+
+
+@retrying
+def release(engine: Engine, recording_id: int, owner: str) -> None:
+    with transaction(engine) as session:
+        session.execute(
+            update(Recording)
+            .where(col(Recording.id) == recording_id, col(Recording.claimed_by) == owner)
+            .values(claimed_by=None, heartbeat_at=None)
+        )
+
+
+@contextmanager
+def heartbeat(
+    engine: Engine, recording_id: int, owner: str, stale_after_s: float
+) -> Iterator[None]:
+    """Keep the claim fresh while the body runs; release it when the body ends."""
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.wait(stale_after_s / 4):
+            try:
+                beat(engine, recording_id, owner)
+            except Exception:  # noqa: BLE001 - a missed beat is retried at the next tick
+                continue
+
+    thread = threading.Thread(target=loop, name=f"mumu-heartbeat-{recording_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        release(engine, recording_id, owner)
+
+
+def _dead_here(owner: str) -> bool:
+    """True when the owner ran on this host in a process that no longer exists."""
+    parts = owner.split(":")
+    if len(parts) != 3 or parts[0] != HOSTNAME:
+        return False
+    try:
+        os.kill(int(parts[1]), 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, ValueError):
+        return False
+    return False

@@ -1,0 +1,63 @@
+import subprocess
+import time
+from datetime import timedelta
+
+from sqlalchemy import Engine, update
+from sqlmodel import Session, col
+
+from mumu.db import claims, store
+from mumu.db.models import Recording, utcnow
+
+
+def recording(engine: Engine) -> int:
+    return store.register_recording(engine, "/in/a.wav", "aa" * 32, 10)
+
+
+def test_one_run_at_a_time_holds_a_recording(engine: Engine) -> None:
+    recording_id = recording(engine)
+    first, second = claims.new_owner(), claims.new_owner()
+    assert claims.try_claim(engine, recording_id, first, stale_after_s=60) is None
+    assert claims.try_claim(engine, recording_id, second, stale_after_s=60) == first
+    assert claims.try_claim(engine, recording_id, first, stale_after_s=60) is None
+    claims.release(engine, recording_id, first)
+    assert claims.try_claim(engine, recording_id, second, stale_after_s=60) is None
+
+
+def test_a_silent_claim_is_taken_over_after_the_stale_time(engine: Engine) -> None:
+    recording_id = recording(engine)
+    elsewhere = "other-host:4242:abc"
+    with Session(engine) as session, session.begin():
+        session.execute(
+            update(Recording)
+            .where(col(Recording.id) == recording_id)
+            .values(claimed_by=elsewhere, heartbeat_at=utcnow() - timedelta(seconds=30))
+        )
+    mine = claims.new_owner()
+    assert claims.try_claim(engine, recording_id, mine, stale_after_s=60) == elsewhere
+    assert claims.try_claim(engine, recording_id, mine, stale_after_s=10) is None
+
+
+def test_a_claim_of_a_dead_process_on_this_host_is_taken_over_at_once(engine: Engine) -> None:
+    recording_id = recording(engine)
+    dead_pid = subprocess.Popen(["true"])
+    dead_pid.wait()
+    dead_owner = f"{claims.HOSTNAME}:{dead_pid.pid}:deadbeef"
+    with Session(engine) as session, session.begin():
+        session.execute(
+            update(Recording)
+            .where(col(Recording.id) == recording_id)
+            .values(claimed_by=dead_owner, heartbeat_at=utcnow())
+        )
+    assert claims.try_claim(engine, recording_id, claims.new_owner(), stale_after_s=3600) is None
+
+
+def test_the_heartbeat_keeps_a_claim_fresh_and_releases_it(engine: Engine) -> None:
+    recording_id = recording(engine)
+    owner = claims.new_owner()
+    claims.claim(engine, recording_id, owner, stale_after_s=0.4)
+    with claims.heartbeat(engine, recording_id, owner, stale_after_s=0.4):
+        time.sleep(1.0)
+        assert claims.try_claim(engine, recording_id, "other:1:x", stale_after_s=0.4) == owner
+    with Session(engine) as session:
+        row = session.get(Recording, recording_id)
+    assert row is not None and row.claimed_by is None
