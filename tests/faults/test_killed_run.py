@@ -1,0 +1,84 @@
+"""`kill -9` of `mumu run` in the middle of a batch: the next run completes everything."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from sqlalchemy import Engine, func
+from sqlmodel import Session, col, select
+
+from mumu.db.models import Recording, Segment, StageRun, Transcript
+from tests.conftest import DATA_DIR, run_mumu
+
+
+def transcribing(engine: Engine, name: str) -> bool:
+    with Session(engine) as session:
+        run = session.exec(
+            select(StageRun)
+            .join(Recording, col(Recording.id) == col(StageRun.recording_id))
+            .where(col(Recording.source).endswith(name), StageRun.stage == "transcribe")
+        ).first()
+        return run is not None and run.status == "running"
+
+
+def test_a_killed_run_is_taken_over_and_nothing_is_lost_or_doubled(
+    engine: Engine, cli_env: dict[str, str], tmp_path: Path, long_recording: Path
+) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copy(long_recording, inbox / "long.wav")
+    shutil.copy(DATA_DIR / "jfk.flac", inbox / "jfk.flac")
+    shutil.copy(DATA_DIR / "hotwords.mp3", inbox / "hotwords.mp3")
+
+    victim = subprocess.Popen(
+        [sys.executable, "-m", "mumu", "run", str(inbox)],
+        env=cli_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not transcribing(engine, "long.wav"):
+            assert victim.poll() is None, "the run ended before it could be killed"
+            assert time.monotonic() < deadline, "transcription of long.wav never started"
+            time.sleep(0.1)
+        os.kill(victim.pid, signal.SIGKILL)
+        victim.wait(timeout=10)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(victim.pid, signal.SIGKILL)  # the orphaned temporary Prefect server
+
+    with Session(engine) as session:
+        stuck = session.exec(select(Recording).where(Recording.status == "running")).all()
+    assert "long.wav" in [Path(r.source).name for r in stuck]
+
+    again = run_mumu("run", str(inbox), env=cli_env)
+    assert again.returncode == 0, again.stdout + again.stderr
+
+    with Session(engine) as session:
+        recordings = session.exec(select(Recording)).all()
+        assert sorted(Path(r.source).name for r in recordings) == [
+            "hotwords.mp3",
+            "jfk.flac",
+            "long.wav",
+        ]
+        assert all(r.status == "completed" and r.claimed_by is None for r in recordings)
+        assert session.exec(select(func.count()).select_from(Transcript)).one() == 3
+        assert session.exec(select(func.count()).select_from(StageRun)).one() == 12
+        long_id = next(r.id for r in recordings if r.source.endswith("long.wav"))
+        transcribe = session.exec(
+            select(StageRun).where(StageRun.recording_id == long_id, StageRun.stage == "transcribe")
+        ).one()
+        assert (transcribe.status, transcribe.attempts) == ("completed", 2)
+        indexes = session.exec(
+            select(Segment.idx).where(Segment.recording_id == long_id).order_by(col(Segment.idx))
+        ).all()
+        assert indexes == list(range(len(indexes))) and len(indexes) > 20
