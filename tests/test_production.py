@@ -25,7 +25,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 from starlette.testclient import TestClient
 
-from mumu.db.models import Insight, Recording
+from mumu.db.models import Insight, Recording, StageRun
 from mumu.settings import Settings
 from mumu.sidecar.app import create_app
 from tests.conftest import DATA_DIR, REPO
@@ -100,6 +100,49 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[st
     stop(server)
 
 
+def deploy(
+    env: dict[str, str], pool: str, database_url: str, llm_url: str | None, inbox: Path
+) -> None:
+    """Pool, LLM limit, blocks and every deployment of deployments.yaml, as an operator would."""
+    run([PREFECT, "work-pool", "create", pool, "--type", "process", "--overwrite"], env)
+    run([PREFECT, "block", "register", "-m", "mumu.blocks"], env)
+    run(
+        [
+            sys.executable,
+            "-c",
+            "import sys\n"
+            "from mumu.blocks import LLMEndpoint, MumuDatabase, WhisperEngine\n"
+            "WhisperEngine(device='cpu', beam_size=5).save('e2e-whisper', overwrite=True)\n"
+            "if sys.argv[1]:\n"
+            "    LLMEndpoint(base_url=sys.argv[1], api_key='sk-e2e-secret', model='fake')"
+            ".save('e2e-llm', overwrite=True)\n"
+            "MumuDatabase(url=sys.argv[2]).save('e2e-db', overwrite=True)\n",
+            llm_url or "",
+            database_url,
+        ],
+        env,
+    )
+    deploy_env = env | {
+        "MUMU_GPU_POOL": pool,
+        "MUMU_CPU_POOL": pool,
+        "MUMU_WORKDIR": str(REPO),
+        "MUMU_INBOX": str(inbox),
+        "MUMU_INBOX_CRON": "0 0 1 1 *",
+        "MUMU_WHISPER_BLOCK": "e2e-whisper",
+        "MUMU_LLM_BLOCK": "e2e-llm" if llm_url else "",
+        "MUMU_DATABASE_BLOCK": "e2e-db",
+    }
+    run(
+        [
+            "bash",
+            "-c",
+            f". infra/deploy-env.sh && {PREFECT} --no-prompt deploy --all "
+            "--prefect-file deployments.yaml",
+        ],
+        deploy_env,
+    )
+
+
 def api(env: dict[str, str], method: str, path: str, **kwargs: Any) -> Any:
     response = httpx.request(method, f"{env['PREFECT_API_URL']}{path}", timeout=30, **kwargs)
     response.raise_for_status()
@@ -126,47 +169,11 @@ def test_deployed_runs_from_run_deployment_rest_and_the_inbox(
 ) -> None:
     env = dict(prefect_server)
     llm = fake_llm(GOOD)
-
-    run([PREFECT, "work-pool", "create", "e2e", "--type", "process"], env)
     run([PREFECT, "global-concurrency-limit", "create", "mumu-llm-e2e", "--limit", "2"], env)
-    run([PREFECT, "block", "register", "-m", "mumu.blocks"], env)
-    run(
-        [
-            sys.executable,
-            "-c",
-            "import sys\n"
-            "from mumu.blocks import LLMEndpoint, MumuDatabase, WhisperEngine\n"
-            "WhisperEngine(device='cpu', beam_size=5).save('e2e-whisper')\n"
-            "LLMEndpoint(base_url=sys.argv[1], api_key='sk-e2e-secret', model='fake')"
-            ".save('e2e-llm')\n"
-            "MumuDatabase(url=sys.argv[2]).save('e2e-db')\n",
-            llm.base_url,
-            database_url,
-        ],
-        env,
-    )
 
     inbox = tmp_path / "inbox"
     inbox.mkdir()
-    deploy_env = env | {
-        "MUMU_GPU_POOL": "e2e",
-        "MUMU_CPU_POOL": "e2e",
-        "MUMU_WORKDIR": str(REPO),
-        "MUMU_INBOX": str(inbox),
-        "MUMU_INBOX_CRON": "0 0 1 1 *",
-        "MUMU_WHISPER_BLOCK": "e2e-whisper",
-        "MUMU_LLM_BLOCK": "e2e-llm",
-        "MUMU_DATABASE_BLOCK": "e2e-db",
-    }
-    run(
-        [
-            "bash",
-            "-c",
-            f". infra/deploy-env.sh && {PREFECT} --no-prompt deploy --all "
-            "--prefect-file deployments.yaml",
-        ],
-        deploy_env,
-    )
+    deploy(env, "e2e", database_url, llm.base_url, inbox)
     deployments = {
         d["name"]: d for d in api(env, "POST", "/deployments/filter", json={"limit": 20})
     }
@@ -253,3 +260,65 @@ def test_deployed_runs_from_run_deployment_rest_and_the_inbox(
     assert metric(metrics, "mumu_llm_tokens_total", kind="prompt") > 0
     ready = TestClient(create_app(settings, env["PREFECT_API_URL"])).get("/ready").json()
     assert ready["checks"]["prefect_api"]["ok"]
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_a_flow_run_killed_under_the_worker_is_taken_over_by_the_next_run(
+    prefect_server: dict[str, str],
+    database_url: str,
+    engine: Engine,
+    tmp_path: Path,
+    long_recording: Path,
+) -> None:
+    env = dict(prefect_server)
+    deploy(env, "kill-test", database_url, None, tmp_path)
+    worker = start(
+        [PREFECT, "worker", "start", "--pool", "kill-test", "--type", "process"],
+        env | {"MUMU_HOME": str(tmp_path / "worker-home")},
+        tmp_path / "worker.log",
+    )
+    deployment_id = api(env, "GET", "/deployments/name/process-recording/process-recording")["id"]
+
+    def start_run() -> str:
+        return str(
+            api(
+                env,
+                "POST",
+                f"/deployments/{deployment_id}/create_flow_run",
+                json={"parameters": {"source": str(long_recording)}},
+            )["id"]
+        )
+
+    def recording() -> Recording | None:
+        with Session(engine) as session:
+            return session.exec(select(Recording)).first()
+
+    def transcribing() -> bool:
+        with Session(engine) as session:
+            run = session.exec(select(StageRun).where(StageRun.stage == "transcribe")).first()
+            return run is not None and run.status == "running"
+
+    try:
+        start_run()
+        wait_for(transcribing, 180, "the first run to start transcribing")
+        claimed = recording()
+        assert claimed is not None and claimed.claimed_by is not None
+        os.kill(int(claimed.claimed_by.split(":")[1]), signal.SIGKILL)
+
+        second = start_run()
+        wait_for(
+            lambda: api(env, "GET", f"/flow_runs/{second}")["state"]["type"] in FINAL,
+            240,
+            "the second run",
+        )
+        state = api(env, "GET", f"/flow_runs/{second}")["state"]["type"]
+        assert state == "COMPLETED", (tmp_path / "worker.log").read_text()
+    finally:
+        stop(worker)
+
+    with Session(engine) as session:
+        recordings = session.exec(select(Recording)).all()
+        transcribe = session.exec(select(StageRun).where(StageRun.stage == "transcribe")).one()
+    assert len(recordings) == 1
+    assert (recordings[0].status, recordings[0].claimed_by) == ("completed", None)
+    assert (transcribe.status, transcribe.attempts) == ("completed", 2)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import wave
 from collections.abc import Callable
 from pathlib import Path
@@ -190,3 +191,13 @@ def test_a_url_source_is_downloaded_processed_and_cleaned_up(
     [again] = process_batch([str(DATA_DIR / "jfk.flac")])
     assert again.recording_id == outcome.recording_id
     assert again.note == ALREADY_STORED
+
+
+def test_odd_file_names_work(engine: Engine, tmp_path: Path) -> None:
+    names = ["weekly sync (final).flac", "Besprechung über Lärm — 1.flac", "two\nlines.flac"]
+    for name in names:
+        shutil.copy(DATA_DIR / "jfk.flac", tmp_path / name)
+    outcomes = process_batch([str(tmp_path)])
+    assert sorted(Path(o.source).name for o in outcomes) == sorted(names)
+    assert all(o.status == "completed" for o in outcomes)
+    assert len({o.recording_id for o in outcomes}) == 1
