@@ -19,7 +19,7 @@ class WhisperEngine(Block):
     device: Literal["cpu", "cuda", "auto"] = "auto"
     compute_type: str = "default"
     beam_size: int = Field(default=5, ge=1)
-    batch_size: int = Field(default=1, ge=1)
+    batch_size: int = Field(default=8, ge=1)
     language: str | None = None
     vad: bool = True
     word_timestamps: bool = True

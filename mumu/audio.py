@@ -129,3 +129,16 @@ def _minutes(seconds: float) -> str:
 
 def _ffmpeg_reason(exc: av.error.FFmpegError) -> str:
     return (exc.strerror or str(exc)).strip().rstrip(".").lower()
+
+
+def write_wav(path: Path, samples: np.ndarray) -> Path:
+    """Write 16 kHz mono float samples as a 16-bit WAV file."""
+    import wave
+
+    pcm = (np.clip(samples, -1, 1) * 32767).astype("<i2")
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(SAMPLE_RATE)
+        out.writeframes(pcm.tobytes())
+    return path

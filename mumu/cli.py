@@ -216,3 +216,54 @@ def sidecar(
     from mumu.sidecar.app import create_app
 
     uvicorn.run(create_app(get_settings(), PREFECT_API_URL.value()), host=host, port=port)
+
+
+@app.command()
+def bench(
+    minutes: Annotated[float, typer.Option(help="Length of the long corpus file.")] = 5.0,
+    files: Annotated[int, typer.Option(help="Number of short files.")] = 50,
+    data: Annotated[Path, typer.Option(help="Recordings with references.json.")] = Path(
+        "../shared/data"
+    ),
+    out: Annotated[Path, typer.Option(help="Where the corpus and results.json go.")] = Path(
+        "dev/bench-out"
+    ),
+    results: Annotated[Path, typer.Option(help="Results file a dated row is appended to.")] = Path(
+        "dev/bench-results.md"
+    ),
+) -> None:
+    """Raw faster-whisper against mumu on the same audio: speed, WER, memory, overhead."""
+    from mumu.bench import append_row, run_all
+
+    summary = run_all(data, minutes, files, out)
+    table = Table(title=f"mumu bench: {minutes:g} min corpus, {files} short files")
+    for column in (
+        "run",
+        "files",
+        "audio s",
+        "wall s",
+        "audio s / wall s",
+        "WER",
+        "peak MB",
+        "model loads",
+    ):
+        table.add_column(column)
+    for name, phase in summary["phases"].items():
+        table.add_row(
+            name,
+            str(phase["files"]),
+            f"{phase['audio_s']:.0f}",
+            f"{phase['wall_s']:.1f}",
+            f"{phase['speed']:.1f}",
+            f"{phase['wer']:.3f}",
+            f"{phase['peak_rss_mb']:.0f}",
+            str(phase["model_loads"]),
+        )
+    console.print(table)
+    console.print(
+        f"mumu / raw batched: {summary['mumu_vs_raw_batched']:.2f}   "
+        f"mumu / raw sequential: {summary['mumu_vs_raw_sequential']:.2f}   "
+        f"orchestration overhead per short file: {summary['overhead_per_short_file_s']:.3f} s"
+    )
+    append_row(results, summary, command=f"mumu bench --minutes {minutes:g} --files {files}")
+    console.print(f"results: {out / 'results.json'}; row appended to {results}")

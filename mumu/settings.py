@@ -37,7 +37,7 @@ class Settings(BaseSettings):
     whisper_compute_type: str = "default"
     whisper_beam_size: int = Field(default=5, ge=1)
     whisper_batch_size: int = Field(
-        default=1, ge=1, description="1 = sequential decoding; >1 = BatchedInferencePipeline."
+        default=8, ge=1, description="1 = sequential decoding; >1 = BatchedInferencePipeline."
     )
     whisper_language: str | None = None
     whisper_vad: bool = True

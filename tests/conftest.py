@@ -203,27 +203,12 @@ def audio_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server.server_close()
 
 
-def write_wav(path: Path, samples: Any) -> Path:
-    """16 kHz mono 16-bit WAV from float samples."""
-    import wave
-
-    import numpy as np
-
-    pcm = (np.clip(samples, -1, 1) * 32767).astype("<i2")
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(16_000)
-        out.writeframes(pcm.tobytes())
-    return path
-
-
 @pytest.fixture(scope="session")
 def long_recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Four minutes of real speech (the licence text, four times), as one WAV."""
     import numpy as np
 
-    from mumu.audio import decode
+    from mumu.audio import decode, write_wav
 
     speech = decode(DATA_DIR / "multilingual.mp3", 3600).samples
     folder = tmp_path_factory.mktemp("long")

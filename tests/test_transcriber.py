@@ -22,10 +22,12 @@ def test_jfk_with_tiny_en_is_accurate(default_settings: Settings) -> None:
 
 
 def test_english_licence_text_is_transcribed(default_settings: Settings) -> None:
+    """The file's first half is English, the second German, beyond an English-only model."""
     result = transcriber.transcribe(
         decode(DATA_DIR / "multilingual.mp3", 3600).samples, default_settings
     )
-    assert word_error_rate(REFERENCES["multilingual.mp3"]["text_en"], result.text) < 0.2
+    english = " ".join(segment.text for segment in result.segments if segment.end <= 30.0)
+    assert word_error_rate(REFERENCES["multilingual.mp3"]["text_en"], english) < 0.2
 
 
 def test_segments_carry_timing_scores_and_ordered_words(default_settings: Settings) -> None:
@@ -59,11 +61,12 @@ def test_the_model_is_loaded_once_per_process(default_settings: Settings) -> Non
     assert transcriber.model_loads == loads
 
 
-def test_batched_inference_is_a_setting(default_settings: Settings) -> None:
-    batched = default_settings.model_copy(update={"whisper_batch_size": 8})
-    result = transcriber.transcribe(decode(DATA_DIR / "jfk.flac", 3600).samples, batched)
-    assert word_error_rate(REFERENCES["jfk.flac"]["text"], result.text) < 0.2
-    assert "batch=8" in result.settings_key
+def test_sequential_decoding_is_a_setting(default_settings: Settings) -> None:
+    assert default_settings.whisper_batch_size == 8
+    sequential = default_settings.model_copy(update={"whisper_batch_size": 1})
+    result = transcriber.transcribe(decode(DATA_DIR / "jfk.flac", 3600).samples, sequential)
+    assert word_error_rate(REFERENCES["jfk.flac"]["text"], result.text) < 0.1
+    assert "batch=1" in result.settings_key
 
 
 def test_the_bundled_model_resolves_to_a_local_directory() -> None:

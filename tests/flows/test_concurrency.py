@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
-from mumu.audio import decode
+from mumu.audio import decode, write_wav
 from mumu.db.models import Recording, Segment, StageRun, Transcript
 from mumu.flows.process_batch import process_batch
 from mumu.settings import get_settings
-from tests.conftest import DATA_DIR, write_wav
+from tests.conftest import DATA_DIR
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
 
