@@ -187,6 +187,63 @@ def export_(
         output.write_text(text, encoding="utf-8")
 
 
+@app.command("search")
+def search_(
+    query: Annotated[str, typer.Argument(help="Words to look for.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    limit: Annotated[int, typer.Option(help="Most hits to show.", min=1)] = 10,
+) -> None:
+    """Search every stored transcript; best matching segments first."""
+    from mumu.search import find
+
+    hits = find(engine(), get_settings(), query, limit)
+    if as_json:
+        print(json.dumps([hit.as_dict() for hit in hits], indent=2, ensure_ascii=False))
+        return
+    if not hits:
+        console.print("no matching segments")
+        return
+    table = Table()
+    for column in ("recording", "source", "at", "text"):
+        table.add_column(column)
+    for hit in hits:
+        table.add_row(
+            str(hit.recording_id),
+            Path(hit.source).name,
+            f"{export.timestamp(hit.start, '.')[:8]}-{export.timestamp(hit.end, '.')[:8]}",
+            hit.text,
+        )
+    console.print(table)
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="A question about the recordings.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    limit: Annotated[int, typer.Option(help="Segments to retrieve.", min=1)] = 8,
+) -> None:
+    """Answer a question from the stored transcripts, citing where it was said."""
+    apply_cli_defaults()
+    engine()
+    from mumu.flows.ask import ask as ask_flow
+
+    with local_run_settings():
+        result = ask_flow(question, limit)
+    if as_json:
+        print(json.dumps(result, indent=2, ensure_ascii=False))
+        return
+    console.print(result["answer"], highlight=False)
+    if result["citations"]:
+        console.print("\n[bold]Sources[/bold]")
+        for citation in result["citations"]:
+            console.print(f"  {citation['label']}  [dim]{citation['text']}[/dim]", highlight=False)
+    elif result["matches"]:
+        console.print("\n[bold]Best matching segments[/bold]")
+        for hit in result["matches"]:
+            at = export.timestamp(hit["start"], ".")[3:8]
+            console.print(f"  {hit['source']} @ {at}  [dim]{hit['text']}[/dim]", highlight=False)
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Create or upgrade the database schema."""

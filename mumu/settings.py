@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     llm_retry_budget_s: float = Field(
         default=120.0, gt=0, description="Total seconds an LLM request may spend retrying."
     )
+    embeddings_model: str | None = Field(
+        default=None,
+        description="Embeddings model at the LLM endpoint; set it for hybrid search.",
+    )
     llm_concurrency_limit: str | None = Field(
         default=None,
         description="Name of a Prefect global concurrency limit every LLM request holds a "
@@ -120,6 +124,10 @@ class Settings(BaseSettings):
     @property
     def llm_configured(self) -> bool:
         return bool(self.llm_base_url or self.llm_api_key)
+
+    @property
+    def embeddings_configured(self) -> bool:
+        return self.llm_configured and bool(self.embeddings_model)
 
 
 @lru_cache(maxsize=1)

@@ -27,7 +27,15 @@ REFERENCES: dict[str, Any] = json.loads((DATA_DIR / "references.json").read_text
 POSTGRES_ADMIN_URL = os.environ.get(
     "MUMU_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
-TABLES = ("pipeline_runs", "stage_runs", "insights", "segments", "transcripts", "recordings")
+TABLES = (
+    "questions",
+    "pipeline_runs",
+    "stage_runs",
+    "insights",
+    "segments",
+    "transcripts",
+    "recordings",
+)
 
 
 def normalise(text: str) -> str:

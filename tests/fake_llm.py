@@ -12,6 +12,7 @@ import json
 import re
 import threading
 import time
+import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -25,6 +26,35 @@ FLAKY = "fails-twice-then-works"
 DOWN = "always-503"
 SLOW = "slow"
 NOT_JSON = "not-json"
+BAD_CITATION_ONCE = "bad-citation-once"
+ALWAYS_BAD_CITATION = "always-bad-citation"
+
+
+def trigram_vector(text: str, dimensions: int = 256) -> list[float]:
+    """A stand-in embedding: character trigrams hashed into a vector, so similar spellings
+    (a misspelt "wizzard") land near each other while full-text search misses them."""
+    vector = [0.0] * dimensions
+    for word in re.findall(r"\w+", text.lower()):
+        padded = f" {word} "
+        for i in range(len(padded) - 2):
+            vector[zlib.crc32(padded[i : i + 3].encode()) % dimensions] += 1.0
+    return vector
+
+
+def answer_for(prompt: str, cite: int | None = None) -> dict[str, Any]:
+    """An answer citing the first numbered segment that shares a word with the question."""
+    segments = dict(re.findall(r"^\[(\d+)\] (.*)$", prompt, re.M))
+    question = prompt.rsplit("Question:", 1)[-1].lower()
+    words = {w for w in re.findall(r"\w+", question) if len(w) > 3}
+    chosen = next(
+        (int(n) for n, line in segments.items() if words & set(re.findall(r"\w+", line.lower()))),
+        1,
+    )
+    number = cite if cite is not None else chosen
+    return {
+        "answer": f"As said in segment {number}: {segments.get(str(chosen), '')}",
+        "citations": [number],
+    }
 
 
 def notes_for(prompt: str) -> dict[str, Any]:
@@ -88,10 +118,16 @@ class FakeLLM:
             return 400, {"error": {"message": "'response_format' must be 'text'"}}
         messages = body["messages"]
         prompt = messages[1]["content"]
-        notes: dict[str, Any] = notes_for(prompt)
         corrected = len(messages) > 2
+        if "numbered transcript segments" in messages[0]["content"]:
+            bad = self.behaviour == ALWAYS_BAD_CITATION or (
+                self.behaviour == BAD_CITATION_ONCE and not corrected
+            )
+            notes: dict[str, Any] = answer_for(prompt, cite=99 if bad else None)
+        else:
+            notes = notes_for(prompt)
         if self.behaviour == ALWAYS_BAD or (self.behaviour == BAD_ONCE and not corrected):
-            notes = {"headline": notes["title"], "chapters": [{"start": "soon"}]}
+            notes = {"headline": notes.get("title"), "chapters": [{"start": "soon"}]}
         content = json.dumps(notes)
         if self.behaviour == TEXT_ONLY:
             content = f"Sure! Here are the notes:\n```json\n{content}\n```\nAnything else?"
@@ -134,7 +170,21 @@ class FakeLLM:
                     self.end_headers()
                     self.wfile.write(data)
                     return
-                if self.path.rstrip("/") != "/v1/chat/completions":
+                if self.path.rstrip("/") == "/v1/embeddings":
+                    texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
+                    status, payload = (
+                        200,
+                        {
+                            "object": "list",
+                            "model": body.get("model", "fake-embeddings"),
+                            "data": [
+                                {"object": "embedding", "index": i, "embedding": trigram_vector(t)}
+                                for i, t in enumerate(texts)
+                            ],
+                            "usage": {"prompt_tokens": 1, "total_tokens": 1},
+                        },
+                    )
+                elif self.path.rstrip("/") != "/v1/chat/completions":
                     status, payload = 404, {"error": {"message": "not found"}}
                 else:
                     status, payload = fake.reply(body)

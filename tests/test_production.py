@@ -177,7 +177,7 @@ def test_deployed_runs_from_run_deployment_rest_and_the_inbox(
     deployments = {
         d["name"]: d for d in api(env, "POST", "/deployments/filter", json={"limit": 20})
     }
-    assert set(deployments) == {"process-recording", "process-batch", "inbox"}
+    assert set(deployments) == {"process-recording", "process-batch", "inbox", "ask"}
     assert deployments["process-recording"]["work_pool_name"] == "e2e"
     assert deployments["process-recording"]["parameters"]["llm_block"] == "e2e-llm"
     assert deployments["inbox"]["schedules"][0]["schedule"]["cron"] == "0 0 1 1 *"
@@ -235,6 +235,25 @@ def test_deployed_runs_from_run_deployment_rest_and_the_inbox(
                 return {Path(r.source).name: r.status for r in session.exec(select(Recording))}
 
         wait_for(lambda: stored_sources().get("stereo.wav") == "completed", 180, "the inbox's run")
+
+        ask_id = api(env, "GET", "/deployments/name/ask/ask")["id"]
+        question_run = api(
+            env,
+            "POST",
+            f"/deployments/{ask_id}/create_flow_run",
+            json={"parameters": {"question": "Who complained about the wizard?"}},
+        )["id"]
+        wait_for(lambda: state(question_run) in FINAL, 180, "the ask run")
+        assert state(question_run) == "COMPLETED", (tmp_path / "worker.log").read_text()
+        artifacts = api(
+            env,
+            "POST",
+            "/artifacts/filter",
+            json={"artifacts": {"flow_run_id": {"any_": [question_run]}}},
+        )
+        answer = artifacts[0]["data"]
+        assert answer.startswith("# Who complained about the wizard?")
+        assert "## Sources" in answer and "stereo.wav @ 00:0" in answer
     finally:
         stop(worker)
 

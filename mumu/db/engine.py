@@ -41,6 +41,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def include_in_schema_comparison(name: str | None, type_: str, _parents: Any) -> bool:
+    """The full-text index lives outside the models (FTS5 tables, an expression index)."""
+    return not (name or "").startswith(("segments_fts", "ix_segments_fts"))
+
+
 def alembic_config(url: str) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))

@@ -124,3 +124,29 @@ class PipelineRun(SQLModel, table=True):
     started_at: datetime
     finished_at: datetime
     duration_s: float
+
+
+class Question(SQLModel, table=True):
+    """A question asked of the recordings, its answer and the segments it cites."""
+
+    __tablename__ = "questions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    question: str = Field(sa_column=Column(Text, nullable=False))
+    answer: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = Field(max_length=16)
+    citations: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
+    model: str | None = Field(default=None, max_length=255)
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class SegmentEmbedding(SQLModel, table=True):
+    """A segment's vector from the embeddings endpoint, for hybrid search."""
+
+    __tablename__ = "segment_embeddings"
+
+    segment_id: int = Field(foreign_key="segments.id", primary_key=True, ondelete="CASCADE")
+    model: str = Field(max_length=255, primary_key=True)
+    vector: list[float] = Field(sa_column=Column(JSON, nullable=False))

@@ -108,7 +108,14 @@ class StructuredLLM:
     def mode(self) -> str:
         return MODES[self._mode_index]
 
-    def complete(self, system: str, user: str, schema: type[Schema]) -> tuple[Schema, Usage]:
+    def complete(
+        self,
+        system: str,
+        user: str,
+        schema: type[Schema],
+        context: dict[str, Any] | None = None,
+    ) -> tuple[Schema, Usage]:
+        """A validated ``schema`` instance; ``context`` reaches the schema's validators."""
         usage = Usage()
         schema_json = schema.model_json_schema()
         messages: list[dict[str, Any]] = [
@@ -121,7 +128,7 @@ class StructuredLLM:
         ]
         reply = self._chat(messages, schema, usage)
         try:
-            return _validate(reply, schema), usage
+            return _validate(reply, schema, context), usage
         except (ValidationError, NoJSONFound) as first_error:
             messages += [
                 {"role": "assistant", "content": reply},
@@ -133,7 +140,7 @@ class StructuredLLM:
             ]
         reply = self._chat(messages, schema, usage)
         try:
-            return _validate(reply, schema), usage
+            return _validate(reply, schema, context), usage
         except (ValidationError, NoJSONFound) as second_error:
             raise LLMError(
                 f"LLM output did not match the {schema.__name__} schema after a retry: "
@@ -207,8 +214,8 @@ def _response_format(mode: str, schema: type[BaseModel]) -> dict[str, Any]:
     return {}
 
 
-def _validate(reply: str, schema: type[Schema]) -> Schema:
-    return schema.model_validate(extract_json_object(reply))
+def _validate(reply: str, schema: type[Schema], context: dict[str, Any] | None) -> Schema:
+    return schema.model_validate(extract_json_object(reply), context=context)
 
 
 def _api_reason(exc: openai.APIStatusError) -> str:

@@ -5,7 +5,12 @@ from sqlalchemy import inspect
 from sqlmodel import SQLModel
 
 import mumu.db.models  # noqa: F401 - the tables
-from mumu.db.engine import DatabaseUnavailable, get_engine, upgrade
+from mumu.db.engine import (
+    DatabaseUnavailable,
+    get_engine,
+    include_in_schema_comparison,
+    upgrade,
+)
 
 
 def test_migrations_build_exactly_the_models_schema(database_url: str) -> None:
@@ -13,10 +18,20 @@ def test_migrations_build_exactly_the_models_schema(database_url: str) -> None:
     upgrade(database_url)
     engine = get_engine(database_url)
     with engine.connect() as connection:
-        diff = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+        context = MigrationContext.configure(
+            connection, opts={"include_name": include_in_schema_comparison}
+        )
+        diff = compare_metadata(context, SQLModel.metadata)
         tables = set(inspect(connection).get_table_names())
     assert diff == []
-    assert {"recordings", "transcripts", "segments", "insights", "stage_runs"} <= tables
+    assert {
+        "recordings",
+        "transcripts",
+        "segments",
+        "insights",
+        "stage_runs",
+        "questions",
+    } <= tables
 
 
 def test_an_unreachable_database_is_one_line_without_the_password() -> None:

@@ -1,0 +1,27 @@
+"""Ask the recordings a question; the answer and its sources come back as an artifact."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import flow
+from prefect.artifacts import create_markdown_artifact
+
+from mumu.ask import answer_question, markdown
+from mumu.blocks import settings_from_blocks
+from mumu.db import store
+
+
+@flow(name="ask", flow_run_name="{question}")
+def ask(
+    question: str,
+    limit: int = 8,
+    llm_block: str | None = None,
+    database_block: str | None = None,
+) -> dict[str, Any]:
+    settings = settings_from_blocks(None, llm_block, database_block)
+    result = answer_question(question, settings, store.engine_for(settings), limit)
+    create_markdown_artifact(
+        key="mumu-answer", markdown=markdown(result), description=result.question[:200]
+    )
+    return result.as_dict()

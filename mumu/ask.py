@@ -1,0 +1,156 @@
+"""Answers from the recordings, with citations a person can check.
+
+The question retrieves the best matching segments (with their neighbours for context);
+the LLM answers from those alone and cites them by number. A citation of anything not
+provided fails validation and is sent back once with the error, like any other
+validation failure; a second failure fails the answer. With nothing retrieved, or no
+LLM, mumu says so plainly and still shows the best matches.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
+from sqlalchemy import Engine
+
+from mumu.db.models import Question
+from mumu.db.store import retrying, transaction
+from mumu.export import timestamp
+from mumu.llm.client import LLMError, get_llm
+from mumu.search import Hit, find, neighbours
+from mumu.settings import Settings
+
+ANSWERED = "answered"
+NO_MATCH = "no_match"
+NO_LLM = "no_llm"
+FAILED = "failed"
+
+SYSTEM_PROMPT = (
+    "You answer questions about recorded meetings using only the numbered transcript "
+    "segments given. Cite every segment your answer relies on by its number. If the "
+    "segments do not contain the answer, say that the recordings do not say, and cite "
+    "nothing."
+)
+
+
+class CitedAnswer(BaseModel):
+    answer: str = Field(min_length=1)
+    citations: list[int] = Field(default_factory=list, description="Numbers of segments used.")
+
+    @field_validator("citations")
+    @classmethod
+    def cite_only_what_was_given(cls, citations: list[int], info: ValidationInfo) -> list[int]:
+        provided = (info.context or {}).get("provided", 0)
+        unknown = [number for number in citations if not 1 <= number <= provided]
+        if unknown:
+            raise ValueError(
+                f"cites {unknown}, which were not among the segments provided (1 to {provided})"
+            )
+        return list(dict.fromkeys(citations))
+
+
+@dataclass
+class Citation:
+    recording_id: int
+    source: str
+    start: float
+    end: float
+    text: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.source} @ {timestamp(self.start, '.')[3:8]}"
+
+
+@dataclass
+class AskResult:
+    question: str
+    status: str
+    answer: str
+    citations: list[Citation] = field(default_factory=list)
+    matches: list[Hit] = field(default_factory=list)
+    question_id: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        body = asdict(self)
+        body["citations"] = [asdict(c) | {"label": c.label} for c in self.citations]
+        body["matches"] = [hit.as_dict() for hit in self.matches]
+        return body
+
+
+def answer_question(question: str, settings: Settings, engine: Engine, limit: int = 8) -> AskResult:
+    hits = find(engine, settings, question, limit)
+    if not hits:
+        result = AskResult(
+            question, NO_MATCH, "Nothing in the stored recordings matches this question."
+        )
+        return _store(engine, result, settings)
+    if not settings.llm_configured:
+        result = AskResult(
+            question,
+            NO_LLM,
+            "No LLM endpoint is configured, so there is no answer; these segments match best.",
+            matches=hits,
+        )
+        return _store(engine, result, settings)
+    passages = neighbours(engine, hits)
+    numbered = "\n".join(
+        f"[{number}] {hit.source} @ {hit.start:.0f}-{hit.end:.0f} s: {hit.text}"
+        for number, hit in enumerate(passages, start=1)
+    )
+    try:
+        reply, usage = get_llm(settings).complete(
+            SYSTEM_PROMPT,
+            f"Segments:\n{numbered}\n\nQuestion: {question}",
+            CitedAnswer,
+            context={"provided": len(passages)},
+        )
+    except LLMError as exc:
+        result = AskResult(question, FAILED, f"No answer: {exc}", matches=hits)
+        return _store(engine, result, settings)
+    citations = [
+        Citation(hit.recording_id, hit.source, hit.start, hit.end, hit.text)
+        for hit in (passages[number - 1] for number in reply.citations)
+    ]
+    result = AskResult(question, ANSWERED, reply.answer, citations, hits)
+    return _store(engine, result, settings, usage.prompt_tokens, usage.completion_tokens)
+
+
+def markdown(result: AskResult) -> str:
+    lines = [f"# {result.question}", "", result.answer, ""]
+    if result.citations:
+        lines += ["## Sources", ""]
+        lines += [f"- `{c.label}`: {c.text}" for c in result.citations]
+    elif result.matches:
+        lines += ["## Best matching segments", ""]
+        lines += [
+            f"- `{hit.source} @ {timestamp(hit.start, '.')[3:8]}`: {hit.text}"
+            for hit in result.matches
+        ]
+    return "\n".join(lines) + "\n"
+
+
+@retrying
+def _store(
+    engine: Engine,
+    result: AskResult,
+    settings: Settings,
+    prompt_tokens: int = 0,
+    completion_tokens: int = 0,
+) -> AskResult:
+    with transaction(engine) as session:
+        row = Question(
+            question=result.question,
+            answer=result.answer,
+            status=result.status,
+            citations=[asdict(c) for c in result.citations],
+            model=settings.llm_model if settings.llm_configured else None,
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+        )
+        session.add(row)
+        session.flush()
+        result.question_id = row.id
+    return result

@@ -1,0 +1,196 @@
+"""Search over transcript segments: full-text, ranked by the database, and hybrid.
+
+Postgres ranks with ``ts_rank_cd`` over an English ``tsvector`` (GIN index); SQLite with
+FTS5's ``bm25`` (porter stemming). Terms are OR-ed, not AND-ed: a question in plain
+words ("what did they say about the refund?") should find the segment that has some of
+them, best matches first, rather than nothing because one word is missing.
+
+With an embeddings endpoint configured, ``find`` also ranks every segment by cosine
+similarity to the question and fuses the two rankings (reciprocal rank fusion), so a
+segment found by meaning, or despite a misspelling, still surfaces.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Engine, bindparam, text
+
+from mumu.db.models import SegmentEmbedding
+from mumu.db.store import retrying, transaction
+from mumu.llm.embeddings import embed
+from mumu.settings import Settings
+
+_STOPWORD_TEXT = """
+a about an and are as at be but by did do does for from had has have he her his how i in
+is it its me my of on or our say said she so than that the their them they this to was we
+were what when where which who why will with would you your
+"""
+STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+
+POSTGRES = text(
+    """
+    SELECT s.id, s.recording_id, r.source, s.start, s."end", s.text,
+           ts_rank_cd(to_tsvector('english', s.text), q) AS score
+    FROM segments s
+    JOIN recordings r ON r.id = s.recording_id,
+         to_tsquery('english', replace(plainto_tsquery('english', :query)::text, '&', '|')) q
+    WHERE to_tsvector('english', s.text) @@ q
+    ORDER BY score DESC, s.id
+    LIMIT :limit
+    """
+)
+SQLITE = text(
+    """
+    SELECT s.id, s.recording_id, r.source, s.start, s."end", s.text,
+           -bm25(segments_fts) AS score
+    FROM segments_fts
+    JOIN segments s ON s.id = segments_fts.rowid
+    JOIN recordings r ON r.id = s.recording_id
+    WHERE segments_fts MATCH :query
+    ORDER BY score DESC, s.id
+    LIMIT :limit
+    """
+)
+
+
+@dataclass(frozen=True)
+class Hit:
+    segment_id: int
+    recording_id: int
+    source: str
+    start: float
+    end: float
+    text: str
+    score: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def terms(query: str) -> list[str]:
+    words = re.findall(r"\w+", query.lower())
+    return [word for word in dict.fromkeys(words) if word not in STOPWORDS]
+
+
+@retrying
+def search(engine: Engine, query: str, limit: int = 10) -> list[Hit]:
+    words = terms(query)
+    if not words:
+        return []
+    if engine.dialect.name == "postgresql":
+        statement, parameter = POSTGRES, " ".join(words)
+    else:
+        statement, parameter = SQLITE, " OR ".join(f'"{word}"' for word in words)
+    with engine.connect() as connection:
+        rows = connection.execute(statement, {"query": parameter, "limit": limit})
+        return [
+            Hit(segment_id, recording_id, source, start, end, body, round(float(score), 6))
+            for segment_id, recording_id, source, start, end, body, score in rows
+        ]
+
+
+@retrying
+def neighbours(engine: Engine, hits: list[Hit], around: int = 1) -> list[Hit]:
+    """The hits with the segments just before and after each, in recording order."""
+    if not hits:
+        return []
+    found: dict[int, Hit] = {}
+    with engine.connect() as connection:
+        for hit in hits:
+            rows = connection.execute(
+                text(
+                    """
+                    SELECT s.id, s.recording_id, r.source, s.start, s."end", s.text
+                    FROM segments s JOIN recordings r ON r.id = s.recording_id
+                    WHERE s.recording_id = :recording
+                      AND s.idx BETWEEN (SELECT idx FROM segments WHERE id = :segment) - :around
+                                    AND (SELECT idx FROM segments WHERE id = :segment) + :around
+                    """
+                ),
+                {"recording": hit.recording_id, "segment": hit.segment_id, "around": around},
+            )
+            for segment_id, recording_id, source, start, end, body in rows:
+                score = hit.score if segment_id == hit.segment_id else 0.0
+                found.setdefault(
+                    segment_id, Hit(segment_id, recording_id, source, start, end, body, score)
+                )
+    return sorted(found.values(), key=lambda h: (h.recording_id, h.start))
+
+
+CANDIDATES = 50
+RRF_K = 60
+
+
+def find(engine: Engine, settings: Settings, query: str, limit: int = 10) -> list[Hit]:
+    """Full-text search, fused with vector similarity when embeddings are configured."""
+    if not settings.embeddings_configured:
+        return search(engine, query, limit)
+    rankings = [search(engine, query, CANDIDATES), nearest(engine, settings, query, CANDIDATES)]
+    fused: dict[int, float] = {}
+    by_id: dict[int, Hit] = {}
+    for ranking in rankings:
+        for rank, hit in enumerate(ranking, start=1):
+            fused[hit.segment_id] = fused.get(hit.segment_id, 0.0) + 1 / (RRF_K + rank)
+            by_id.setdefault(hit.segment_id, hit)
+    best = sorted(fused, key=lambda segment_id: (-fused[segment_id], segment_id))[:limit]
+    return [replace(by_id[segment_id], score=round(fused[segment_id], 6)) for segment_id in best]
+
+
+def nearest(engine: Engine, settings: Settings, query: str, limit: int) -> list[Hit]:
+    """Segments by cosine similarity to the query; missing vectors are computed first."""
+    model = settings.embeddings_model or ""
+    _embed_missing(engine, settings, model)
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text("SELECT segment_id, vector FROM segment_embeddings WHERE model = :model"),
+            {"model": model},
+        ).all()
+    if not rows:
+        return []
+    ids = [row[0] for row in rows]
+    matrix = np.array([_vector(row[1]) for row in rows], dtype=np.float32)
+    question = np.array(embed(settings, [query])[0], dtype=np.float32)
+    norms = np.linalg.norm(matrix, axis=1) * (np.linalg.norm(question) or 1.0)
+    scores = (matrix @ question) / np.where(norms == 0, 1.0, norms)
+    order = np.argsort(-scores)[:limit]
+    chosen = {ids[i]: float(scores[i]) for i in order}
+    with engine.connect() as connection:
+        segments = connection.execute(
+            text(
+                'SELECT s.id, s.recording_id, r.source, s.start, s."end", s.text '
+                "FROM segments s JOIN recordings r ON r.id = s.recording_id "
+                "WHERE s.id IN :ids"
+            ).bindparams(bindparam("ids", expanding=True)),
+            {"ids": list(chosen)},
+        ).all()
+    hits = [
+        Hit(segment_id, recording_id, source, start, end, body, round(chosen[segment_id], 6))
+        for segment_id, recording_id, source, start, end, body in segments
+    ]
+    return sorted(hits, key=lambda hit: -hit.score)
+
+
+def _embed_missing(engine: Engine, settings: Settings, model: str) -> None:
+    with engine.connect() as connection:
+        missing = connection.execute(
+            text(
+                "SELECT s.id, s.text FROM segments s WHERE NOT EXISTS (SELECT 1 FROM "
+                "segment_embeddings e WHERE e.segment_id = s.id AND e.model = :model)"
+            ),
+            {"model": model},
+        ).all()
+    if not missing:
+        return
+    vectors = embed(settings, [row[1] for row in missing])
+    with transaction(engine) as session:
+        for (segment_id, _), vector in zip(missing, vectors, strict=True):
+            session.merge(SegmentEmbedding(segment_id=segment_id, model=model, vector=vector))
+
+
+def _vector(value: Any) -> list[float]:
+    return json.loads(value) if isinstance(value, str) else list(value)

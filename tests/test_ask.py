@@ -1,0 +1,146 @@
+"""Search and ask over the real transcripts of ../shared/data, on both databases."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from mumu import ask
+from mumu.db.models import Question
+from mumu.flows.process_batch import process_batch
+from mumu.search import search
+from mumu.settings import Settings, get_settings
+from tests.conftest import DATA_DIR, run_mumu
+from tests.fake_llm import ALWAYS_BAD_CITATION, BAD_CITATION_ONCE, GOOD, FakeLLM
+
+pytestmark = pytest.mark.usefixtures("prefect_api")
+
+
+@pytest.fixture
+def transcribed(engine: Engine) -> Engine:
+    outcomes = process_batch([str(DATA_DIR)])
+    assert all(o.status == "completed" for o in outcomes)
+    return engine
+
+
+def name(source: str) -> str:
+    return Path(source).name
+
+
+def test_a_question_about_the_wizard_finds_the_stereo_recording(transcribed: Engine) -> None:
+    hits = search(transcribed, "Who complained about the wizard behind the curtain?")
+    assert hits
+    assert name(hits[0].source) == "stereo_diarization.wav"
+    assert hits == sorted(hits, key=lambda h: -h.score)
+    assert 0 <= hits[0].start < hits[0].end <= 5.1
+
+
+def test_a_question_about_the_licence_finds_the_multilingual_recording(
+    transcribed: Engine,
+) -> None:
+    hits = search(transcribed, "What does the licence allow: copies of the software?")
+    assert hits and name(hits[0].source) == "multilingual.mp3"
+    assert "software" in hits[0].text.lower()
+
+
+def test_words_nobody_said_find_nothing(transcribed: Engine) -> None:
+    assert search(transcribed, "zeppelin xylophone") == []
+    assert search(transcribed, "what did they say") == []
+
+
+def test_an_answer_cites_stored_segments(
+    transcribed: Engine, fake_llm: Callable[[str], FakeLLM]
+) -> None:
+    server = fake_llm(GOOD)
+    result = ask.answer_question("What about the wizard?", get_settings(), transcribed)
+    assert result.status == ask.ANSWERED
+    assert [name(c.source) for c in result.citations] == ["stereo_diarization.wav"]
+    assert "wizard" in result.citations[0].text.lower()
+    assert result.citations[0].label.startswith(result.citations[0].source + " @ 00:0")
+    assert len(server.requests) == 1
+    with Session(transcribed) as session:
+        stored = session.exec(select(Question)).one()
+    assert stored.status == "answered" and stored.citations[0]["source"].endswith(
+        "stereo_diarization.wav"
+    )
+    assert stored.prompt_tokens > 0
+
+
+def test_a_citation_of_something_not_retrieved_is_sent_back_once(
+    transcribed: Engine, fake_llm: Callable[[str], FakeLLM]
+) -> None:
+    server = fake_llm(BAD_CITATION_ONCE)
+    result = ask.answer_question("What about the wizard?", get_settings(), transcribed)
+    assert result.status == ask.ANSWERED
+    assert len(server.requests) == 2
+    assert "not among the segments provided" in server.requests[1]["messages"][-1]["content"]
+    assert name(result.citations[0].source) == "stereo_diarization.wav"
+
+
+def test_an_answer_that_keeps_citing_the_unknown_is_refused(
+    transcribed: Engine, fake_llm: Callable[[str], FakeLLM]
+) -> None:
+    fake_llm(ALWAYS_BAD_CITATION)
+    result = ask.answer_question("What about the wizard?", get_settings(), transcribed)
+    assert result.status == ask.FAILED
+    assert "not among the segments provided" in result.answer
+    assert result.citations == []
+    assert name(result.matches[0].source) == "stereo_diarization.wav"
+
+
+def test_without_an_llm_the_best_matches_are_shown(transcribed: Engine, settings: Settings) -> None:
+    result = ask.answer_question("the wizard", settings, transcribed)
+    assert result.status == ask.NO_LLM
+    assert "No LLM endpoint" in result.answer
+    assert name(result.matches[0].source) == "stereo_diarization.wav"
+
+
+def test_nothing_relevant_is_said_plainly(transcribed: Engine, settings: Settings) -> None:
+    result = ask.answer_question("zeppelin xylophone?", settings, transcribed)
+    assert result.status == ask.NO_MATCH
+    assert result.matches == [] and result.citations == []
+    assert "Nothing in the stored recordings" in result.answer
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_search_and_ask_from_the_command_line(transcribed: Engine, cli_env: dict[str, str]) -> None:
+    import json
+
+    hits = json.loads(run_mumu("search", "wizard curtain", "--json", env=cli_env).stdout)
+    assert name(hits[0]["source"]) == "stereo_diarization.wav"
+    assert {"recording_id", "source", "start", "end", "text", "score"} <= set(hits[0])
+    answer = run_mumu("ask", "what about the wizard?", env=cli_env)
+    assert answer.returncode == 0, answer.stderr
+    assert "No LLM endpoint is configured" in answer.stdout
+    assert "stereo_diarization.wav @ 00:0" in answer.stdout
+    assert "Traceback" not in answer.stdout + answer.stderr
+
+
+def test_hybrid_search_finds_by_similarity_what_full_text_misses(
+    transcribed: Engine, fake_llm: Callable[[str], FakeLLM], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mumu.search import find
+
+    server = fake_llm(GOOD)
+    assert search(transcribed, "wizzard curtian") == []
+    assert find(transcribed, get_settings(), "wizzard curtian") == []
+
+    monkeypatch.setenv("MUMU_EMBEDDINGS_MODEL", "fake-embeddings")
+    get_settings.cache_clear()
+    hits = find(transcribed, get_settings(), "wizzard curtian", limit=3)
+    assert name(hits[0].source) == "stereo_diarization.wav"
+    with Session(transcribed) as session:
+        from mumu.db.models import Segment, SegmentEmbedding
+
+        assert len(session.exec(select(SegmentEmbedding)).all()) == len(
+            session.exec(select(Segment)).all()
+        )
+    embedding_calls = [r for r in server.requests if "input" in r]
+    assert embedding_calls and all(r["model"] == "fake-embeddings" for r in embedding_calls)
+    again = find(transcribed, get_settings(), "wizard", limit=3)
+    assert name(again[0].source) == "stereo_diarization.wav"
+    assert len([r for r in server.requests if "input" in r]) == len(embedding_calls) + 1
