@@ -30,9 +30,9 @@ BAD_CITATION_ONCE = "bad-citation-once"
 ALWAYS_BAD_CITATION = "always-bad-citation"
 
 
-def trigram_vector(text: str, dimensions: int = 256) -> list[float]:
+def trigram_vector(text: str, dimensions: int = 1024) -> list[float]:
     """A stand-in embedding: character trigrams hashed into a vector, so similar spellings
-    (a misspelt "wizzard") land near each other while full-text search misses them."""
+    (a misspelt "curtin") land near each other while full-text search misses them."""
     vector = [0.0] * dimensions
     for word in re.findall(r"\w+", text.lower()):
         padded = f" {word} "

@@ -56,10 +56,12 @@ def test_an_answer_cites_stored_segments(
     transcribed: Engine, fake_llm: Callable[[str], FakeLLM]
 ) -> None:
     server = fake_llm(GOOD)
-    result = ask.answer_question("What about the wizard?", get_settings(), transcribed)
+    result = ask.answer_question(
+        "What about the wizard who vanished behind the curtain?", get_settings(), transcribed
+    )
     assert result.status == ask.ANSWERED
     assert [name(c.source) for c in result.citations] == ["stereo_diarization.wav"]
-    assert "wizard" in result.citations[0].text.lower()
+    assert "curtain" in result.citations[0].text.lower()
     assert result.citations[0].label.startswith(result.citations[0].source + " @ 00:0")
     assert len(server.requests) == 1
     with Session(transcribed) as session:
@@ -74,7 +76,9 @@ def test_a_citation_of_something_not_retrieved_is_sent_back_once(
     transcribed: Engine, fake_llm: Callable[[str], FakeLLM]
 ) -> None:
     server = fake_llm(BAD_CITATION_ONCE)
-    result = ask.answer_question("What about the wizard?", get_settings(), transcribed)
+    result = ask.answer_question(
+        "What about the wizard who vanished behind the curtain?", get_settings(), transcribed
+    )
     assert result.status == ask.ANSWERED
     assert len(server.requests) == 2
     assert "not among the segments provided" in server.requests[1]["messages"][-1]["content"]
@@ -85,7 +89,9 @@ def test_an_answer_that_keeps_citing_the_unknown_is_refused(
     transcribed: Engine, fake_llm: Callable[[str], FakeLLM]
 ) -> None:
     fake_llm(ALWAYS_BAD_CITATION)
-    result = ask.answer_question("What about the wizard?", get_settings(), transcribed)
+    result = ask.answer_question(
+        "What about the wizard who vanished behind the curtain?", get_settings(), transcribed
+    )
     assert result.status == ask.FAILED
     assert "not among the segments provided" in result.answer
     assert result.citations == []
@@ -93,7 +99,7 @@ def test_an_answer_that_keeps_citing_the_unknown_is_refused(
 
 
 def test_without_an_llm_the_best_matches_are_shown(transcribed: Engine, settings: Settings) -> None:
-    result = ask.answer_question("the wizard", settings, transcribed)
+    result = ask.answer_question("the wizard behind the curtain", settings, transcribed)
     assert result.status == ask.NO_LLM
     assert "No LLM endpoint" in result.answer
     assert name(result.matches[0].source) == "stereo_diarization.wav"
@@ -113,7 +119,7 @@ def test_search_and_ask_from_the_command_line(transcribed: Engine, cli_env: dict
     hits = json.loads(run_mumu("search", "wizard curtain", "--json", env=cli_env).stdout)
     assert name(hits[0]["source"]) == "stereo_diarization.wav"
     assert {"recording_id", "source", "start", "end", "text", "score"} <= set(hits[0])
-    answer = run_mumu("ask", "what about the wizard?", env=cli_env)
+    answer = run_mumu("ask", "who vanished behind the curtain?", env=cli_env)
     assert answer.returncode == 0, answer.stderr
     assert "No LLM endpoint is configured" in answer.stdout
     assert "stereo_diarization.wav @ 00:0" in answer.stdout
@@ -126,12 +132,12 @@ def test_hybrid_search_finds_by_similarity_what_full_text_misses(
     from mumu.search import find
 
     server = fake_llm(GOOD)
-    assert search(transcribed, "wizzard curtian") == []
-    assert find(transcribed, get_settings(), "wizzard curtian") == []
+    assert search(transcribed, "vanishd behnd the curtin") == []
+    assert find(transcribed, get_settings(), "vanishd behnd the curtin") == []
 
     monkeypatch.setenv("MUMU_EMBEDDINGS_MODEL", "fake-embeddings")
     get_settings.cache_clear()
-    hits = find(transcribed, get_settings(), "wizzard curtian", limit=3)
+    hits = find(transcribed, get_settings(), "vanishd behnd the curtin", limit=3)
     assert name(hits[0].source) == "stereo_diarization.wav"
     with Session(transcribed) as session:
         from mumu.db.models import Segment, SegmentEmbedding
@@ -141,6 +147,6 @@ def test_hybrid_search_finds_by_similarity_what_full_text_misses(
         )
     embedding_calls = [r for r in server.requests if "input" in r]
     assert embedding_calls and all(r["model"] == "fake-embeddings" for r in embedding_calls)
-    again = find(transcribed, get_settings(), "wizard", limit=3)
+    again = find(transcribed, get_settings(), "curtain", limit=3)
     assert name(again[0].source) == "stereo_diarization.wav"
     assert len([r for r in server.requests if "input" in r]) == len(embedding_calls) + 1

@@ -241,7 +241,7 @@ def test_deployed_runs_from_run_deployment_rest_and_the_inbox(
             env,
             "POST",
             f"/deployments/{ask_id}/create_flow_run",
-            json={"parameters": {"question": "Who complained about the wizard?"}},
+            json={"parameters": {"question": "Who vanished behind the curtain, the wizard?"}},
         )["id"]
         wait_for(lambda: state(question_run) in FINAL, 180, "the ask run")
         assert state(question_run) == "COMPLETED", (tmp_path / "worker.log").read_text()
@@ -252,7 +252,7 @@ def test_deployed_runs_from_run_deployment_rest_and_the_inbox(
             json={"artifacts": {"flow_run_id": {"any_": [question_run]}}},
         )
         answer = artifacts[0]["data"]
-        assert answer.startswith("# Who complained about the wizard?")
+        assert answer.startswith("# Who vanished behind the curtain, the wizard?")
         assert "## Sources" in answer and "stereo.wav @ 00:0" in answer
     finally:
         stop(worker)
