@@ -1,11 +1,13 @@
-"""Which failures are worth a Prefect retry: not the input's fault, not a final verdict."""
+"""Which failures are worth a Prefect retry: anything but the input's fault.
+
+LLM requests are not retried here: their policy lives in ``mumu.llm.retry``.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from mumu.errors import BadInput
-from mumu.llm.client import LLMError
 
 
 def is_transient(_task: Any, _task_run: Any, state: Any) -> bool:
@@ -13,8 +15,6 @@ def is_transient(_task: Any, _task_run: Any, state: Any) -> bool:
         state.result()
     except BadInput:
         return False
-    except LLMError as exc:
-        return exc.transient
     except Exception:  # noqa: BLE001 - anything else may pass on a second try
         return True
     return False

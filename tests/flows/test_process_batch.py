@@ -87,6 +87,11 @@ def test_a_folder_with_bad_files_stores_the_good_and_reports_the_bad(
         assert by_name[name].error is not None and by_name[name].error.startswith(error)
         assert "\n" not in by_name[name].error
         assert by_name[name].recording_id is not None
+    empty = views.recording_detail(engine, by_name["empty.wav"].recording_id or 0)
+    assert empty is not None
+    assert [(s["name"], s["status"], s["attempts"]) for s in empty["stages"]] == [
+        ("ingest", "failed", 1)
+    ]
     listed = {Path(row["source"]).name: row for row in views.list_recordings(engine)}
     assert listed["cut.flac"]["error"].startswith("audio: truncated file")
 

@@ -1,0 +1,26 @@
+import pytest
+
+from mumu.errors import BadInput
+from mumu.tasks.retry import is_transient
+
+
+class FailedState:
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    def result(self) -> None:
+        raise self.error
+
+
+@pytest.mark.parametrize(
+    ("error", "retried"),
+    [
+        (BadInput("empty file (0 bytes)"), False),
+        (RuntimeError("CUDA out of memory"), True),
+        (OSError("connection reset"), True),
+    ],
+)
+def test_only_failures_that_are_not_the_inputs_fault_are_retried(
+    error: Exception, retried: bool
+) -> None:
+    assert is_transient(None, None, FailedState(error)) is retried
