@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from mumu.llm.insights import PROMPT_VERSION
 from mumu.settings import Settings
-from mumu.transcriber import settings_key
 
 INGEST = "ingest"
 AUDIO = "audio"
@@ -20,6 +19,20 @@ ORDER = (INGEST, AUDIO, TRANSCRIBE, INSIGHTS)
 
 AUDIO_KEY = "pyav-16k-mono"
 NO_LLM_REASON = "no LLM endpoint configured (set OPENAI_BASE_URL or OPENAI_API_KEY)"
+
+
+def settings_key(settings: Settings) -> str:
+    """What decides the transcript: a change here re-transcribes on the next run."""
+    return "|".join(
+        [
+            settings.whisper_model,
+            f"beam={settings.whisper_beam_size}",
+            f"batch={settings.whisper_batch_size}",
+            f"lang={settings.whisper_language or 'auto'}",
+            f"vad={int(settings.whisper_vad)}",
+            f"words={int(settings.whisper_word_timestamps)}",
+        ]
+    )
 
 
 def planned_keys(settings: Settings) -> dict[str, str]:

@@ -21,6 +21,7 @@ from faster_whisper import BatchedInferencePipeline, WhisperModel
 from faster_whisper.transcribe import Segment, TranscriptionInfo
 
 from mumu.settings import Settings
+from mumu.stages import settings_key
 
 BUNDLED_MODEL = "tiny.en"
 
@@ -115,20 +116,6 @@ def get_model(spec: EngineSpec) -> WhisperModel:
             _models[spec] = model
             model_loads += 1
         return model
-
-
-def settings_key(settings: Settings) -> str:
-    """What decides the transcript: a change here re-transcribes on the next run."""
-    return "|".join(
-        [
-            settings.whisper_model,
-            f"beam={settings.whisper_beam_size}",
-            f"batch={settings.whisper_batch_size}",
-            f"lang={settings.whisper_language or 'auto'}",
-            f"vad={int(settings.whisper_vad)}",
-            f"words={int(settings.whisper_word_timestamps)}",
-        ]
-    )
 
 
 def decode_segments(

@@ -19,7 +19,6 @@ from typing import Any, TypeVar
 import openai
 from openai import OpenAI
 from openai.types.chat import ChatCompletion
-from prefect.concurrency.sync import concurrency
 from pydantic import BaseModel, ValidationError
 
 from mumu.llm.json_extract import NoJSONFound, extract_json_object
@@ -151,6 +150,8 @@ class StructuredLLM:
         """A slot of the Prefect global concurrency limit, when one is configured."""
         if self._concurrency_limit is None:
             return nullcontext()
+        from prefect.concurrency.sync import concurrency
+
         return concurrency(self._concurrency_limit, occupy=1, strict=True)
 
     def _error(self, message: str, transient: bool = False) -> LLMError:
