@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 
 from mumu.db.models import Question
 from mumu.db.store import retrying, transaction
-from mumu.export import timestamp
+from mumu.export import clock
 from mumu.llm.client import LLMError, get_llm
 from mumu.search import Hit, find, neighbours
 from mumu.settings import Settings
@@ -61,7 +61,7 @@ class Citation:
 
     @property
     def label(self) -> str:
-        return f"{self.source} @ {timestamp(self.start, '.')[3:8]}"
+        return f"{self.source} @ {clock(self.start)}"
 
 
 @dataclass
@@ -125,10 +125,7 @@ def markdown(result: AskResult) -> str:
         lines += [f"- `{c.label}`: {c.text}" for c in result.citations]
     elif result.matches:
         lines += ["## Best matching segments", ""]
-        lines += [
-            f"- `{hit.source} @ {timestamp(hit.start, '.')[3:8]}`: {hit.text}"
-            for hit in result.matches
-        ]
+        lines += [f"- `{hit.source} @ {clock(hit.start)}`: {hit.text}" for hit in result.matches]
     return "\n".join(lines) + "\n"
 
 

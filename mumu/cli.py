@@ -210,7 +210,7 @@ def search_(
         table.add_row(
             str(hit.recording_id),
             Path(hit.source).name,
-            f"{export.timestamp(hit.start, '.')[:8]}-{export.timestamp(hit.end, '.')[:8]}",
+            f"{export.clock(hit.start)}-{export.clock(hit.end)}",
             hit.text,
         )
     console.print(table)
@@ -240,7 +240,7 @@ def ask(
     elif result["matches"]:
         console.print("\n[bold]Best matching segments[/bold]")
         for hit in result["matches"]:
-            at = export.timestamp(hit["start"], ".")[3:8]
+            at = export.clock(hit["start"])
             console.print(f"  {hit['source']} @ {at}  [dim]{hit['text']}[/dim]", highlight=False)
 
 

@@ -16,6 +16,13 @@ def timestamp(seconds: float, separator: str) -> str:
     return f"{hours:02d}:{minutes:02d}:{secs:02d}{separator}{millis:03d}"
 
 
+def clock(seconds: float) -> str:
+    """A position people read: ``mm:ss``, or ``h:mm:ss`` from the first hour on."""
+    minutes, secs = divmod(max(0, int(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+
+
 def to_txt(segments: list[dict[str, Any]]) -> str:
     return "".join(f"{segment['text']}\n" for segment in segments)
 

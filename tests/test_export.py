@@ -3,7 +3,7 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mumu.export import render, timestamp
+from mumu.export import clock, render, timestamp
 
 DETAIL = {
     "transcript": {
@@ -18,6 +18,12 @@ DETAIL = {
 def test_timestamps() -> None:
     assert timestamp(0, ",") == "00:00:00,000"
     assert timestamp(3661.042, ".") == "01:01:01.042"
+
+
+def test_clock_positions_keep_the_hours() -> None:
+    assert clock(0) == "00:00"
+    assert clock(65.9) == "01:05"
+    assert clock(3661.042) == "1:01:01"
 
 
 def test_srt_is_numbered_cues_with_comma_timestamps() -> None:
