@@ -137,7 +137,7 @@ def _raw(phase: str, corpus: dict[str, Any], settings: Any) -> PhaseResult:
         audio_s,
         wall,
         wall,
-        _wer(corpus["long_reference"], text),
+        word_error_rate(corpus["long_reference"], text),
         _peak_rss_mb(),
         transcriber.model_loads,
     )
@@ -191,13 +191,14 @@ def _mumu(phase: str, corpus: dict[str, Any]) -> PhaseResult:
         audio_s,
         wall,
         work_s,
-        _wer(reference, text),
+        word_error_rate(reference, text),
         _peak_rss_mb(),
         transcriber.model_loads,
     )
 
 
-def _wer(reference: str, hypothesis: str) -> float:
+def word_error_rate(reference: str, hypothesis: str) -> float:
+    """jiwer's WER on lower-cased words, punctuation dropped (the tests use it too)."""
     import re
 
     import jiwer

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 import uuid
@@ -14,7 +13,6 @@ from typing import Any
 
 import psycopg
 import pytest
-from jiwer import wer
 
 from mumu.db.engine import get_engine
 from mumu.db.store import engine_for
@@ -36,14 +34,6 @@ TABLES = (
     "transcripts",
     "recordings",
 )
-
-
-def normalise(text: str) -> str:
-    return " ".join(re.sub(r"[^a-z0-9' ]+", " ", text.lower()).split())
-
-
-def word_error_rate(reference: str, hypothesis: str) -> float:
-    return float(wer(normalise(reference), normalise(hypothesis)))
 
 
 @pytest.fixture(scope="session", autouse=True)

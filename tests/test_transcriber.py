@@ -5,8 +5,9 @@ import pytest
 
 from mumu import transcriber
 from mumu.audio import decode
+from mumu.bench import word_error_rate
 from mumu.settings import Settings
-from tests.conftest import DATA_DIR, REFERENCES, word_error_rate
+from tests.conftest import DATA_DIR, REFERENCES
 
 
 @pytest.fixture(scope="module")

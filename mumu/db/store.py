@@ -136,10 +136,9 @@ def register_recording(engine: Engine, source: str, sha256: str, size_bytes: int
             _forget_unreadable(session, source)
             return recording.id
     except IntegrityError:
-        with transaction(engine) as session:
-            winner = session.exec(select(Recording).where(Recording.sha256 == sha256)).one()
-            assert winner.id is not None
-            return winner.id
+        winner = find_recording(engine, sha256)
+        assert winner is not None, "the insert that beat ours is committed"
+        return winner
 
 
 @retrying
@@ -208,11 +207,7 @@ def _start_stage(engine: Engine, recording_id: int, stage: str) -> None:
         run.started_at = utcnow()
         run.finished_at = run.duration_s = run.error = None
         session.add(run)
-        recording = session.get(Recording, recording_id)
-        if recording is not None:
-            recording.status = RecordingStatus.RUNNING
-            recording.error = None
-            session.add(recording)
+        update_recording(session, recording_id, status=RecordingStatus.RUNNING, error=None)
 
 
 @retrying
@@ -260,12 +255,9 @@ def fail_stage(
         run.duration_s = round(duration_s, 3)
         run.error = error
         session.add(run)
-        recording = session.get(Recording, recording_id)
-        if recording is not None:
-            recording.status = RecordingStatus.FAILED
-            recording.error = f"{stage}: {error}"
-            recording.updated_at = utcnow()
-            session.add(recording)
+        update_recording(
+            session, recording_id, status=RecordingStatus.FAILED, error=f"{stage}: {error}"
+        )
 
 
 @retrying
@@ -289,12 +281,7 @@ def record_pipeline_run(
 @retrying
 def complete_recording(engine: Engine, recording_id: int) -> None:
     with transaction(engine) as session:
-        recording = session.get(Recording, recording_id)
-        if recording is not None:
-            recording.status = RecordingStatus.COMPLETED
-            recording.error = None
-            recording.updated_at = utcnow()
-            session.add(recording)
+        update_recording(session, recording_id, status=RecordingStatus.COMPLETED, error=None)
 
 
 def update_recording(session: Session, recording_id: int, **fields: Any) -> None:

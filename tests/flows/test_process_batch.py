@@ -14,12 +14,13 @@ from prefect.client.schemas.sorting import ArtifactSort
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
+from mumu.bench import word_error_rate
 from mumu.db import views
 from mumu.db.models import Insight, Recording, Segment, StageRun, Transcript
 from mumu.flows.process_batch import process_batch
 from mumu.flows.process_recording import ALREADY_STORED
 from mumu.settings import get_settings
-from tests.conftest import DATA_DIR, REFERENCES, word_error_rate
+from tests.conftest import DATA_DIR, REFERENCES
 from tests.fake_llm import ALWAYS_BAD, DOWN, GOOD, REJECTS_JSON_SCHEMA, FakeLLM
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
