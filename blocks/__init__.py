@@ -1,18 +1,21 @@
 """Prefect blocks for mumu's configuration, and how they combine with ``MUMU_`` settings.
 
 Register the block types with ``prefect block register -m mumu.blocks``; save documents
-in the UI or from Python. A flow named with a block document uses its values; every
-value a block does not give comes from the ``MUMU_`` environment, so the same flow code
-runs locally (no blocks) and deployed (blocks on the server).
+in the UI or from Python. A flow named with a block document uses the values it sets;
+every value a block leaves empty comes from the ``MUMU_`` environment, so the same flow
+code runs locally (no blocks) and deployed (blocks on the server).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from prefect.blocks.core import Block
+
 from mumu.blocks.database import MumuDatabase
 from mumu.blocks.llm import LLMEndpoint
 from mumu.blocks.whisper import WhisperEngine
+from mumu.errors import ConfigurationError
 from mumu.settings import Settings, get_settings
 
 __all__ = ["LLMEndpoint", "MumuDatabase", "WhisperEngine", "settings_from_blocks"]
@@ -23,12 +26,35 @@ def settings_from_blocks(
     llm_block: str | None = None,
     database_block: str | None = None,
 ) -> Settings:
+    """mumu's settings with the named block documents applied over the environment.
+
+    Raises ``ConfigurationError`` naming the parameter when a block does not exist.
+    """
     updates: dict[str, Any] = {}
-    if whisper_block:
-        updates |= WhisperEngine.load(whisper_block).settings_update()
-    if llm_block:
-        updates |= LLMEndpoint.load(llm_block).settings_update()
-    if database_block:
-        updates |= MumuDatabase.load(database_block).settings_update()
+    for block_type, name, parameter in (
+        (WhisperEngine, whisper_block, "whisper_block"),
+        (LLMEndpoint, llm_block, "llm_block"),
+        (MumuDatabase, database_block, "database_block"),
+    ):
+        if name:
+            updates |= _load(block_type, name, parameter).settings_update()
     settings = get_settings()
     return settings.model_copy(update=updates) if updates else settings
+
+
+def _load(block_type: Any, name: str, parameter: str) -> Any:
+    slug = block_type.get_block_type_slug()
+    try:
+        block: Any = block_type.load(name)
+    except ValueError as exc:
+        if "Unable to find block document" not in str(exc):
+            reason = " ".join(str(exc).split())
+            raise ConfigurationError(
+                f"{parameter}: the {slug} block {name!r} does not load: {reason}"
+            ) from None
+        raise ConfigurationError(
+            f"{parameter}: no {slug} block named {name!r}; create it (bash infra/setup.sh "
+            f"or the Prefect UI) or set {parameter} to '' to use the MUMU_ environment"
+        ) from None
+    assert isinstance(block, Block)
+    return block

@@ -7,25 +7,29 @@ from pydantic import Field
 
 
 class WhisperEngine(Block):
-    """How mumu transcribes: faster-whisper model and decoding settings."""
+    """How mumu transcribes: faster-whisper model and decoding settings.
+
+    A field left empty is not set here: the flow run's ``MUMU_WHISPER_*`` environment
+    (the work pool's, or mumu's defaults) decides it.
+    """
 
     _block_type_name = "mumu Whisper engine"
     _block_type_slug = "mumu-whisper-engine"
     _description = "faster-whisper model, device and decoding settings for mumu."
 
-    model: str = Field(
-        default="tiny.en", description="faster-whisper model name or local CTranslate2 directory."
+    model: str | None = Field(
+        default=None, description="faster-whisper model name or local CTranslate2 directory."
     )
-    device: Literal["cpu", "cuda", "auto"] = "auto"
-    compute_type: str = "default"
-    beam_size: int = Field(default=5, ge=1)
-    batch_size: int = Field(default=8, ge=1)
+    device: Literal["cpu", "cuda", "auto"] | None = None
+    compute_type: str | None = None
+    beam_size: int | None = Field(default=None, ge=1)
+    batch_size: int | None = Field(default=None, ge=1)
     language: str | None = None
-    vad: bool = True
-    word_timestamps: bool = True
+    vad: bool | None = None
+    word_timestamps: bool | None = None
 
     def settings_update(self) -> dict[str, Any]:
-        return {
+        values = {
             "whisper_model": self.model,
             "whisper_device": self.device,
             "whisper_compute_type": self.compute_type,
@@ -35,3 +39,4 @@ class WhisperEngine(Block):
             "whisper_vad": self.vad,
             "whisper_word_timestamps": self.word_timestamps,
         }
+        return {name: value for name, value in values.items() if value is not None}

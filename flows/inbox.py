@@ -6,15 +6,21 @@ starts on the GPU pool, so the inbox never waits for them.
 
 from __future__ import annotations
 
+import glob
+from pathlib import Path
 from typing import cast
 
 from prefect import flow
 from prefect.artifacts import create_table_artifact
 from prefect.client.schemas.objects import FlowRun
 from prefect.deployments import run_deployment
+from prefect.states import State
 
 from mumu.blocks import settings_from_blocks
 from mumu.db import store
+from mumu.download import is_url
+from mumu.errors import ConfigurationError
+from mumu.flows.states import configuration_failed
 from mumu.settings import Settings
 from mumu.sources import expand
 from mumu.tasks.ingest import already_stored
@@ -29,14 +35,22 @@ def scan_inbox(
     whisper_block: str | None = None,
     llm_block: str | None = None,
     database_block: str | None = None,
-) -> list[str]:
-    """Start a run of ``deployment`` for every new recording in folders, files or URLs."""
+) -> list[str] | State:
+    """Start a run of ``deployment`` for every new recording in folders, files or URLs.
+
+    A location that does not exist fails the scan and starts nothing: it is a mount or
+    a setting gone wrong, not an empty inbox.
+    """
     blocks = {
         "whisper_block": whisper_block,
         "llm_block": llm_block,
         "database_block": database_block,
     }
-    settings = settings_from_blocks(**blocks)
+    try:
+        check_locations(locations)
+        settings = settings_from_blocks(**blocks)
+    except ConfigurationError as exc:
+        return configuration_failed(exc)
     pending = pending_sources(locations, settings)
     submitted = []
     for source in pending:
@@ -53,6 +67,19 @@ def scan_inbox(
         description=f"{len(submitted)} new recordings from {', '.join(locations)}",
     )
     return pending
+
+
+def check_locations(locations: list[str]) -> None:
+    missing = [
+        location
+        for location in locations
+        if not is_url(location) and not glob.has_magic(location) and not Path(location).exists()
+    ]
+    if missing:
+        raise ConfigurationError(
+            f"inbox {', '.join(missing)} does not exist here: mount it into the flow-run "
+            "containers (MUMU_INBOX_VOLUME, infra/README.md) or fix the deployment's locations"
+        )
 
 
 def pending_sources(locations: list[str], settings: Settings) -> list[str]:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from prefect import flow, task
-from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.states import State
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from mumu.blocks import settings_from_blocks
 from mumu.db import store
 from mumu.db.models import RecordingStatus, utcnow
+from mumu.errors import ConfigurationError
 from mumu.flows.process_recording import RecordingOutcome, process_recording
+from mumu.flows.states import configuration_failed
 from mumu.sources import expand
 
 
@@ -30,14 +33,17 @@ def process_batch(
     whisper_block: str | None = None,
     llm_block: str | None = None,
     database_block: str | None = None,
-) -> list[RecordingOutcome]:
+) -> list[RecordingOutcome] | State:
     """Process files, folders (recursively) and globs, a few recordings at a time."""
     blocks = {
         "whisper_block": whisper_block,
         "llm_block": llm_block,
         "database_block": database_block,
     }
-    settings = settings_from_blocks(**blocks)
+    try:
+        settings = settings_from_blocks(**blocks)
+    except ConfigurationError as exc:
+        return configuration_failed(exc)
     started_at = utcnow()
     sources = expand(paths)
     runner: ThreadPoolTaskRunner[RecordingOutcome] = ThreadPoolTaskRunner(
@@ -48,14 +54,14 @@ def process_batch(
             runner.submit(run_recording, {"source": source, "blocks": blocks}) for source in sources
         ]
         outcomes = [future.result() for future in futures]
-    publish_artifacts(outcomes)
+    publish_table(outcomes)
     failed = any(outcome.status != RecordingStatus.COMPLETED for outcome in outcomes)
     status = RecordingStatus.FAILED if failed else RecordingStatus.COMPLETED
     store.record_pipeline_run(store.engine_for(settings), "process-batch", status, started_at, None)
     return outcomes
 
 
-def publish_artifacts(outcomes: list[RecordingOutcome]) -> None:
+def publish_table(outcomes: list[RecordingOutcome]) -> None:
     create_table_artifact(
         key="mumu-batch",
         table=[
@@ -69,13 +75,3 @@ def publish_artifacts(outcomes: list[RecordingOutcome]) -> None:
         ],
         description=f"{len(outcomes)} recordings",
     )
-    for outcome in outcomes:
-        if outcome.recording_id is None or outcome.status != "completed":
-            continue
-        create_markdown_artifact(
-            key=f"mumu-recording-{outcome.recording_id}",
-            markdown=f"# {outcome.title or outcome.source}\n\n"
-            f"{outcome.summary or '_No summary (LLM stage skipped)._'}\n\n"
-            f"`{outcome.source}` · {outcome.duration_s or 0:.1f} s",
-            description=outcome.source,
-        )

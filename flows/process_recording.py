@@ -5,15 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from prefect import flow
+from prefect import flow, get_run_logger
+from prefect.artifacts import create_markdown_artifact
 from prefect.states import Failed, State
 
-from mumu import progress
+from mumu import export, progress
 from mumu.blocks import settings_from_blocks
 from mumu.db import claims, store, views
 from mumu.db.models import RecordingStatus, utcnow
 from mumu.download import discard
-from mumu.errors import BadInput
+from mumu.errors import BadInput, ConfigurationError
+from mumu.flows.states import configuration_failed
 from mumu.sentry import init_sentry, report_stage_failure
 from mumu.settings import Settings
 from mumu.stages import AUDIO, INGEST, INSIGHTS, TRANSCRIBE
@@ -45,7 +47,10 @@ def process_recording(
     database_block: str | None = None,
 ) -> RecordingOutcome | State:
     """Process one recording (a path or URL). Block names override ``MUMU_`` settings."""
-    settings = settings_from_blocks(whisper_block, llm_block, database_block)
+    try:
+        settings = settings_from_blocks(whisper_block, llm_block, database_block)
+    except ConfigurationError as exc:
+        return configuration_failed(exc)
     init_sentry(settings)
     engine = store.engine_for(settings)
     started_at = utcnow()
@@ -60,6 +65,7 @@ def process_recording(
         recording_id, ingested_path = ingested.recording_id, ingested.path
         with claims.heartbeat(engine, recording_id, owner, settings.stale_after_s):
             if not ingested.todo:
+                get_run_logger().info("already stored with current settings: nothing to do")
                 store.complete_recording(engine, recording_id)
                 result = outcome(settings, source, recording_id, note=ALREADY_STORED)
                 return result
@@ -85,7 +91,27 @@ def process_recording(
             discard(Path(ingested_path), settings)
         status = result.status if result else RecordingStatus.FAILED
         store.record_pipeline_run(engine, "process-recording", status, started_at, recording_id)
+        if recording_id is not None:
+            publish_notes(settings, recording_id)
         progress.report(source, "done")
+
+
+def publish_notes(settings: Settings, recording_id: int) -> None:
+    """The recording's notes as this run's artifact, with where to get the transcript."""
+    detail = views.recording_detail(store.engine_for(settings), recording_id)
+    if detail is None:
+        return
+    if settings.public_url:
+        base = f"{settings.public_url.rstrip('/')}/recordings/{recording_id}/transcript"
+        links = ", ".join(f"[{fmt}]({base}.{fmt})" for fmt in export.FORMATS)
+        where = f"Transcript: {links}"
+    else:
+        where = f"Transcript: `mumu export {recording_id} --format srt` (or txt, vtt, json)"
+    create_markdown_artifact(
+        key=f"mumu-recording-{recording_id}",
+        markdown=f"{export.notes_markdown(detail)}\n{where}\n",
+        description=f"recording {recording_id}: {detail['status']}",
+    )
 
 
 def outcome(

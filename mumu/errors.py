@@ -1,16 +1,23 @@
-"""Errors that are the input's fault, not the system's.
+"""Errors that are not worth a retry: the input's fault, or the deployment's.
 
-A ``BadInput`` carries a one-line message for the user; it is stored on the recording,
-shown in summaries, never retried and never shown as a traceback.
+Both carry a one-line message for a person; neither is retried and neither is shown as
+a traceback.
 """
 
 
 class BadInput(Exception):
     """The recording cannot be processed as given (missing, empty, not audio, ...).
 
-    ``recording_id`` is set once the failure is stored, so callers can point at it.
+    It is stored on the recording and shown in summaries. ``recording_id`` is set once
+    the failure is stored, so callers can point at it.
     """
 
     def __init__(self, message: str, recording_id: int | None = None) -> None:
         super().__init__(message)
         self.recording_id = recording_id
+
+
+class ConfigurationError(Exception):
+    """The deployment is set up wrong (no GPU for a cuda device, model files missing, a
+    block that does not exist): nothing will work until a person fixes it, and the
+    message says how."""

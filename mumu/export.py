@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 from typing import Any
 
 FORMATS = ("txt", "srt", "vtt", "json")
@@ -60,3 +62,53 @@ def _cue(text: str) -> str:
     """Cue text may not contain a blank line (it would end the cue) or '-->'."""
     lines = [line.strip() for line in text.replace("-->", "->").splitlines() if line.strip()]
     return "\n".join(lines) or "..."
+
+
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|~])")
+
+
+def notes_markdown(detail: dict[str, Any]) -> str:
+    """A recording's notes for people: title, summary, action items, chapters, or why not.
+
+    Everything that came from the recording or the LLM is escaped, so a title cannot
+    turn into a link or an image where the markdown is rendered (the Prefect UI).
+    """
+    insights = detail.get("insights")
+    source = Path(detail["source"]).name if detail.get("source") else "recording"
+    title = insights["title"] if insights else source
+    lines = [f"# {_escape(title)}", ""]
+    duration = detail.get("duration_s")
+    facts = [f"recording {detail['id']}", _escape(source), str(detail["status"])]
+    if duration is not None:
+        facts.append(clock(duration))
+    if detail.get("language"):
+        facts.append(str(detail["language"]))
+    lines += [" · ".join(facts), ""]
+    if detail.get("error"):
+        lines += [f"**Failed:** {_escape(detail['error'])}", ""]
+    if insights is None:
+        skipped = [s for s in detail.get("stages", []) if s["status"] == "skipped"]
+        reason = skipped[0]["error"] if skipped and skipped[0]["error"] else "not generated"
+        lines += [f"_No notes: {_escape(reason)}._", ""]
+        return "\n".join(lines)
+    lines += [_escape(insights["summary"]), ""]
+    if insights["action_items"]:
+        lines += ["## Action items", ""]
+        for item in insights["action_items"]:
+            extra = [f"owner: {item['owner']}" if item.get("owner") else ""]
+            extra.append(f"due: {item['due']}" if item.get("due") else "")
+            said = ", ".join(part for part in extra if part)
+            lines.append(f"- {_escape(item['task'])}" + (f" ({_escape(said)})" if said else ""))
+        lines.append("")
+    if insights["chapters"]:
+        lines += ["## Chapters", ""]
+        lines += [
+            f"- {clock(chapter['start'])} {_escape(chapter['title'])}"
+            for chapter in insights["chapters"]
+        ]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _escape(text: str) -> str:
+    return MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))

@@ -93,6 +93,12 @@ class Settings(BaseSettings):
         default=120.0, gt=0, description="A run silent this long is presumed dead."
     )
 
+    public_url: str | None = Field(
+        default=None,
+        description="Where people reach the sidecar, e.g. http://mumu-host:9108; set, run "
+        "artifacts link to the transcript exports it serves.",
+    )
+
     sentry_dsn: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("MUMU_SENTRY_DSN", "SENTRY_DSN")
     )

@@ -20,6 +20,7 @@ import numpy as np
 from faster_whisper import BatchedInferencePipeline, WhisperModel
 from faster_whisper.transcribe import Segment, TranscriptionInfo
 
+from mumu.errors import ConfigurationError
 from mumu.settings import Settings
 from mumu.stages import settings_key
 
@@ -106,16 +107,41 @@ def get_model(spec: EngineSpec) -> WhisperModel:
     with _models_lock:
         model = _models.get(spec)
         if model is None:
-            model = WhisperModel(
-                resolve_model(spec.model),
-                device=spec.device,
-                compute_type=spec.compute_type,
-                cpu_threads=spec.cpu_threads,
-                download_root=spec.download_root,
-            )
+            model = _load(spec)
             _models[spec] = model
             model_loads += 1
         return model
+
+
+def _load(spec: EngineSpec) -> WhisperModel:
+    """Load a model, or say what in the deployment stops it: no retry fixes these."""
+    if spec.device == "cuda" and ctranslate2.get_cuda_device_count() == 0:
+        raise ConfigurationError(
+            "the Whisper device is cuda but this container sees no CUDA device: run it on "
+            "a GPU work pool (the job template's device_requests) or set the device to "
+            "cpu or auto (MUMU_WHISPER_DEVICE or the mumu-whisper block)"
+        )
+    location = resolve_model(spec.model)
+    if spec.model.startswith(("/", ".", "~")) and not Path(location).is_dir():
+        raise ConfigurationError(
+            f"Whisper model directory {spec.model} does not exist: mount it into the "
+            "container or set the model to a name such as tiny.en"
+        )
+    try:
+        return WhisperModel(
+            location,
+            device=spec.device,
+            compute_type=spec.compute_type,
+            cpu_threads=spec.cpu_threads,
+            download_root=spec.download_root,
+        )
+    except (RuntimeError, OSError, ValueError) as exc:
+        reason = " ".join(str(exc).split())[:300]
+        raise ConfigurationError(
+            f"cannot load Whisper model {spec.model} ({spec.device}, {spec.compute_type}): "
+            f"{reason}; check the model files under {spec.download_root} (a hub model "
+            "needs network once) and the device"
+        ) from None
 
 
 def decode_segments(

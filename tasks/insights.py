@@ -76,6 +76,7 @@ def summarize_recording(recording_id: int, settings: Settings) -> str | None:
 
 
 def _skip(engine: Engine, recording_id: int, key: str, reason: str) -> None:
+    get_run_logger().warning("insights skipped: %s", reason)
     store.skip_stage(
         engine,
         recording_id,

@@ -4,7 +4,8 @@ A run claims a recording before its first stage and keeps a heartbeat on it whil
 works. Another run that meets a live claim waits for it (the same file submitted twice
 at once is processed once); a claim is taken over when its heartbeat is older than
 ``stale_after_s``, or at once when the claiming process was on this host and is gone
-(a ``kill -9`` of ``mumu run``, a worker's flow-run process killed). Every claim change
+(a ``kill -9`` of ``mumu run``, a worker's flow-run process killed; a container's
+processes count as elsewhere). Every claim change
 is one conditional UPDATE, so two runs can never both win.
 """
 
@@ -26,13 +27,28 @@ from sqlmodel import col
 from mumu.db.models import Recording, utcnow
 from mumu.db.store import retrying, transaction
 
-HOSTNAME = socket.gethostname()
 POLL_S = 0.5
 
 
+def _process_space() -> str:
+    """This host and PID namespace: where a process id means the same process.
+
+    Containers with host networking share the host's name but not its process ids, so
+    the name alone would let one container take a live claim of another for dead.
+    """
+    try:
+        namespace = os.readlink("/proc/self/ns/pid").removeprefix("pid:[").rstrip("]")
+    except OSError:
+        namespace = "-"
+    return f"{socket.gethostname()}@{namespace}"
+
+
+PROCESS_SPACE = _process_space()
+
+
 def new_owner() -> str:
-    """An owner token: this host, this process, this run."""
-    return f"{HOSTNAME}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+    """An owner token: this host and PID namespace, this process, this run."""
+    return f"{PROCESS_SPACE}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
 
 
 @retrying
@@ -108,9 +124,9 @@ def heartbeat(
 
 
 def _dead_here(owner: str) -> bool:
-    """True when the owner ran on this host in a process that no longer exists."""
+    """True when the owner ran in this process space, in a process that no longer exists."""
     parts = owner.split(":")
-    if len(parts) != 3 or parts[0] != HOSTNAME:
+    if len(parts) != 3 or parts[0] != PROCESS_SPACE:
         return False
     try:
         os.kill(int(parts[1]), 0)

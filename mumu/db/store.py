@@ -8,6 +8,7 @@ output or nothing, never half a stage.
 from __future__ import annotations
 
 import functools
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -62,9 +63,13 @@ def retrying(function: Callable[P, T]) -> Callable[P, T]:
     return wrapper
 
 
+_migration_lock = threading.Lock()
+
+
 @lru_cache(maxsize=8)
 def _migrated_engine(url: str) -> Engine:
-    upgrade(url)
+    with _migration_lock:  # Alembic's context is process-global: one migration at a time
+        upgrade(url)
     return get_engine(url)
 
 

@@ -1,4 +1,8 @@
-"""The sidecar: a small Starlette app beside a worker for health, readiness and metrics."""
+"""The sidecar: a small Starlette app beside a worker for health, readiness and metrics.
+
+It also serves transcript exports (``/recordings/ID/transcript.srt``), which run artifacts
+link to when ``MUMU_PUBLIC_URL`` is set: keep it on a network only your team reaches.
+"""
 
 from __future__ import annotations
 
@@ -20,11 +24,20 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from mumu import __version__
+from mumu import __version__, export
+from mumu.db import views
+from mumu.db.engine import get_engine
 from mumu.sentry import init_sentry
 from mumu.settings import Settings
 from mumu.sidecar import checks
-from mumu.sidecar.metrics import DatabaseCollector
+from mumu.sidecar.metrics import DatabaseCollector, PrefectRunsCollector
+
+EXPORT_MEDIA_TYPES = {
+    "txt": "text/plain; charset=utf-8",
+    "srt": "application/x-subrip; charset=utf-8",
+    "vtt": "text/vtt; charset=utf-8",
+    "json": "application/json",
+}
 
 
 def create_app(settings: Settings, prefect_api_url: str | None) -> Starlette:
@@ -35,6 +48,8 @@ def create_app(settings: Settings, prefect_api_url: str | None) -> Starlette:
     platform_collector.PlatformCollector(registry=registry)
     gc_collector.GCCollector(registry=registry)
     registry.register(DatabaseCollector(settings))
+    if prefect_api_url:
+        registry.register(PrefectRunsCollector(prefect_api_url))
 
     async def health(_request: Request) -> JSONResponse:
         return JSONResponse(
@@ -60,11 +75,21 @@ def create_app(settings: Settings, prefect_api_url: str | None) -> Starlette:
     def metrics(_request: Request) -> Response:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
+    def transcript(request: Request) -> Response:
+        """A transcript export, the target of the links in run artifacts."""
+        fmt = request.path_params["fmt"]
+        engine = get_engine(settings.database_url_value)
+        detail = views.recording_detail(engine, request.path_params["recording_id"])
+        if fmt not in EXPORT_MEDIA_TYPES or detail is None:
+            return Response("not found\n", status_code=404, media_type="text/plain")
+        return Response(export.render(detail, fmt), media_type=EXPORT_MEDIA_TYPES[fmt])
+
     return Starlette(
         routes=[
             Route("/health", health),
             Route("/ready", ready),
             Route("/metrics", metrics),
+            Route("/recordings/{recording_id:int}/transcript.{fmt}", transcript),
         ]
     )
 

@@ -1,17 +1,21 @@
-"""Prometheus metrics read from mumu's database at scrape time.
+"""Prometheus metrics read at scrape time from mumu's database and Prefect's API.
 
 Flow runs happen in other processes and containers than the sidecar, so counting in the
 sidecar's memory would see nothing. Every run leaves rows behind (pipeline runs, stage
 runs, recordings, insights); a collector turns them into metrics on each scrape. That
 works across any number of workers and machines, needs no shared volume, and survives
-restarts of either side.
+restarts of either side. A run that crashes before mumu's code starts (an image that
+does not start, a network that does not exist) leaves no row: the Prefect server still
+knows it, so mumu's flow runs are also counted from its API.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 from prometheus_client.core import (
     CounterMetricFamily,
     GaugeMetricFamily,
@@ -27,6 +31,8 @@ from mumu.db.models import Insight, PipelineRun, Recording, StageRun, StageStatu
 from mumu.db.store import engine_for
 from mumu.settings import Settings
 
+MUMU_FLOWS = ("process-recording", "process-batch", "inbox", "ask")
+HISTORY_START = datetime(2020, 1, 1, tzinfo=UTC)
 DURATION_BUCKETS = (0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7200)
 
 
@@ -85,15 +91,13 @@ class DatabaseCollector(Collector):
                 stage_runs.add_metric([stage, status], count)
             yield stage_runs
 
-            recordings = CounterMetricFamily(
+            recordings = GaugeMetricFamily(
                 "mumu_recordings",
-                "Recordings processed by process-recording runs, by final status.",
+                "Recordings in mumu's database, by their current status.",
                 labels=["status"],
             )
             for status, count in connection.execute(
-                select(col(PipelineRun.status), func.count())
-                .where(col(PipelineRun.flow) == "process-recording")
-                .group_by(col(PipelineRun.status))
+                select(col(Recording.status), func.count()).group_by(col(Recording.status))
             ):
                 recordings.add_metric([status], count)
             yield recordings
@@ -119,6 +123,51 @@ class DatabaseCollector(Collector):
             tokens.add_metric(["prompt"], prompt)
             tokens.add_metric(["completion"], completion)
             yield tokens
+
+
+class PrefectRunsCollector(Collector):
+    """``mumu_flow_runs``: mumu's flow runs on the Prefect server, by flow and state type."""
+
+    def __init__(self, api_url: str) -> None:
+        self.api_url = api_url.rstrip("/")
+
+    def collect(self) -> Iterator[Metric]:
+        runs = GaugeMetricFamily(
+            "mumu_flow_runs",
+            "Flow runs of mumu's flows known to the Prefect server, by flow and state type "
+            "(also runs that crashed before mumu's code ran).",
+            labels=["flow", "state"],
+        )
+        try:
+            with httpx.Client(base_url=self.api_url, timeout=5) as client:
+                for flow in MUMU_FLOWS:
+                    for state, count in _state_counts(client, flow).items():
+                        runs.add_metric([flow, state], count)
+        except (httpx.HTTPError, ValueError, KeyError):
+            yield GaugeMetricFamily("mumu_prefect_api_up", "Prefect's API answers.", value=0)
+            return
+        yield GaugeMetricFamily("mumu_prefect_api_up", "Prefect's API answers.", value=1)
+        yield runs
+
+
+def _state_counts(client: httpx.Client, flow: str) -> dict[str, int]:
+    """Counts by state type of every run of ``flow``: Prefect's run history, one interval."""
+    end = datetime.now(UTC) + timedelta(days=1)
+    response = client.post(
+        "/flow_runs/history",
+        json={
+            "history_start": HISTORY_START.isoformat(),
+            "history_end": end.isoformat(),
+            "history_interval_seconds": (end - HISTORY_START).total_seconds(),
+            "flows": {"name": {"any_": [flow]}},
+        },
+    )
+    response.raise_for_status()
+    counts: dict[str, int] = {}
+    for interval in response.json():
+        for state in interval["states"]:
+            counts[state["state_type"]] = counts.get(state["state_type"], 0) + state["count_runs"]
+    return counts
 
 
 def _histogram(

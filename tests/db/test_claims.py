@@ -1,3 +1,4 @@
+import socket
 import subprocess
 import time
 from datetime import timedelta
@@ -37,18 +38,32 @@ def test_a_silent_claim_is_taken_over_after_the_stale_time(engine: Engine) -> No
     assert claims.try_claim(engine, recording_id, mine, stale_after_s=10) is None
 
 
-def test_a_claim_of_a_dead_process_on_this_host_is_taken_over_at_once(engine: Engine) -> None:
+def claimed_by_dead_process(engine: Engine, process_space: str) -> int:
     recording_id = recording(engine)
     dead_pid = subprocess.Popen(["true"])
     dead_pid.wait()
-    dead_owner = f"{claims.HOSTNAME}:{dead_pid.pid}:deadbeef"
     with Session(engine) as session, session.begin():
         session.execute(
             update(Recording)
             .where(col(Recording.id) == recording_id)
-            .values(claimed_by=dead_owner, heartbeat_at=utcnow())
+            .values(claimed_by=f"{process_space}:{dead_pid.pid}:deadbeef", heartbeat_at=utcnow())
         )
+    return recording_id
+
+
+def test_a_claim_of_a_dead_process_on_this_host_is_taken_over_at_once(engine: Engine) -> None:
+    recording_id = claimed_by_dead_process(engine, claims.PROCESS_SPACE)
     assert claims.try_claim(engine, recording_id, claims.new_owner(), stale_after_s=3600) is None
+
+
+def test_a_process_in_another_container_with_the_same_host_name_is_not_taken_for_dead(
+    engine: Engine,
+) -> None:
+    """Host networking gives containers the host's name but their own process ids."""
+    other_container = f"{socket.gethostname()}@4026599999"
+    recording_id = claimed_by_dead_process(engine, other_container)
+    mine = claims.new_owner()
+    assert claims.try_claim(engine, recording_id, mine, stale_after_s=3600) is not None
 
 
 def test_the_heartbeat_keeps_a_claim_fresh_and_releases_it(engine: Engine) -> None:

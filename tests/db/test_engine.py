@@ -1,6 +1,10 @@
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from pydantic import SecretStr
 from sqlalchemy import inspect
 from sqlmodel import SQLModel
 
@@ -11,6 +15,8 @@ from mumu.db.engine import (
     include_in_schema_comparison,
     upgrade,
 )
+from mumu.db.store import engine_for
+from mumu.settings import Settings
 
 
 def test_migrations_build_exactly_the_models_schema(database_url: str) -> None:
@@ -42,3 +48,11 @@ def test_an_unreachable_database_is_one_line_without_the_password() -> None:
     assert "s3cret-pw" not in message
     assert "\n" not in message
     assert "127.0.0.1:1" in message
+
+
+def test_the_first_use_from_many_threads_migrates_once(tmp_path: Path) -> None:
+    """A batch's recordings start in threads; the first of them must not race Alembic."""
+    settings = Settings(database_url=SecretStr(f"sqlite:///{tmp_path / 'fresh.db'}"))
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        engines = list(pool.map(lambda _: engine_for(settings), range(4)))
+    assert len(set(map(id, engines))) == 1

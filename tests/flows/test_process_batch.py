@@ -125,7 +125,9 @@ def test_insights_from_a_server_that_rejects_json_schema(
     assert insight.chapters[0]["start"] == 0.0
     assert "fellow Americans" in server.requests[-1]["messages"][1]["content"]
     markdown = artifact(f"mumu-recording-{outcome.recording_id}")
-    assert isinstance(markdown, str) and outcome.title in markdown
+    assert isinstance(markdown, str) and markdown.startswith("# Notes on")
+    assert "## Action items\n\n- Send the minutes (owner: Ann, due: Friday)" in markdown
+    assert f"`mumu export {outcome.recording_id} --format srt`" in markdown
 
 
 @pytest.mark.parametrize(

@@ -66,13 +66,13 @@ def test_metrics_count_work_done_by_another_process(
     before = client.get("/metrics").text
     assert metric(before, "mumu_database_up") == 1
     assert metric(before, "process_resident_memory_bytes") > 0
-    assert metric(before, "mumu_recordings_total", status="completed") == 0
+    assert metric(before, "mumu_recordings", status="completed") == 0
 
     result = run_mumu("run", str(DATA_DIR / "jfk.flac"), env=cli_env)
     assert result.returncode == 0, result.stderr
 
     after = client.get("/metrics").text
-    assert metric(after, "mumu_recordings_total", status="completed") == 1
+    assert metric(after, "mumu_recordings", status="completed") == 1
     assert metric(after, "mumu_audio_seconds_total") == pytest.approx(11.0, abs=0.2)
     assert metric(after, "mumu_stage_duration_seconds_count", stage="transcribe") == 1
     assert metric(after, "mumu_stage_duration_seconds_sum", stage="transcribe") > 0
@@ -105,3 +105,18 @@ def test_metrics_answer_with_the_database_down(settings: Settings) -> None:
     response = TestClient(create_app(down, None)).get("/metrics")
     assert response.status_code == 200
     assert metric(response.text, "mumu_database_up") == 0
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_transcripts_are_served_for_the_links_in_run_artifacts(
+    settings: Settings, cli_env: dict[str, str]
+) -> None:
+    result = run_mumu("run", str(DATA_DIR / "jfk.flac"), env=cli_env)
+    assert result.returncode == 0, result.stderr
+    client = TestClient(create_app(settings, None))
+    srt = client.get("/recordings/1/transcript.srt")
+    assert srt.status_code == 200 and srt.headers["content-type"].startswith("application/x-sub")
+    assert srt.text.startswith("1\n00:00:00,") and "country" in srt.text
+    assert "fellow Americans" in client.get("/recordings/1/transcript.txt").text
+    assert client.get("/recordings/1/transcript.exe").status_code == 404
+    assert client.get("/recordings/99/transcript.txt").status_code == 404

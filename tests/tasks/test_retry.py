@@ -1,6 +1,6 @@
 import pytest
 
-from mumu.errors import BadInput
+from mumu.errors import BadInput, ConfigurationError
 from mumu.tasks.retry import is_transient
 
 
@@ -16,11 +16,12 @@ class FailedState:
     ("error", "retried"),
     [
         (BadInput("empty file (0 bytes)"), False),
+        (ConfigurationError("the Whisper device is cuda but this container sees no CUDA"), False),
         (RuntimeError("CUDA out of memory"), True),
         (OSError("connection reset"), True),
     ],
 )
-def test_only_failures_that_are_not_the_inputs_fault_are_retried(
+def test_only_failures_that_are_not_the_inputs_or_the_set_ups_fault_are_retried(
     error: Exception, retried: bool
 ) -> None:
     assert is_transient(None, None, FailedState(error)) is retried

@@ -1,0 +1,14 @@
+"""How a flow ends when the deployment, not the recording, is at fault."""
+
+from __future__ import annotations
+
+from prefect import get_run_logger
+from prefect.states import Failed, State
+
+from mumu.errors import ConfigurationError
+
+
+def configuration_failed(exc: ConfigurationError) -> State:
+    """The run fails with the one line that says what to fix; no retry, no traceback."""
+    get_run_logger().error("configuration error: %s", exc)
+    return Failed(message=f"configuration error: {exc}")
