@@ -12,7 +12,7 @@ from mumu.blocks import settings_from_blocks
 from mumu.db import store
 from mumu.db.models import RecordingStatus, utcnow
 from mumu.errors import ConfigurationError
-from mumu.flows.process_recording import RecordingOutcome, process_recording
+from mumu.flows.process_recording import RecordingFailed, RecordingOutcome, process_recording
 from mumu.flows.states import configuration_failed
 from mumu.sources import expand
 
@@ -22,6 +22,8 @@ def run_recording(source: str, blocks: dict[str, str | None]) -> RecordingOutcom
     """Runs the recording's subflow; its failure is an outcome, not the batch's failure."""
     state = process_recording(source, **blocks, return_state=True)
     result = state.result(raise_on_failure=False)
+    if isinstance(result, RecordingFailed):
+        return result.outcome
     if isinstance(result, RecordingOutcome):
         return result
     return RecordingOutcome(source=source, status="failed", error=state.message or str(result))

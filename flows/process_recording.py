@@ -39,6 +39,18 @@ class RecordingOutcome:
     note: str | None = None
 
 
+class RecordingFailed(Exception):
+    """A failed recording as the data of its Failed state.
+
+    Prefect raises a failed flow's data at the end of a deployed run, so it must be an
+    exception; a batch reads the outcome back from it.
+    """
+
+    def __init__(self, outcome: RecordingOutcome) -> None:
+        super().__init__(outcome.error or "failed")
+        self.outcome = outcome
+
+
 @flow(name="process-recording", flow_run_name="{source}")
 def process_recording(
     source: str,
@@ -85,7 +97,7 @@ def process_recording(
         reason = store.one_line(exc)
         report_stage_failure(settings, recording_id, stage, reason, isinstance(exc, BadInput))
         result = outcome(settings, source, recording_id, fallback_error=f"{stage}: {reason}")
-        return Failed(message=result.error, data=result)
+        return Failed(message=result.error, data=RecordingFailed(result))
     finally:
         if ingested_path is not None:
             discard(Path(ingested_path), settings)

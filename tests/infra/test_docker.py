@@ -338,6 +338,8 @@ def test_runs_from_rest_and_the_cli_complete_in_containers(stack: Stack) -> None
         assert flow_run["infrastructure_pid"].startswith("http+docker://")
         assert set(flow_run["tags"]) == {"mumu", POOL}
     assert not Path("/data/inbox/runs").exists(), "the paths exist only inside the containers"
+    ui = httpx.get(stack.api_url.removesuffix("/api") + "/", timeout=10)
+    assert ui.status_code == 200 and "<html" in ui.text.lower(), "the server's UI is served"
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MUMU_", "PREFECT_"))}
     env |= {"MUMU_DATABASE_URL": stack.database_url, "MUMU_HOME": str(stack.inbox.parent)}
@@ -367,6 +369,23 @@ def test_a_batch_runs_in_a_container(stack: Stack) -> None:
     assert "stereo_diarization.wav" in recordings, stack.logs()
     assert recordings["stereo_diarization.wav"].status == "completed"
     assert recordings["jfk.flac"].source.startswith("/data/inbox/runs/"), "stored once"
+
+
+def test_a_bad_recording_fails_its_run_with_the_reason(stack: Stack) -> None:
+    run = stack.start(
+        "process-recording/process-recording",
+        parameters={"source": "/data/inbox/runs/not-there.wav"},
+    )
+    assert stack.wait_final(run) == "FAILED"
+    assert stack.flow_run(run)["state"]["message"] == "ingest: file not found"
+
+    def logs() -> str:
+        found = stack.api("POST", "/logs/filter", json={"logs": {"flow_run_id": {"any_": [run]}}})
+        return "\n".join(log["message"] for log in found)
+
+    wait_for(lambda: "RecordingFailed" in logs(), 60, "the run's last log lines", logs)
+    assert "RecordingFailed: ingest: file not found" in logs()
+    assert "cannot be resolved into an exception" not in logs()
 
 
 def test_the_scheduled_inbox_starts_a_run_for_a_new_file(stack: Stack) -> None:
