@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 from prefect.states import State
 
-from mumu.ask import answer_question, markdown
+from mumu.ask import AskResult, answer_question, markdown
 from mumu.blocks import settings_from_blocks
-from mumu.db import store
+from mumu.db.engine import engine_for
 from mumu.errors import ConfigurationError
 from mumu.flows.states import configuration_failed
 
@@ -21,13 +19,13 @@ def ask(
     limit: int = 8,
     llm_block: str | None = None,
     database_block: str | None = None,
-) -> dict[str, Any] | State:
+) -> AskResult | State:
     try:
         settings = settings_from_blocks(None, llm_block, database_block)
     except ConfigurationError as exc:
         return configuration_failed(exc)
-    result = answer_question(question, settings, store.engine_for(settings), limit)
+    result = answer_question(question, settings, engine_for(settings), limit)
     create_markdown_artifact(
         key="mumu-answer", markdown=markdown(result), description=result.question[:200]
     )
-    return result.as_dict()
+    return result

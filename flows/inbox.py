@@ -17,13 +17,14 @@ from prefect.deployments import run_deployment
 from prefect.states import State
 
 from mumu.blocks import settings_from_blocks
-from mumu.db import store
+from mumu.db import recordings
+from mumu.db.engine import engine_for
 from mumu.download import is_url
 from mumu.errors import ConfigurationError
 from mumu.flows.states import configuration_failed
 from mumu.settings import Settings
 from mumu.sources import expand
-from mumu.tasks.ingest import already_stored
+from mumu.stages.plan import already_stored
 
 PROCESS_RECORDING = "process-recording/process-recording"
 
@@ -84,9 +85,10 @@ def check_locations(locations: list[str]) -> None:
 
 def pending_sources(locations: list[str], settings: Settings) -> list[str]:
     """Sources neither stored with every stage current nor being processed now."""
-    engine = store.engine_for(settings)
+    engine = engine_for(settings)
     return [
         source
         for source in expand(locations)
-        if already_stored(source, settings) is None and not store.is_running(engine, source)
+        if already_stored(engine, source, settings) is None
+        and not recordings.is_running(engine, source)
     ]

@@ -9,11 +9,13 @@ from prefect.states import State
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from mumu.blocks import settings_from_blocks
-from mumu.db import store
+from mumu.db.engine import engine_for
 from mumu.db.models import RecordingStatus, utcnow
+from mumu.db.runs import record_pipeline_run
 from mumu.errors import ConfigurationError
-from mumu.flows.process_recording import RecordingFailed, RecordingOutcome, process_recording
+from mumu.flows.process_recording import process_recording
 from mumu.flows.states import configuration_failed
+from mumu.outcome import RecordingFailed, RecordingOutcome
 from mumu.sources import expand
 
 
@@ -26,7 +28,7 @@ def run_recording(source: str, blocks: dict[str, str | None]) -> RecordingOutcom
         return result.outcome
     if isinstance(result, RecordingOutcome):
         return result
-    return RecordingOutcome(source=source, status="failed", error=state.message or str(result))
+    return RecordingOutcome(source, RecordingStatus.FAILED, error=state.message or str(result))
 
 
 @flow(name="process-batch")
@@ -57,9 +59,9 @@ def process_batch(
         ]
         outcomes = [future.result() for future in futures]
     publish_table(outcomes)
-    failed = any(outcome.status != RecordingStatus.COMPLETED for outcome in outcomes)
+    failed = not all(outcome.completed for outcome in outcomes)
     status = RecordingStatus.FAILED if failed else RecordingStatus.COMPLETED
-    store.record_pipeline_run(store.engine_for(settings), "process-batch", status, started_at, None)
+    record_pipeline_run(engine_for(settings), "process-batch", status, started_at, None)
     return outcomes
 
 

@@ -19,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -120,14 +120,15 @@ def run_phase(phase: str, corpus: dict[str, Any]) -> PhaseResult:
 
 def _raw(phase: str, corpus: dict[str, Any], settings: Any) -> PhaseResult:
     """faster-whisper alone, from the file path, with exactly mumu's decoding options."""
-    from mumu import transcriber
+    from mumu import whisper
     from mumu.audio import SAMPLE_RATE, decode
+    from mumu.stages.transcribe import TranscribeOptions, decode_segments
 
-    model = transcriber.get_model(transcriber.EngineSpec.from_settings(settings))
+    model = whisper.get_model(whisper.EngineSpec.from_settings(settings))
     batch_size = max(settings.whisper_batch_size, 8) if phase == "raw-batched" else 1
-    raw_settings = settings.model_copy(update={"whisper_batch_size": batch_size})
+    options = replace(TranscribeOptions.from_settings(settings), batch_size=batch_size)
     started = time.perf_counter()
-    segments, _ = transcriber.decode_segments(model, corpus["long"], raw_settings)
+    segments, _ = decode_segments(model, corpus["long"], options)
     text = " ".join(segment.text.strip() for segment in segments)
     wall = time.perf_counter() - started
     audio_s = len(decode(Path(corpus["long"]), 6 * 3600).samples) / SAMPLE_RATE
@@ -139,16 +140,16 @@ def _raw(phase: str, corpus: dict[str, Any], settings: Any) -> PhaseResult:
         wall,
         word_error_rate(corpus["long_reference"], text),
         _peak_rss_mb(),
-        transcriber.model_loads,
+        whisper.model_loads,
     )
 
 
 def _mumu(phase: str, corpus: dict[str, Any]) -> PhaseResult:
     from sqlmodel import Session, select
 
-    from mumu import transcriber
-    from mumu.db import store
-    from mumu.db.models import Recording, StageRun, Transcript
+    from mumu import whisper
+    from mumu.db.engine import engine_for
+    from mumu.db.models import Recording, Stage, StageRun, Transcript
     from mumu.flows.process_batch import process_batch
     from mumu.prefect_env import apply_cli_defaults, local_run_settings
     from mumu.settings import get_settings
@@ -172,17 +173,18 @@ def _mumu(phase: str, corpus: dict[str, Any]) -> PhaseResult:
         started = time.perf_counter()
         outcomes = process_batch(sources)
         wall = time.perf_counter() - started
-    failed = [o.error for o in outcomes if o.status != "completed"]
+    assert isinstance(outcomes, list)
+    failed = [o.error for o in outcomes if not o.completed]
     if failed:
         raise RuntimeError(f"mumu failed on the corpus: {failed[:3]}")
     ids = [o.recording_id for o in outcomes]
-    with Session(store.engine_for(settings)) as session:
+    with Session(engine_for(settings)) as session:
         transcripts = {t.recording_id: t.text for t in session.exec(select(Transcript))}
         audio_s = sum(r.duration_s or 0 for r in session.exec(select(Recording)) if r.id in ids)
         work_s = sum(
             run.duration_s or 0
             for run in session.exec(select(StageRun))
-            if run.recording_id in ids and run.stage in ("audio", "transcribe")
+            if run.recording_id in ids and run.stage in (Stage.AUDIO, Stage.TRANSCRIBE)
         )
     text = " ".join(transcripts[i] for i in ids if i is not None)
     return PhaseResult(
@@ -193,7 +195,7 @@ def _mumu(phase: str, corpus: dict[str, Any]) -> PhaseResult:
         work_s,
         word_error_rate(reference, text),
         _peak_rss_mb(),
-        transcriber.model_loads,
+        whisper.model_loads,
     )
 
 

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 from rich.table import Table
+from sqlalchemy import Engine
 
 from mumu import export, progress
-from mumu.db import store, views
-from mumu.db.engine import DatabaseUnavailable, upgrade
+from mumu.db import views
+from mumu.db.engine import DatabaseUnavailable, EmptyDatabase, engine_for, read_engine, upgrade
+from mumu.outcome import RecordingOutcome
 from mumu.prefect_env import apply_cli_defaults, local_run_settings
 from mumu.settings import get_settings
 
@@ -34,9 +37,21 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-def engine() -> Any:
+def writer() -> Engine:
+    """The database of a command that stores: its schema brought up to date."""
     try:
-        return store.engine_for(get_settings())
+        return engine_for(get_settings())
+    except DatabaseUnavailable as exc:
+        raise fail(str(exc)) from None
+
+
+def reader() -> Engine | None:
+    """The database of a command that only reads, as found: None when nothing was ever
+    stored in it; an error, not a migration, when its schema is not this code's."""
+    try:
+        return read_engine(get_settings())
+    except EmptyDatabase:
+        return None
     except DatabaseUnavailable as exc:
         raise fail(str(exc)) from None
 
@@ -45,10 +60,10 @@ def engine() -> Any:
 def run(paths: Annotated[list[str], typer.Argument(help="Files, folders or globs.")]) -> None:
     """Transcribe and summarise recordings; exit 1 if any failed."""
     apply_cli_defaults()
-    engine()
-    from mumu.flows.process_recording import ALREADY_STORED, RecordingOutcome, outcome
+    database = writer()
+    from mumu.outcome import ALREADY_STORED, outcome
     from mumu.sources import expand
-    from mumu.tasks.ingest import already_stored
+    from mumu.stages.plan import already_stored
 
     settings = get_settings()
     sources = expand(paths)
@@ -56,19 +71,19 @@ def run(paths: Annotated[list[str], typer.Argument(help="Files, folders or globs
         raise fail("no recordings found in " + ", ".join(paths))
     outcomes: dict[str, RecordingOutcome] = {}
     for source in sources:
-        recording_id = already_stored(source, settings)
+        recording_id = already_stored(database, source, settings)
         if recording_id is not None:
-            outcomes[source] = outcome(settings, source, recording_id, note=ALREADY_STORED)
+            outcomes[source] = outcome(database, source, recording_id, note=ALREADY_STORED)
     todo = [source for source in sources if source not in outcomes]
     if todo:
         for result in _process(todo):
             outcomes[result.source] = result
     _print_summary([outcomes[source] for source in sources])
-    if any(result.status != "completed" for result in outcomes.values()):
+    if not all(result.completed for result in outcomes.values()):
         raise typer.Exit(1)
 
 
-def _process(sources: list[str]) -> list[Any]:
+def _process(sources: list[str]) -> list[RecordingOutcome]:
     """Run the batch flow with a progress display fed by the flows' stage reports."""
     from mumu.flows.process_batch import process_batch
 
@@ -92,18 +107,20 @@ def _process(sources: list[str]) -> list[Any]:
         unsubscribe = progress.subscribe(on_stage)
         try:
             with local_run_settings():
-                return process_batch(sources)
+                outcomes = process_batch(sources)
         finally:
             unsubscribe()
+    assert isinstance(outcomes, list), "no blocks are named here, so no configuration state"
+    return outcomes
 
 
-def _print_summary(outcomes: list[Any]) -> None:
+def _print_summary(outcomes: list[RecordingOutcome]) -> None:
     table = Table(title="mumu run")
     for column in ("id", "file", "duration", "status", "title / error"):
         table.add_column(column)
     for outcome in outcomes:
         status = outcome.note or outcome.status
-        colour = "green" if outcome.status == "completed" else "red"
+        colour = "green" if outcome.completed else "red"
         table.add_row(
             str(outcome.recording_id or "-"),
             Path(outcome.source).name,
@@ -117,20 +134,17 @@ def _print_summary(outcomes: list[Any]) -> None:
 @app.command("list")
 def list_(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """List stored recordings."""
-    rows = views.list_recordings(engine())
+    database = reader()
+    rows = views.list_recordings(database) if database else []
     if as_json:
-        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        print(json.dumps([asdict(row) for row in rows], indent=2, ensure_ascii=False))
         return
+    columns = ("id", "source", "status", "duration_s", "language", "error")
     table = Table()
-    for column in ("id", "source", "status", "duration_s", "language", "error"):
+    for column in columns:
         table.add_column(column)
     for row in rows:
-        table.add_row(
-            *(
-                str(row[c]) if row[c] is not None else ""
-                for c in ("id", "source", "status", "duration_s", "language", "error")
-            )
-        )
+        table.add_row(*(_cell(getattr(row, column)) for column in columns))
     console.print(table)
 
 
@@ -142,32 +156,28 @@ def show(
     """Show one recording: transcript, insights and stages."""
     detail = _detail(recording_id)
     if as_json:
-        print(json.dumps(detail, indent=2, ensure_ascii=False))
+        print(json.dumps(asdict(detail), indent=2, ensure_ascii=False))
         return
-    console.print(f"[bold]#{detail['id']}[/bold] {detail['source']}  [{detail['status']}]")
-    if detail["error"]:
-        console.print(f"[red]{detail['error']}[/red]")
-    insights = detail["insights"]
+    console.print(f"[bold]#{detail.id}[/bold] {detail.source}  [{detail.status}]")
+    if detail.error:
+        console.print(f"[red]{detail.error}[/red]")
+    insights = detail.insights
     if insights:
-        console.print(f"\n[bold]{insights['title']}[/bold]\n{insights['summary']}")
-        for item in insights["action_items"]:
-            who = f" ({item['owner']})" if item.get("owner") else ""
-            due = f", due {item['due']}" if item.get("due") else ""
-            console.print(f"  - {item['task']}{who}{due}")
-    if detail["transcript"]:
+        console.print(f"\n[bold]{insights.title}[/bold]\n{insights.summary}")
+        for item in insights.action_items:
+            who = f" ({item.owner})" if item.owner else ""
+            due = f", due {item.due}" if item.due else ""
+            console.print(f"  - {item.task}{who}{due}")
+    if detail.transcript:
         console.print()
-        for segment in detail["transcript"]["segments"]:
-            console.print(f"[dim]{export.timestamp(segment['start'], '.')}[/dim] {segment['text']}")
+        for segment in detail.transcript.segments:
+            console.print(f"[dim]{export.timestamp(segment.start, '.')}[/dim] {segment.text}")
+    columns = ("name", "status", "attempts", "duration_s", "error")
     stages = Table(title="stages")
-    for column in ("name", "status", "attempts", "duration_s", "error"):
+    for column in columns:
         stages.add_column(column)
-    for stage in detail["stages"]:
-        stages.add_row(
-            *(
-                str(stage[c]) if stage[c] is not None else ""
-                for c in ("name", "status", "attempts", "duration_s", "error")
-            )
-        )
+    for stage in detail.stages:
+        stages.add_row(*(_cell(getattr(stage, column)) for column in columns))
     console.print(stages)
 
 
@@ -196,7 +206,8 @@ def search_(
     """Search every stored transcript; best matching segments first."""
     from mumu.search import find
 
-    hits = find(engine(), get_settings(), query, limit)
+    database = reader()
+    hits = find(database, get_settings(), query, limit) if database else []
     if as_json:
         print(json.dumps([hit.as_dict() for hit in hits], indent=2, ensure_ascii=False))
         return
@@ -224,24 +235,26 @@ def ask(
 ) -> None:
     """Answer a question from the stored transcripts, citing where it was said."""
     apply_cli_defaults()
-    engine()
+    writer()
+    from mumu.ask import AskResult
     from mumu.flows.ask import ask as ask_flow
 
     with local_run_settings():
         result = ask_flow(question, limit)
+    assert isinstance(result, AskResult), "no blocks are named here, so no configuration state"
     if as_json:
-        print(json.dumps(result, indent=2, ensure_ascii=False))
+        print(json.dumps(result.as_dict(), indent=2, ensure_ascii=False))
         return
-    console.print(result["answer"], highlight=False)
-    if result["citations"]:
+    console.print(result.answer, highlight=False)
+    if result.citations:
         console.print("\n[bold]Sources[/bold]")
-        for citation in result["citations"]:
-            console.print(f"  {citation['label']}  [dim]{citation['text']}[/dim]", highlight=False)
-    elif result["matches"]:
+        for citation in result.citations:
+            console.print(f"  {citation.label}  [dim]{citation.text}[/dim]", highlight=False)
+    elif result.matches:
         console.print("\n[bold]Best matching segments[/bold]")
-        for hit in result["matches"]:
-            at = export.clock(hit["start"])
-            console.print(f"  {hit['source']} @ {at}  [dim]{hit['text']}[/dim]", highlight=False)
+        for hit in result.matches:
+            at = export.clock(hit.start)
+            console.print(f"  {hit.source} @ {at}  [dim]{hit.text}[/dim]", highlight=False)
 
 
 @db_app.command("upgrade")
@@ -254,11 +267,16 @@ def db_upgrade() -> None:
     console.print("database schema is up to date")
 
 
-def _detail(recording_id: int) -> dict[str, Any]:
-    detail = views.recording_detail(engine(), recording_id)
+def _detail(recording_id: int) -> views.RecordingDetail:
+    database = reader()
+    detail = views.recording_detail(database, recording_id) if database else None
     if detail is None:
         raise fail(f"no recording with id {recording_id}")
     return detail
+
+
+def _cell(value: object) -> str:
+    return "" if value is None else str(value)
 
 
 @app.command()

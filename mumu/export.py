@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+
+from mumu.db.views import RecordingDetail, SegmentView
 
 FORMATS = ("txt", "srt", "vtt", "json")
 
@@ -25,28 +28,27 @@ def clock(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
 
 
-def to_txt(segments: list[dict[str, Any]]) -> str:
-    return "".join(f"{segment['text']}\n" for segment in segments)
+def to_txt(segments: Sequence[SegmentView]) -> str:
+    return "".join(f"{segment.text}\n" for segment in segments)
 
 
-def to_srt(segments: list[dict[str, Any]]) -> str:
+def to_srt(segments: Sequence[SegmentView]) -> str:
     blocks = [
-        f"{index}\n{timestamp(s['start'], ',')} --> {timestamp(s['end'], ',')}\n{_cue(s['text'])}\n"
+        f"{index}\n{timestamp(s.start, ',')} --> {timestamp(s.end, ',')}\n{_cue(s.text)}\n"
         for index, s in enumerate(segments, start=1)
     ]
     return "\n".join(blocks)
 
 
-def to_vtt(segments: list[dict[str, Any]]) -> str:
+def to_vtt(segments: Sequence[SegmentView]) -> str:
     cues = [
-        f"{timestamp(s['start'], '.')} --> {timestamp(s['end'], '.')}\n{_cue(s['text'])}\n"
-        for s in segments
+        f"{timestamp(s.start, '.')} --> {timestamp(s.end, '.')}\n{_cue(s.text)}\n" for s in segments
     ]
     return "WEBVTT\n\n" + "\n".join(cues)
 
 
-def render(detail: dict[str, Any], fmt: str) -> str:
-    segments = (detail.get("transcript") or {}).get("segments", [])
+def render(detail: RecordingDetail, fmt: str) -> str:
+    segments = detail.transcript.segments if detail.transcript else []
     if fmt == "txt":
         return to_txt(segments)
     if fmt == "srt":
@@ -54,7 +56,7 @@ def render(detail: dict[str, Any], fmt: str) -> str:
     if fmt == "vtt":
         return to_vtt(segments)
     if fmt == "json":
-        return json.dumps(detail, indent=2, ensure_ascii=False) + "\n"
+        return json.dumps(asdict(detail), indent=2, ensure_ascii=False) + "\n"
     raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
 
 
@@ -67,45 +69,45 @@ def _cue(text: str) -> str:
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|~])")
 
 
-def notes_markdown(detail: dict[str, Any]) -> str:
+def notes_markdown(detail: RecordingDetail) -> str:
     """A recording's notes for people: title, summary, action items, chapters, or why not.
 
     Everything that came from the recording or the LLM is escaped, so a title cannot
     turn into a link or an image where the markdown is rendered (the Prefect UI).
     """
-    insights = detail.get("insights")
-    source = Path(detail["source"]).name if detail.get("source") else "recording"
-    title = insights["title"] if insights else source
-    lines = [f"# {_escape(title)}", ""]
-    duration = detail.get("duration_s")
-    facts = [f"recording {detail['id']}", _escape(source), str(detail["status"])]
-    if duration is not None:
-        facts.append(clock(duration))
-    if detail.get("language"):
-        facts.append(str(detail["language"]))
+    insights = detail.insights
+    source = Path(detail.source).name
+    lines = [f"# {_escape(insights.title if insights else source)}", ""]
+    facts = [f"recording {detail.id}", _escape(source), detail.status]
+    if detail.duration_s is not None:
+        facts.append(clock(detail.duration_s))
+    if detail.language:
+        facts.append(detail.language)
     lines += [" · ".join(facts), ""]
-    if detail.get("error"):
-        lines += [f"**Failed:** {_escape(detail['error'])}", ""]
+    if detail.error:
+        lines += [f"**Failed:** {_escape(detail.error)}", ""]
     if insights is None:
-        skipped = [s for s in detail.get("stages", []) if s["status"] == "skipped"]
-        reason = skipped[0]["error"] if skipped and skipped[0]["error"] else "not generated"
+        skipped = [stage.error for stage in detail.stages if stage.status == "skipped"]
+        reason = skipped[0] if skipped and skipped[0] else "not generated"
         lines += [f"_No notes: {_escape(reason)}._", ""]
         return "\n".join(lines)
-    lines += [_escape(insights["summary"]), ""]
-    if insights["action_items"]:
+    lines += [_escape(insights.summary), ""]
+    if insights.action_items:
         lines += ["## Action items", ""]
-        for item in insights["action_items"]:
-            extra = [f"owner: {item['owner']}" if item.get("owner") else ""]
-            extra.append(f"due: {item['due']}" if item.get("due") else "")
-            said = ", ".join(part for part in extra if part)
-            lines.append(f"- {_escape(item['task'])}" + (f" ({_escape(said)})" if said else ""))
+        for item in insights.action_items:
+            said = ", ".join(
+                part
+                for part in (
+                    f"owner: {item.owner}" if item.owner else "",
+                    f"due: {item.due}" if item.due else "",
+                )
+                if part
+            )
+            lines.append(f"- {_escape(item.task)}" + (f" ({_escape(said)})" if said else ""))
         lines.append("")
-    if insights["chapters"]:
+    if insights.chapters:
         lines += ["## Chapters", ""]
-        lines += [
-            f"- {clock(chapter['start'])} {_escape(chapter['title'])}"
-            for chapter in insights["chapters"]
-        ]
+        lines += [f"- {clock(c.start)} {_escape(c.title)}" for c in insights.chapters]
         lines.append("")
     return "\n".join(lines)
 

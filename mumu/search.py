@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Engine, bindparam, text
 
+from mumu.db.engine import retrying, transaction
 from mumu.db.models import SegmentEmbedding
-from mumu.db.store import retrying, transaction
 from mumu.llm.embeddings import embed
 from mumu.settings import Settings
 

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from mumu.errors import BadInput, ConfigurationError
+from mumu.errors import BadInput, ConfigurationError, StageFailed
 
 
 def is_transient(_task: Any, _task_run: Any, state: Any) -> bool:
     try:
         state.result()
+    except StageFailed as exc:
+        return exc.retryable
     except (BadInput, ConfigurationError):
         return False
     except Exception:  # noqa: BLE001 - anything else may pass on a second try

@@ -14,8 +14,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from mumu.db.engine import get_engine
-from mumu.db.store import engine_for
+from mumu.db.engine import engine_for, get_engine
 from mumu.settings import Settings, get_settings
 from tests.fake_llm import FakeLLM
 

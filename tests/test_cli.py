@@ -9,7 +9,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from alembic import command as alembic_command
+from alembic.migration import MigrationContext
 
+from mumu.db.engine import alembic_config, get_engine
 from tests.conftest import DATA_DIR, run_mumu
 
 
@@ -75,6 +78,27 @@ def test_mistakes_get_one_line_errors(cli_env: dict[str, str]) -> None:
     assert wrong_format.returncode == 2
     assert "unknown format 'docx'" in wrong_format.stderr
     assert_clean(wrong_format)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_reads_never_migrate_and_say_when_the_schema_is_behind(
+    cli_env: dict[str, str], database_url: str
+) -> None:
+    config = alembic_config(database_url)
+    with get_engine(database_url).begin() as connection:
+        config.attributes["connection"] = connection
+        alembic_command.upgrade(config, "0004")
+    for read in (["list"], ["show", "1"], ["search", "wizard"]):
+        result = run_mumu(*read, env=cli_env)
+        assert result.returncode == 2
+        assert result.stderr.strip().endswith(
+            "has schema revision 0004, this mumu needs 0005: run `mumu db upgrade`"
+        )
+        assert_clean(result)
+    with get_engine(database_url).connect() as connection:
+        assert MigrationContext.configure(connection).get_current_revision() == "0004"
+    assert run_mumu("db", "upgrade", env=cli_env).returncode == 0
+    assert run_mumu("list", "--json", env=cli_env).stdout.strip() == "[]"
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

@@ -3,16 +3,35 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mumu.export import clock, render, timestamp
+from mumu.db.views import (
+    ActionItemView,
+    ChapterView,
+    InsightsView,
+    RecordingDetail,
+    SegmentView,
+    StageView,
+    TranscriptView,
+)
+from mumu.export import clock, notes_markdown, render, timestamp, to_srt, to_vtt
 
-DETAIL = {
-    "transcript": {
-        "segments": [
-            {"start": 0.0, "end": 2.5, "text": "Hello there."},
-            {"start": 3661.042, "end": 3662.5, "text": "An hour --> later\n\nstill here"},
-        ]
-    }
-}
+
+def detail(
+    segments: list[SegmentView] | None, insights: InsightsView | None = None
+) -> RecordingDetail:
+    transcript = TranscriptView("", "en", "tiny.en", segments) if segments is not None else None
+    stages = [StageView("insights", "skipped", 1, 0.0, "no LLM endpoint configured")]
+    return RecordingDetail(
+        7, "/in/weekly [sync].wav", "ab" * 32, "completed", None, 65.0, "en",
+        transcript, insights, stages,
+    )  # fmt: skip
+
+
+DETAIL = detail(
+    [
+        SegmentView(0.0, 2.5, "Hello there.", []),
+        SegmentView(3661.042, 3662.5, "An hour --> later\n\nstill here", []),
+    ]
+)
 
 
 def test_timestamps() -> None:
@@ -54,7 +73,30 @@ def test_txt_is_one_segment_a_line() -> None:
 
 
 def test_no_transcript_exports_empty() -> None:
-    assert render({"transcript": None}, "srt") == ""
+    assert render(detail(None), "srt") == ""
+
+
+def test_notes_say_why_there_are_none() -> None:
+    notes = notes_markdown(detail([]))
+    assert notes.startswith("# weekly \\[sync\\]\\.wav\n")
+    assert "recording 7 · weekly \\[sync\\]\\.wav · completed · 01:05 · en" in notes
+    assert "_No notes: no LLM endpoint configured._" in notes
+
+
+def test_notes_escape_what_the_llm_wrote() -> None:
+    insights = InsightsView(
+        title="[click](http://evil.example/) ![x](http://evil.example/t.png)",
+        summary="We agreed.",
+        action_items=[ActionItemView("Send *the* minutes", "Ann", "Friday")],
+        chapters=[ChapterView(60.0, "<b>Budget</b>")],
+        model="m",
+        prompt_tokens=1,
+        completion_tokens=1,
+    )
+    notes = notes_markdown(detail([], insights))
+    assert "](http" not in notes and "<b>" not in notes
+    assert "- Send \\*the\\* minutes (owner: Ann, due: Friday)" in notes
+    assert "- 01:00 \\<b\\>Budget\\</b\\>" in notes
 
 
 segments = st.lists(
@@ -64,17 +106,13 @@ segments = st.lists(
         st.text(max_size=60),
     ),
     max_size=8,
-).map(
-    lambda items: [
-        {"start": start, "end": start + length, "text": text} for start, length, text in items
-    ]
-)
+).map(lambda items: [SegmentView(start, start + length, text, []) for start, length, text in items])
 SRT_TIME = r"(\d\d):(\d\d):(\d\d),(\d{3})"
 
 
 @given(segments)
-def test_srt_always_parses_back_into_the_same_cues(items: list[dict[str, object]]) -> None:
-    srt = render({"transcript": {"segments": items}}, "srt")
+def test_srt_always_parses_back_into_the_same_cues(items: list[SegmentView]) -> None:
+    srt = to_srt(items)
     blocks = [b for b in srt.split("\n\n") if b.strip()]
     assert len(blocks) == len(items)
     for number, (block, item) in enumerate(zip(blocks, items, strict=True), start=1):
@@ -83,13 +121,13 @@ def test_srt_always_parses_back_into_the_same_cues(items: list[dict[str, object]
         match = re.fullmatch(f"{SRT_TIME} --> {SRT_TIME}", timing)
         assert match
         h, m, s, ms = (int(g) for g in match.groups()[:4])
-        assert abs(h * 3600 + m * 60 + s + ms / 1000 - float(item["start"])) <= 0.0015  # type: ignore[arg-type]
+        assert abs(h * 3600 + m * 60 + s + ms / 1000 - item.start) <= 0.0015
         assert text and all(line.strip() and "-->" not in line for line in text)
 
 
 @given(segments)
-def test_vtt_always_has_a_header_and_well_formed_cues(items: list[dict[str, object]]) -> None:
-    vtt = render({"transcript": {"segments": items}}, "vtt")
+def test_vtt_always_has_a_header_and_well_formed_cues(items: list[SegmentView]) -> None:
+    vtt = to_vtt(items)
     assert vtt.startswith("WEBVTT\n\n")
     cues = [c for c in vtt.removeprefix("WEBVTT\n\n").split("\n\n") if c.strip()]
     assert len(cues) == len(items)

@@ -24,8 +24,8 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, Engine, or_, update
 from sqlmodel import col
 
+from mumu.db.engine import retrying, transaction
 from mumu.db.models import Recording, utcnow
-from mumu.db.store import retrying, transaction
 
 POLL_S = 0.5
 

@@ -1,23 +1,47 @@
-"""Database engines and schema migrations, for SQLite and Postgres alike."""
+"""Engines, transactions and the schema, for SQLite and Postgres alike.
+
+Writers (``mumu run``, the flows, ``mumu db upgrade``) bring the schema up to date
+before their first write: ``engine_for``. Readers (``list``, ``show``, ``search``,
+``export``, the sidecar) use the schema as they find it and say when it is behind:
+``read_engine``. A new sidecar must never move a production schema ahead of workers
+still running the old code.
+"""
 
 from __future__ import annotations
 
+import functools
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from alembic import command
 from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlmodel import Session
 
 import mumu.migrations
+from mumu.settings import Settings
 
 MIGRATIONS_DIR = Path(mumu.migrations.__file__).parent
+RECONNECT_DELAYS_S = (0.2, 0.5, 1.0, 2.0)
+T = TypeVar("T")
+P = ParamSpec("P")
 
 
 class DatabaseUnavailable(Exception):
-    """The configured database cannot be reached or migrated."""
+    """The configured database cannot be reached, migrated, or read as it is."""
+
+
+class EmptyDatabase(DatabaseUnavailable):
+    """The database has no mumu schema yet: nothing has been stored in it."""
 
 
 @lru_cache(maxsize=8)
@@ -41,6 +65,59 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+_migration_lock = threading.Lock()
+
+
+@lru_cache(maxsize=8)
+def _migrated_engine(url: str) -> Engine:
+    with _migration_lock:  # Alembic's context is process-global: one migration at a time
+        upgrade(url)
+    return get_engine(url)
+
+
+def engine_for(settings: Settings) -> Engine:
+    """The engine of a writer: the schema brought up to date once per process."""
+    return _migrated_engine(settings.database_url_value)
+
+
+_checked: set[str] = set()
+
+
+def read_engine(settings: Settings) -> Engine:
+    """The engine of a reader: the schema as found; ``DatabaseUnavailable`` when it is
+    missing, behind or ahead of this code, saying what to do."""
+    url = settings.database_url_value
+    engine = get_engine(url)
+    if url not in _checked:
+        check_schema(url)
+        _checked.add(url)
+    return engine
+
+
+def check_schema(url: str) -> None:
+    safe_url = make_url(url).render_as_string(hide_password=True)
+    try:
+        with get_engine(url).connect() as connection:
+            found = MigrationContext.configure(connection).get_current_revision()
+    except Exception as exc:  # noqa: BLE001 - reported as one line, never a traceback
+        raise DatabaseUnavailable(describe_db_error(url, exc)) from exc
+    scripts = ScriptDirectory.from_config(alembic_config(url))
+    head = scripts.get_current_head()
+    if found == head:
+        return
+    if found is None:
+        raise EmptyDatabase(f"database {safe_url} has no mumu schema yet: run `mumu db upgrade`")
+    if found in {script.revision for script in scripts.walk_revisions()}:
+        raise DatabaseUnavailable(
+            f"database {safe_url} has schema revision {found}, this mumu needs {head}: "
+            "run `mumu db upgrade`"
+        )
+    raise DatabaseUnavailable(
+        f"database {safe_url} has schema revision {found}, newer than this mumu ({head}): "
+        "upgrade mumu"
+    )
+
+
 def include_in_schema_comparison(name: str | None, type_: str, _parents: Any) -> bool:
     """The full-text index lives outside the models (FTS5 tables, an expression index)."""
     return not (name or "").startswith(("segments_fts", "ix_segments_fts"))
@@ -62,6 +139,7 @@ def upgrade(url: str) -> None:
             command.upgrade(config, "head")
     except Exception as exc:  # noqa: BLE001 - reported as one line, never a traceback
         raise DatabaseUnavailable(describe_db_error(url, exc)) from exc
+    _checked.add(url)
 
 
 def describe_db_error(url: str, exc: BaseException) -> str:
@@ -70,3 +148,32 @@ def describe_db_error(url: str, exc: BaseException) -> str:
     reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
     first = reason[0] if reason else type(exc).__name__
     return f"database {safe_url} unavailable: {first}"
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Session]:
+    with Session(engine, expire_on_commit=False) as session, session.begin():
+        yield session
+
+
+def retrying(function: Callable[P, T]) -> Callable[P, T]:
+    """Run a whole transaction again when the database connection was lost under it.
+
+    A dropped connection (a restarted server, ``pg_terminate_backend``, a failover) rolls
+    the transaction back, so doing it again is safe; every function decorated here is
+    one transaction, or idempotent as a whole. The pool's pre-ping replaces the dead
+    connection. SQLite's "database is locked" is retried the same way.
+    """
+
+    @functools.wraps(function)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        for delay in RECONNECT_DELAYS_S:
+            try:
+                return function(*args, **kwargs)
+            except DBAPIError as exc:
+                if not (exc.connection_invalidated or isinstance(exc, OperationalError)):
+                    raise
+                time.sleep(delay)
+        return function(*args, **kwargs)
+
+    return wrapper

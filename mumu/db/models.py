@@ -8,6 +8,7 @@ recording and stage, updated in place on a re-run, so history never duplicates r
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column, Text, UniqueConstraint
@@ -18,14 +19,23 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class RecordingStatus:
+class Stage(StrEnum):
+    """A recording's stages, in the order they run."""
+
+    INGEST = "ingest"
+    AUDIO = "audio"
+    TRANSCRIBE = "transcribe"
+    INSIGHTS = "insights"
+
+
+class RecordingStatus(StrEnum):
     PENDING = "pending"
     RUNNING = "running"
     COMPLETED = "completed"
     FAILED = "failed"
 
 
-class StageStatus:
+class StageStatus(StrEnum):
     RUNNING = "running"
     COMPLETED = "completed"
     FAILED = "failed"

@@ -1,34 +1,117 @@
-"""Read-side views of stored recordings, in the shapes the CLI and artifacts show."""
+"""Read models of stored recordings: what the command line, exports and artifacts show.
+
+Plain dataclasses, so callers read attributes, not string keys; ``asdict`` gives the
+JSON that ``mumu list --json`` and ``mumu show --json`` print. Each read is one
+transaction, retried when the connection drops under it.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
-from mumu.db.models import Insight, Recording, Segment, StageRun, Transcript
-from mumu.db.store import transaction
-from mumu.stages import ORDER
+from mumu.db.engine import retrying, transaction
+from mumu.db.models import Insight, Recording, Segment, Stage, StageRun, Transcript
 
 
-def list_recordings(engine: Engine) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class RecordingRow:
+    id: int
+    source: str
+    sha256: str | None
+    status: str
+    error: str | None
+    duration_s: float | None
+    language: str | None
+
+
+@dataclass(frozen=True)
+class SegmentView:
+    start: float
+    end: float
+    text: str
+    words: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class TranscriptView:
+    text: str
+    language: str | None
+    model: str
+    segments: list[SegmentView]
+
+
+@dataclass(frozen=True)
+class ActionItemView:
+    task: str
+    owner: str | None = None
+    due: str | None = None
+
+
+@dataclass(frozen=True)
+class ChapterView:
+    start: float
+    title: str
+
+
+@dataclass(frozen=True)
+class InsightsView:
+    title: str
+    summary: str
+    action_items: list[ActionItemView]
+    chapters: list[ChapterView]
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+
+
+@dataclass(frozen=True)
+class StageView:
+    name: str
+    status: str
+    attempts: int
+    duration_s: float | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class RecordingDetail(RecordingRow):
+    transcript: TranscriptView | None
+    insights: InsightsView | None
+    stages: list[StageView]
+
+
+@retrying
+def list_recordings(engine: Engine) -> list[RecordingRow]:
     with transaction(engine) as session:
         recordings = session.exec(select(Recording).order_by(col(Recording.id))).all()
         return [_row(recording) for recording in recordings]
 
 
-def brief(engine: Engine, recording_id: int) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    """The recording's row and its insights (title, summary), if any."""
+@retrying
+def recording_row(engine: Engine, recording_id: int) -> RecordingRow | None:
     with transaction(engine) as session:
         recording = session.get(Recording, recording_id)
-        if recording is None:
-            raise LookupError(f"no recording with id {recording_id}")
-        insight = session.exec(select(Insight).where(Insight.recording_id == recording_id)).first()
-        return _row(recording), _insights(insight)
+        return _row(recording) if recording is not None else None
 
 
-def recording_detail(engine: Engine, recording_id: int) -> dict[str, Any] | None:
+@retrying
+def insights_of(engine: Engine, recording_id: int) -> InsightsView | None:
+    with transaction(engine) as session:
+        return _insights(session, recording_id)
+
+
+@retrying
+def segments_of(engine: Engine, recording_id: int) -> list[SegmentView]:
+    with transaction(engine) as session:
+        return _segments(session, recording_id)
+
+
+@retrying
+def recording_detail(engine: Engine, recording_id: int) -> RecordingDetail | None:
     with transaction(engine) as session:
         recording = session.get(Recording, recording_id)
         if recording is None:
@@ -36,63 +119,62 @@ def recording_detail(engine: Engine, recording_id: int) -> dict[str, Any] | None
         transcript = session.exec(
             select(Transcript).where(Transcript.recording_id == recording_id)
         ).first()
-        segments = session.exec(
-            select(Segment).where(Segment.recording_id == recording_id).order_by(col(Segment.idx))
-        ).all()
-        insight = session.exec(select(Insight).where(Insight.recording_id == recording_id)).first()
+        order = list(Stage)
         stages = sorted(
             session.exec(select(StageRun).where(StageRun.recording_id == recording_id)).all(),
-            key=lambda run: ORDER.index(run.stage) if run.stage in ORDER else len(ORDER),
+            key=lambda run: order.index(Stage(run.stage)),
         )
-        detail = _row(recording)
-        detail["transcript"] = (
-            {
-                "text": transcript.text,
-                "language": transcript.language,
-                "model": transcript.model,
-                "segments": [
-                    {"start": s.start, "end": s.end, "text": s.text, "words": s.words}
-                    for s in segments
-                ],
-            }
-            if transcript
-            else None
+        row = _row(recording)
+        return RecordingDetail(
+            **vars(row),
+            transcript=(
+                TranscriptView(
+                    text=transcript.text,
+                    language=transcript.language,
+                    model=transcript.model,
+                    segments=_segments(session, recording_id),
+                )
+                if transcript
+                else None
+            ),
+            insights=_insights(session, recording_id),
+            stages=[
+                StageView(run.stage, run.status, run.attempts, run.duration_s, run.error)
+                for run in stages
+            ],
         )
-        detail["insights"] = _insights(insight)
-        detail["stages"] = [
-            {
-                "name": run.stage,
-                "status": run.status,
-                "attempts": run.attempts,
-                "duration_s": run.duration_s,
-                "error": run.error,
-            }
-            for run in stages
-        ]
-        return detail
 
 
-def _row(recording: Recording) -> dict[str, Any]:
-    return {
-        "id": recording.id,
-        "source": recording.source,
-        "sha256": recording.sha256,
-        "status": recording.status,
-        "error": recording.error,
-        "duration_s": recording.duration_s,
-        "language": recording.language,
-    }
+def _row(recording: Recording) -> RecordingRow:
+    assert recording.id is not None
+    return RecordingRow(
+        id=recording.id,
+        source=recording.source,
+        sha256=recording.sha256,
+        status=recording.status,
+        error=recording.error,
+        duration_s=recording.duration_s,
+        language=recording.language,
+    )
 
 
-def _insights(insight: Insight | None) -> dict[str, Any] | None:
+def _segments(session: Session, recording_id: int) -> list[SegmentView]:
+    segments = session.exec(
+        select(Segment).where(Segment.recording_id == recording_id).order_by(col(Segment.idx))
+    ).all()
+    return [SegmentView(s.start, s.end, s.text, s.words) for s in segments]
+
+
+def _insights(session: Session, recording_id: int) -> InsightsView | None:
+    insight = session.exec(select(Insight).where(Insight.recording_id == recording_id)).first()
     if insight is None:
         return None
-    return {
-        "title": insight.title,
-        "summary": insight.summary,
-        "action_items": insight.action_items,
-        "chapters": insight.chapters,
-        "model": insight.model,
-        "prompt_tokens": insight.prompt_tokens,
-        "completion_tokens": insight.completion_tokens,
-    }
+    return InsightsView(
+        title=insight.title,
+        summary=insight.summary,
+        action_items=[ActionItemView(**item) for item in insight.action_items],
+        chapters=[ChapterView(**chapter) for chapter in insight.chapters],
+        model=insight.model,
+        prompt_tokens=insight.prompt_tokens,
+        completion_tokens=insight.completion_tokens,
+    )

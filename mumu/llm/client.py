@@ -21,8 +21,10 @@ from openai import OpenAI
 from openai.types.chat import ChatCompletion
 from pydantic import BaseModel, ValidationError
 
+from mumu.errors import one_line
 from mumu.llm.json_extract import NoJSONFound, extract_json_object
 from mumu.llm.retry import InvalidResponse, RetriesExhausted, RetryPolicy, call_with_retries
+from mumu.llm.usage import Usage
 from mumu.settings import Settings
 
 MODES = ("json_schema", "json_object", "text")
@@ -30,27 +32,7 @@ Schema = TypeVar("Schema", bound=BaseModel)
 
 
 class LLMError(Exception):
-    """The LLM stage cannot complete; the message is one line, safe to store.
-
-    ``transient`` errors (endpoint down, overloaded) are worth retrying later; the
-    others (request rejected, output that will not validate) are not.
-    """
-
-    def __init__(self, message: str, transient: bool = False) -> None:
-        super().__init__(message)
-        self.transient = transient
-
-
-@dataclass
-class Usage:
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    calls: int = 0
-
-    def add(self, other: Usage) -> None:
-        self.prompt_tokens += other.prompt_tokens
-        self.completion_tokens += other.completion_tokens
-        self.calls += other.calls
+    """The LLM stage cannot complete; the message is one line, safe to store."""
 
 
 @dataclass(frozen=True)
@@ -154,9 +136,9 @@ class StructuredLLM:
 
         return concurrency(self._concurrency_limit, occupy=1, strict=True)
 
-    def _error(self, message: str, transient: bool = False) -> LLMError:
+    def _error(self, message: str) -> LLMError:
         """Servers echo request details in errors; the API key never goes further."""
-        return LLMError(message.replace(self._secret, "**********"), transient)
+        return LLMError(message.replace(self._secret, "**********"))
 
     def _chat(self, messages: list[dict[str, Any]], schema: type[BaseModel], usage: Usage) -> str:
         while True:
@@ -175,7 +157,7 @@ class StructuredLLM:
                     f"LLM endpoint error {exc.status_code}: {_api_reason(exc)}"
                 ) from None
             except RetriesExhausted as exc:
-                raise self._error(str(exc), transient=True) from None
+                raise self._error(str(exc)) from None
             usage.calls += 1
             if response.usage is not None:
                 usage.prompt_tokens += response.usage.prompt_tokens
@@ -230,12 +212,10 @@ def _api_reason(exc: openai.APIStatusError) -> str:
 
 
 def _one_line(error: BaseException | str) -> str:
+    """A validation error as its first few field errors; anything else as it reads."""
     if isinstance(error, ValidationError):
         parts = [
             f"{'.'.join(str(p) for p in e['loc']) or 'root'}: {e['msg']}" for e in error.errors()
         ]
-        text = "; ".join(parts[:5])
-    else:
-        text = str(error)
-    text = " ".join(text.split())
-    return text if len(text) <= 300 else text[:297] + "..."
+        return one_line("; ".join(parts[:5]))
+    return one_line(error)

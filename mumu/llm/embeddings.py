@@ -39,6 +39,6 @@ def embed(settings: Settings, texts: list[str]) -> list[list[float]]:
             )
             response = call_with_retries(request, policy)
         except RetriesExhausted as exc:
-            raise LLMError(f"embeddings: {exc}", transient=True) from None
+            raise LLMError(f"embeddings: {exc}") from None
         vectors += [item.embedding for item in sorted(response.data, key=lambda d: d.index)]
     return vectors

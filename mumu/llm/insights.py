@@ -14,10 +14,14 @@ import json
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
-from mumu.llm.client import StructuredLLM, Usage
+from mumu.llm.usage import Usage
+
+if TYPE_CHECKING:
+    from mumu.llm.client import StructuredLLM
 
 PROMPT_VERSION = "1"
 CHARS_PER_TOKEN = 3

@@ -26,7 +26,7 @@ from starlette.routing import Route
 
 from mumu import __version__, export
 from mumu.db import views
-from mumu.db.engine import get_engine
+from mumu.db.engine import read_engine
 from mumu.sentry import init_sentry
 from mumu.settings import Settings
 from mumu.sidecar import checks
@@ -78,8 +78,7 @@ def create_app(settings: Settings, prefect_api_url: str | None) -> Starlette:
     def transcript(request: Request) -> Response:
         """A transcript export, the target of the links in run artifacts."""
         fmt = request.path_params["fmt"]
-        engine = get_engine(settings.database_url_value)
-        detail = views.recording_detail(engine, request.path_params["recording_id"])
+        detail = views.recording_detail(read_engine(settings), request.path_params["recording_id"])
         if fmt not in EXPORT_MEDIA_TYPES or detail is None:
             return Response("not found\n", status_code=404, media_type="text/plain")
         return Response(export.render(detail, fmt), media_type=EXPORT_MEDIA_TYPES[fmt])

@@ -9,9 +9,9 @@ import ctranslate2
 import httpx
 from sqlalchemy import text
 
-from mumu.db.engine import describe_db_error, get_engine
+from mumu.db.engine import DatabaseUnavailable, check_schema, describe_db_error, get_engine
 from mumu.settings import Settings
-from mumu.transcriber import resolve_model
+from mumu.whisper import resolve_model
 
 
 @dataclass(frozen=True)
@@ -22,13 +22,17 @@ class Check:
 
 
 def database(settings: Settings) -> Check:
+    """Reachable, with the schema this code reads: the sidecar never migrates it."""
     url = settings.database_url_value
     try:
         with get_engine(url).connect() as connection:
             connection.execute(text("SELECT 1"))
+        check_schema(url)
+    except DatabaseUnavailable as exc:
+        return Check("database", False, str(exc))
     except Exception as exc:  # noqa: BLE001 - the reason is the check's answer
         return Check("database", False, describe_db_error(url, exc))
-    return Check("database", True, "reachable")
+    return Check("database", True, "reachable, schema current")
 
 
 def prefect_api(api_url: str | None) -> Check:

@@ -27,8 +27,15 @@ from sqlalchemy import Engine, case, func, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col
 
-from mumu.db.models import Insight, PipelineRun, Recording, StageRun, StageStatus
-from mumu.db.store import engine_for
+from mumu.db.engine import read_engine
+from mumu.db.models import (
+    Insight,
+    PipelineRun,
+    Recording,
+    RecordingStatus,
+    StageRun,
+    StageStatus,
+)
 from mumu.settings import Settings
 
 MUMU_FLOWS = ("process-recording", "process-batch", "inbox", "ask")
@@ -44,7 +51,7 @@ class DatabaseCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         try:
-            metrics = list(self._from_database(engine_for(self.settings)))
+            metrics = list(self._from_database(read_engine(self.settings)))
         except Exception:  # noqa: BLE001 - a scrape must answer even with the database down
             yield GaugeMetricFamily("mumu_database_up", "mumu's database answers.", value=0)
             return
@@ -104,7 +111,7 @@ class DatabaseCollector(Collector):
 
             audio = connection.execute(
                 select(func.coalesce(func.sum(col(Recording.duration_s)), 0.0)).where(
-                    col(Recording.status) == "completed"
+                    col(Recording.status) == RecordingStatus.COMPLETED
                 )
             ).scalar_one()
             yield CounterMetricFamily(

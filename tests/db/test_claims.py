@@ -6,12 +6,12 @@ from datetime import timedelta
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col
 
-from mumu.db import claims, store
+from mumu.db import claims, recordings
 from mumu.db.models import Recording, utcnow
 
 
 def recording(engine: Engine) -> int:
-    return store.register_recording(engine, "/in/a.wav", "aa" * 32, 10)
+    return recordings.register_recording(engine, "/in/a.wav", "aa" * 32, 10)
 
 
 def test_one_run_at_a_time_holds_a_recording(engine: Engine) -> None:

@@ -11,11 +11,11 @@ from sqlmodel import SQLModel
 import mumu.db.models  # noqa: F401 - the tables
 from mumu.db.engine import (
     DatabaseUnavailable,
+    engine_for,
     get_engine,
     include_in_schema_comparison,
     upgrade,
 )
-from mumu.db.store import engine_for
 from mumu.settings import Settings
 
 

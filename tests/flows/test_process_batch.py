@@ -18,7 +18,7 @@ from mumu.bench import word_error_rate
 from mumu.db import views
 from mumu.db.models import Insight, Recording, Segment, StageRun, Transcript
 from mumu.flows.process_batch import process_batch
-from mumu.flows.process_recording import ALREADY_STORED
+from mumu.outcome import ALREADY_STORED
 from mumu.settings import get_settings
 from tests.conftest import DATA_DIR, REFERENCES
 from tests.fake_llm import ALWAYS_BAD, DOWN, GOOD, REJECTS_JSON_SCHEMA, FakeLLM
@@ -66,15 +66,15 @@ def test_a_folder_with_bad_files_stores_the_good_and_reports_the_bad(
         assert by_name[name].status == "completed", by_name[name].error
         assert by_name[name].duration_s == pytest.approx(REFERENCES[name]["duration_s"], abs=0.2)
     jfk = views.recording_detail(engine, by_name["jfk.flac"].recording_id or 0)
-    assert jfk is not None
-    assert word_error_rate(REFERENCES["jfk.flac"]["text"], jfk["transcript"]["text"]) < 0.1
-    assert [s["status"] for s in jfk["stages"]] == [
+    assert jfk is not None and jfk.transcript is not None
+    assert word_error_rate(REFERENCES["jfk.flac"]["text"], jfk.transcript.text) < 0.1
+    assert [s.status for s in jfk.stages] == [
         "completed",
         "completed",
         "completed",
         "skipped",
     ]
-    assert "no LLM endpoint" in jfk["stages"][-1]["error"]
+    assert "no LLM endpoint" in (jfk.stages[-1].error or "")
 
     expected_errors = {
         "empty.wav": "ingest: empty file (0 bytes)",
@@ -90,11 +90,9 @@ def test_a_folder_with_bad_files_stores_the_good_and_reports_the_bad(
         assert by_name[name].recording_id is not None
     empty = views.recording_detail(engine, by_name["empty.wav"].recording_id or 0)
     assert empty is not None
-    assert [(s["name"], s["status"], s["attempts"]) for s in empty["stages"]] == [
-        ("ingest", "failed", 1)
-    ]
-    listed = {Path(row["source"]).name: row for row in views.list_recordings(engine)}
-    assert listed["cut.flac"]["error"].startswith("audio: truncated file")
+    assert [(s.name, s.status, s.attempts) for s in empty.stages] == [("ingest", "failed", 1)]
+    listed = {Path(row.source).name: row for row in views.list_recordings(engine)}
+    assert (listed["cut.flac"].error or "").startswith("audio: truncated file")
 
     table = artifact("mumu-batch")
     assert isinstance(table, str) and "truncated file" in table and "jfk.flac" in table
@@ -176,10 +174,10 @@ def test_silence_is_an_empty_transcript_and_no_summary(
     assert outcome.status == "completed"
     detail = views.recording_detail(engine, outcome.recording_id or 0)
     assert detail is not None
-    assert detail["transcript"]["text"] == ""
-    assert detail["transcript"]["segments"] == []
-    assert detail["stages"][-1]["status"] == "skipped"
-    assert "empty transcript" in detail["stages"][-1]["error"]
+    assert detail.transcript is not None and detail.transcript.text == ""
+    assert detail.transcript.segments == []
+    assert detail.stages[-1].status == "skipped"
+    assert "empty transcript" in (detail.stages[-1].error or "")
     assert server.requests == []
 
 
@@ -192,8 +190,8 @@ def test_a_url_source_is_downloaded_processed_and_cleaned_up(
     [outcome] = process_batch([url])
     assert outcome.status == "completed", outcome.error
     detail = views.recording_detail(engine, outcome.recording_id or 0)
-    assert detail is not None and detail["source"] == url
-    assert word_error_rate(REFERENCES["jfk.flac"]["text"], detail["transcript"]["text"]) < 0.1
+    assert detail is not None and detail.source == url and detail.transcript is not None
+    assert word_error_rate(REFERENCES["jfk.flac"]["text"], detail.transcript.text) < 0.1
     downloads = Path(get_settings().home_dir) / "downloads"
     assert not downloads.exists() or list(downloads.iterdir()) == []
     [again] = process_batch([str(DATA_DIR / "jfk.flac")])

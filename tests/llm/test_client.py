@@ -64,12 +64,11 @@ def test_output_that_never_fits_fails_with_the_reason(fake_llm: StartLLM) -> Non
     server = fake_llm(fake_llm_module.ALWAYS_BAD)
     with pytest.raises(LLMError, match="did not match the Insights schema") as caught:
         client().complete("system", "[1] hello", Insights)
-    assert not caught.value.transient
     assert "\n" not in str(caught.value)
     assert len(server.requests) == 2
 
 
-def test_an_unreachable_endpoint_is_a_transient_one_line_error(
+def test_an_unreachable_endpoint_is_a_one_line_error(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
@@ -78,7 +77,6 @@ def test_an_unreachable_endpoint_is_a_transient_one_line_error(
     get_settings.cache_clear()
     with pytest.raises(LLMError, match="unreachable") as caught:
         client().complete("system", "hello", Insights)
-    assert caught.value.transient
     assert "sk-test-unreachable" not in str(caught.value)
     get_settings.cache_clear()
 

@@ -7,8 +7,10 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
+from sqlalchemy import inspect
 from starlette.testclient import TestClient
 
+from mumu.db.engine import get_engine
 from mumu.settings import Settings
 from mumu.sidecar.app import create_app
 from tests.conftest import DATA_DIR, run_mumu
@@ -33,6 +35,7 @@ def test_health_says_who_and_how_long(settings: Settings) -> None:
     assert body["memory"]["rss_bytes"] > 0
 
 
+@pytest.mark.usefixtures("engine")
 def test_ready_when_everything_answers(settings: Settings) -> None:
     response = TestClient(create_app(settings, None)).get("/ready")
     assert response.status_code == 200
@@ -59,6 +62,7 @@ def test_not_ready_names_every_failing_check(settings: Settings, tmp_path: Path)
     assert "no model.bin" in body["checks"]["whisper_model"]["detail"]
 
 
+@pytest.mark.usefixtures("engine")
 def test_metrics_count_work_done_by_another_process(
     settings: Settings, cli_env: dict[str, str]
 ) -> None:
@@ -92,6 +96,20 @@ def test_metrics_count_work_done_by_another_process(
         == 1
     )
     assert metric(after, "mumu_llm_tokens_total", kind="prompt") == 0
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_schema_behind_the_code_is_reported_and_never_migrated(settings: Settings) -> None:
+    """A new sidecar must not move a production schema ahead of workers on old code."""
+    client = TestClient(create_app(settings, None))
+    ready = client.get("/ready")
+    assert ready.status_code == 503
+    assert ready.json()["checks"]["database"]["detail"].endswith(
+        "has no mumu schema yet: run `mumu db upgrade`"
+    )
+    assert metric(client.get("/metrics").text, "mumu_database_up") == 0
+    with get_engine(settings.database_url_value).connect() as connection:
+        assert inspect(connection).get_table_names() == []
 
 
 def test_metrics_answer_with_the_database_down(settings: Settings) -> None:

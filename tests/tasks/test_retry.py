@@ -1,6 +1,6 @@
 import pytest
 
-from mumu.errors import BadInput, ConfigurationError
+from mumu.errors import BadInput, ConfigurationError, StageFailed
 from mumu.tasks.retry import is_transient
 
 
@@ -25,3 +25,6 @@ def test_only_failures_that_are_not_the_inputs_or_the_set_ups_fault_are_retried(
     error: Exception, retried: bool
 ) -> None:
     assert is_transient(None, None, FailedState(error)) is retried
+    stored = StageFailed("transcribe", str(error))
+    stored.__cause__ = error
+    assert is_transient(None, None, FailedState(stored)) is retried

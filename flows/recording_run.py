@@ -1,0 +1,157 @@
+"""Everything around one recording's stages that is not a stage.
+
+Settings from blocks, the claim's heartbeat, error reports, the run record, the notes
+artifact, the clean-up of a download and the progress display's "done" live here, in
+one context manager, so that ``process_recording`` reads as the pipeline it runs.
+"""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from types import TracebackType
+
+from prefect import get_run_logger
+from prefect.artifacts import create_markdown_artifact
+from prefect.states import Failed, State
+from sqlalchemy import Engine
+
+from mumu import export, progress
+from mumu.blocks import settings_from_blocks
+from mumu.db import claims, recordings, views
+from mumu.db.engine import engine_for
+from mumu.db.models import Stage, utcnow
+from mumu.db.runs import record_pipeline_run
+from mumu.download import discard
+from mumu.errors import BadInput, ConfigurationError, StageFailed, one_line
+from mumu.flows.states import configuration_failed
+from mumu.outcome import ALREADY_STORED, RecordingFailed, RecordingOutcome, outcome
+from mumu.sentry import init_sentry, report_stage_failure
+from mumu.settings import Settings
+from mumu.stages.ingest import Ingested, Rejected
+
+FLOW = "process-recording"
+
+
+class RecordingRun:
+    """``with RecordingRun(source) as run:`` the stages; then ``run.result`` is the flow's
+    return value: the outcome, or a Failed state carrying it. Exceptions in the body are
+    the recording's failure, not the flow's crash: they are stored, reported, and end here.
+    """
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.owner = claims.new_owner()
+        self.result: RecordingOutcome | State | None = None
+        self._started_at = utcnow()
+        self._settings: Settings | None = None
+        self._engine: Engine | None = None
+        self._recording: Ingested | Rejected | None = None
+        self._held = ExitStack()
+
+    def __enter__(self) -> RecordingRun:
+        return self
+
+    def configure(
+        self, whisper_block: str | None, llm_block: str | None, database_block: str | None
+    ) -> Settings:
+        self._settings = settings_from_blocks(whisper_block, llm_block, database_block)
+        init_sentry(self._settings)
+        self._engine = engine_for(self._settings)
+        return self._settings
+
+    def hold(self, recording: Ingested | Rejected) -> Ingested | Rejected:
+        """Keep the claim of an ingested recording alive until the run ends."""
+        self._recording = recording
+        if isinstance(recording, Ingested) and self._engine and self._settings:
+            if recording.downloaded:
+                self._held.callback(discard, recording.path, self._settings)
+            self._held.enter_context(
+                claims.heartbeat(
+                    self._engine, recording.recording_id, self.owner, self._settings.stale_after_s
+                )
+            )
+            if not recording.todo:
+                get_run_logger().info("already stored with current settings: nothing to do")
+        return recording
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> bool:
+        if exc is not None and not isinstance(exc, Exception):
+            self._held.close()
+            return False
+        try:
+            if self._engine is None or self._settings is None:
+                assert isinstance(exc, ConfigurationError), exc
+                self.result = configuration_failed(exc)
+                return True
+            result = self._finish(self._engine, self._settings, exc)
+        finally:
+            progress.report(self.source, "done")
+        self.result = (
+            result
+            if result.completed
+            else Failed(message=result.error, data=RecordingFailed(result))
+        )
+        return True
+
+    def _finish(
+        self, engine: Engine, settings: Settings, exc: BaseException | None
+    ) -> RecordingOutcome:
+        recording = self._recording
+        recording_id = recording.recording_id if recording else None
+        note = None
+        with self._held:
+            if exc is None and isinstance(recording, Ingested):
+                recordings.complete_recording(engine, recording.recording_id)
+                note = None if recording.todo else ALREADY_STORED
+        stage, reason, bad_input = self._failure(engine, exc)
+        if stage is not None and reason is not None:
+            report_stage_failure(settings, recording_id, stage, reason, bad_input)
+        result = outcome(
+            engine, self.source, recording_id, note, f"{stage}: {reason}" if reason else None
+        )
+        record_pipeline_run(engine, FLOW, result.status, self._started_at, recording_id)
+        if recording_id is not None:
+            publish_notes(engine, settings, recording_id)
+        return result
+
+    def _failure(
+        self, engine: Engine, exc: BaseException | None
+    ) -> tuple[str | None, str | None, bool]:
+        """The failed stage, its one-line reason, and whether the input was at fault."""
+        if isinstance(self._recording, Rejected):
+            return Stage.INGEST, self._recording.reason, True
+        if isinstance(exc, StageFailed):
+            return exc.stage, exc.reason, isinstance(exc.__cause__, BadInput)
+        if exc is None:
+            return None, None, False
+        reason = one_line(exc)
+        if self._recording is None:  # ingest gave up (a download, the database): keep it
+            try:
+                recordings.record_unreadable(engine, self.source, f"{Stage.INGEST}: {reason}")
+            except Exception:  # noqa: BLE001 - the run's report below still says why
+                get_run_logger().error("could not store the failure: %s", reason)
+            return Stage.INGEST, reason, False
+        return "pipeline", reason, False
+
+
+def publish_notes(engine: Engine, settings: Settings, recording_id: int) -> None:
+    """The recording's notes as the run's artifact, with where to get the transcript."""
+    detail = views.recording_detail(engine, recording_id)
+    if detail is None:
+        return
+    if settings.public_url:
+        base = f"{settings.public_url.rstrip('/')}/recordings/{recording_id}/transcript"
+        links = ", ".join(f"[{fmt}]({base}.{fmt})" for fmt in export.FORMATS)
+        where = f"Transcript: {links}"
+    else:
+        where = f"Transcript: `mumu export {recording_id} --format srt` (or txt, vtt, json)"
+    create_markdown_artifact(
+        key=f"mumu-recording-{recording_id}",
+        markdown=f"{export.notes_markdown(detail)}\n{where}\n",
+        description=f"recording {recording_id}: {detail.status}",
+    )

@@ -1,0 +1,116 @@
+"""Recordings: found by content, registered once, their status kept current.
+
+A recording's identity is the sha256 of its content. A source that could not even be
+read has no hash; it is kept, failed, under its source, until it becomes readable.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, delete
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from mumu.db.engine import retrying, transaction
+from mumu.db.models import Recording, RecordingStatus, Stage, StageRun, StageStatus, utcnow
+
+
+@retrying
+def find_recording(engine: Engine, sha256: str) -> int | None:
+    with transaction(engine) as session:
+        existing = session.exec(select(Recording).where(Recording.sha256 == sha256)).first()
+        return existing.id if existing is not None else None
+
+
+@retrying
+def find_by_source(engine: Engine, source: str) -> int | None:
+    with transaction(engine) as session:
+        existing = session.exec(
+            select(Recording)
+            .where(Recording.source == source, col(Recording.sha256).is_not(None))
+            .order_by(col(Recording.id).desc())
+        ).first()
+        return existing.id if existing is not None else None
+
+
+@retrying
+def is_running(engine: Engine, source: str) -> bool:
+    with transaction(engine) as session:
+        running = session.exec(
+            select(Recording.id).where(
+                Recording.source == source, Recording.status == RecordingStatus.RUNNING
+            )
+        ).first()
+        return running is not None
+
+
+@retrying
+def register_recording(engine: Engine, source: str, sha256: str, size_bytes: int) -> int:
+    """The id of the recording with this content, created on first sight."""
+    existing_id = find_recording(engine, sha256)
+    if existing_id is not None:
+        return existing_id
+    try:
+        with transaction(engine) as session:
+            recording = Recording(sha256=sha256, source=source, size_bytes=size_bytes)
+            session.add(recording)
+            session.flush()
+            assert recording.id is not None
+            now = utcnow()
+            session.add(
+                StageRun(
+                    recording_id=recording.id,
+                    stage=Stage.INGEST,
+                    status=StageStatus.COMPLETED,
+                    key=sha256,
+                    attempts=1,
+                    started_at=now,
+                    finished_at=now,
+                    duration_s=0.0,
+                )
+            )
+            session.execute(
+                delete(Recording).where(
+                    col(Recording.source) == source, col(Recording.sha256).is_(None)
+                )
+            )
+            return recording.id
+    except IntegrityError:
+        winner = find_recording(engine, sha256)
+        assert winner is not None, "the insert that beat ours is committed"
+        return winner
+
+
+@retrying
+def record_unreadable(engine: Engine, source: str, error: str) -> int:
+    """A source that could not even be read: stored as failed, keyed by its path."""
+    with transaction(engine) as session:
+        recording = session.exec(
+            select(Recording).where(Recording.source == source, col(Recording.sha256).is_(None))
+        ).first()
+        if recording is None:
+            recording = Recording(source=source)
+        recording.status = RecordingStatus.FAILED
+        recording.error = error
+        recording.updated_at = utcnow()
+        session.add(recording)
+        session.flush()
+        assert recording.id is not None
+        return recording.id
+
+
+@retrying
+def complete_recording(engine: Engine, recording_id: int) -> None:
+    with transaction(engine) as session:
+        update_recording(session, recording_id, status=RecordingStatus.COMPLETED, error=None)
+
+
+def update_recording(session: Session, recording_id: int, **fields: Any) -> None:
+    recording = session.get(Recording, recording_id)
+    if recording is None:
+        raise LookupError(f"recording {recording_id} not found")
+    for name, value in fields.items():
+        setattr(recording, name, value)
+    recording.updated_at = utcnow()
+    session.add(recording)

@@ -1,0 +1,162 @@
+"""The run record: one row per recording and stage, and one per finished flow run.
+
+A stage run row is marked ``running`` when a stage starts; its output and its final
+status are written together when it ends, so a crash leaves the previous complete
+output or nothing, never half a stage.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import TypeVar
+
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from mumu.db.engine import retrying, transaction
+from mumu.db.models import PipelineRun, RecordingStatus, Stage, StageRun, StageStatus, utcnow
+from mumu.db.recordings import update_recording
+from mumu.errors import StageFailed, one_line
+
+T = TypeVar("T")
+
+
+@retrying
+def completed_stage_keys(engine: Engine, recording_id: int) -> dict[Stage, str | None]:
+    """Stage to key for the stages whose output is stored and still valid."""
+    with transaction(engine) as session:
+        runs = session.exec(
+            select(StageRun).where(
+                StageRun.recording_id == recording_id,
+                col(StageRun.status).in_([StageStatus.COMPLETED, StageStatus.SKIPPED]),
+            )
+        ).all()
+        return {Stage(run.stage): run.key for run in runs}
+
+
+def run_stage(
+    engine: Engine,
+    recording_id: int,
+    stage: Stage,
+    key: str,
+    work: Callable[[], T],
+    save: Callable[[Session, T], None],
+) -> T:
+    """Run one stage: mark it running, do the work, store output and status together.
+
+    A failure is stored before ``StageFailed`` (caused by the error) is raised.
+    """
+    started = time.monotonic()
+    _start_stage(engine, recording_id, stage)
+    try:
+        value = work()
+        _save_stage(engine, recording_id, stage, key, started, lambda s: save(s, value))
+    except Exception as exc:
+        reason = one_line(exc)
+        fail_stage(engine, recording_id, stage, reason, time.monotonic() - started)
+        raise StageFailed(stage, reason) from exc
+    return value
+
+
+@retrying
+def skip_stage(
+    engine: Engine,
+    recording_id: int,
+    stage: Stage,
+    key: str,
+    reason: str,
+    save: Callable[[Session], None] | None = None,
+) -> None:
+    """Record a stage as skipped, with ``save`` (e.g. clearing stale output) in the same
+    transaction."""
+    started = time.monotonic()
+    with transaction(engine) as session:
+        if save is not None:
+            save(session)
+        run = _finish(session, recording_id, stage, StageStatus.SKIPPED, key, started)
+        run.error = reason
+
+
+@retrying
+def fail_stage(
+    engine: Engine, recording_id: int, stage: Stage, error: str, duration_s: float = 0.0
+) -> None:
+    with transaction(engine) as session:
+        run = _stage_run(session, recording_id, stage)
+        run.status = StageStatus.FAILED
+        run.attempts = max(run.attempts, 1)
+        run.finished_at = utcnow()
+        run.duration_s = round(duration_s, 3)
+        run.error = error
+        session.add(run)
+        update_recording(
+            session, recording_id, status=RecordingStatus.FAILED, error=f"{stage}: {error}"
+        )
+
+
+@retrying
+def record_pipeline_run(
+    engine: Engine, flow: str, status: str, started_at: datetime, recording_id: int | None
+) -> None:
+    finished_at = utcnow()
+    with transaction(engine) as session:
+        session.add(
+            PipelineRun(
+                flow=flow,
+                status=status,
+                recording_id=recording_id,
+                started_at=started_at,
+                finished_at=finished_at,
+                duration_s=round((finished_at - started_at).total_seconds(), 3),
+            )
+        )
+
+
+@retrying
+def _start_stage(engine: Engine, recording_id: int, stage: Stage) -> None:
+    with transaction(engine) as session:
+        run = _stage_run(session, recording_id, stage)
+        run.status = StageStatus.RUNNING
+        run.attempts += 1
+        run.started_at = utcnow()
+        run.finished_at = run.duration_s = run.error = None
+        session.add(run)
+        update_recording(session, recording_id, status=RecordingStatus.RUNNING, error=None)
+
+
+@retrying
+def _save_stage(
+    engine: Engine,
+    recording_id: int,
+    stage: Stage,
+    key: str,
+    started: float,
+    save: Callable[[Session], None],
+) -> None:
+    with transaction(engine) as session:
+        save(session)
+        _finish(session, recording_id, stage, StageStatus.COMPLETED, key, started)
+
+
+def _stage_run(session: Session, recording_id: int, stage: Stage) -> StageRun:
+    run = session.exec(
+        select(StageRun).where(StageRun.recording_id == recording_id, StageRun.stage == stage)
+    ).first()
+    return run or StageRun(recording_id=recording_id, stage=stage, status=StageStatus.RUNNING)
+
+
+def _finish(
+    session: Session, recording_id: int, stage: Stage, status: str, key: str, started: float
+) -> StageRun:
+    run = _stage_run(session, recording_id, stage)
+    run.status = status
+    run.key = key
+    run.attempts = max(run.attempts, 1)
+    run.started_at = run.started_at or utcnow()
+    run.finished_at = utcnow()
+    run.duration_s = round(time.monotonic() - started, 3)
+    run.error = None
+    session.add(run)
+    return run

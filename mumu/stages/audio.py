@@ -1,0 +1,53 @@
+"""Audio: decode to 16 kHz mono, and record what the file holds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from mumu import audio
+from mumu.db.models import Stage
+from mumu.db.recordings import update_recording
+from mumu.db.runs import run_stage
+from mumu.settings import Settings
+
+NAME = Stage.AUDIO
+
+
+@dataclass(frozen=True)
+class AudioOptions:
+    max_duration_s: float
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> AudioOptions:
+        return cls(max_duration_s=settings.max_duration.total_seconds())
+
+    @property
+    def key(self) -> str:
+        """The limit refuses recordings; it does not change what an accepted one decodes to."""
+        return f"pyav-{audio.SAMPLE_RATE // 1000}k-mono"
+
+
+def run(engine: Engine, recording_id: int, path: Path, settings: Settings) -> audio.DecodedAudio:
+    options = AudioOptions.from_settings(settings)
+    return run_stage(
+        engine,
+        recording_id,
+        NAME,
+        options.key,
+        lambda: audio.decode(path, options.max_duration_s),
+        lambda session, decoded: save(session, recording_id, decoded),
+    )
+
+
+def save(session: Session, recording_id: int, decoded: audio.DecodedAudio) -> None:
+    update_recording(
+        session,
+        recording_id,
+        duration_s=round(decoded.duration_s, 3),
+        channels=decoded.info.channels,
+        sample_rate=decoded.info.sample_rate,
+    )

