@@ -173,7 +173,8 @@ def _mumu(phase: str, corpus: dict[str, Any]) -> PhaseResult:
         started = time.perf_counter()
         outcomes = process_batch(sources)
         wall = time.perf_counter() - started
-    assert isinstance(outcomes, list)
+    if not isinstance(outcomes, list):
+        raise RuntimeError(f"mumu did not run: {outcomes.message}")
     failed = [o.error for o in outcomes if not o.completed]
     if failed:
         raise RuntimeError(f"mumu failed on the corpus: {failed[:3]}")
@@ -219,7 +220,7 @@ def run_all(data_dir: Path, minutes: float, files: int, out: Path) -> dict[str, 
     build_corpus(data_dir, minutes, files, out)
     results: dict[str, PhaseResult] = {}
     for phase in PHASES:
-        completed = subprocess.run(
+        completed = subprocess.run(  # noqa: S603 - this interpreter, fixed arguments
             [sys.executable, "-m", "mumu.bench", phase, str(out / "corpus.json")],
             capture_output=True,
             text=True,

@@ -110,7 +110,8 @@ def _process(sources: list[str]) -> list[RecordingOutcome]:
                 outcomes = process_batch(sources)
         finally:
             unsubscribe()
-    assert isinstance(outcomes, list), "no blocks are named here, so no configuration state"
+    if not isinstance(outcomes, list):  # a configuration state; no blocks are named here
+        raise fail(outcomes.message or "the batch did not run")
     return outcomes
 
 
@@ -241,7 +242,8 @@ def ask(
 
     with local_run_settings():
         result = ask_flow(question, limit)
-    assert isinstance(result, AskResult), "no blocks are named here, so no configuration state"
+    if not isinstance(result, AskResult):  # a configuration state; no blocks are named here
+        raise fail(result.message or "the question was not asked")
     if as_json:
         print(json.dumps(result.as_dict(), indent=2, ensure_ascii=False))
         return

@@ -1,4 +1,10 @@
-"""Shared fixtures: real audio, both databases, a Prefect test server, a fake LLM."""
+"""Shared fixtures: real audio, the databases, a Prefect test server, a fake LLM.
+
+A test that takes the database runs on SQLite; one marked ``both_databases`` (the
+database layer, search) runs on SQLite and Postgres, and a test may ask for one of them
+with ``@pytest.mark.parametrize("database_url", [...], indirect=True)``. Tests on
+Postgres are marked ``postgres`` here, so ``-m "not postgres"`` runs without a server.
+"""
 
 from __future__ import annotations
 
@@ -60,21 +66,52 @@ def prefect_api() -> Iterator[None]:
         yield
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A database of its own for this test session, created here and dropped after."""
-    name = f"mumu_test_{uuid.uuid4().hex[:10]}"
+def create_database(purpose: str) -> str:
+    """A new Postgres database on the test server; its SQLAlchemy URL."""
+    name = f"mumu_{purpose}_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
-    url = f"{base}/{name}"
-    yield url
+    return f"{base}/{name}"
+
+
+def drop_database(url: str) -> None:
     get_engine(url).dispose()
+    name = url.rsplit("/", 1)[1]
     with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A database of its own for this test session, created here and dropped after."""
+    url = create_database("test")
+    yield url
+    drop_database(url)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "database_url" not in metafunc.fixturenames:
+        return
+    chosen = any(
+        "database_url" in str(marker.args[0])
+        for marker in metafunc.definition.iter_markers("parametrize")
+    )
+    if not chosen:
+        both = metafunc.definition.get_closest_marker("both_databases") is not None
+        metafunc.parametrize(
+            "database_url", ["sqlite", "postgres"] if both else ["sqlite"], indirect=True
+        )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        spec = getattr(item, "callspec", None)
+        if spec is not None and "postgres" in spec.params.values():
+            item.add_marker(pytest.mark.postgres)
+
+
+@pytest.fixture
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'mumu.db'}"
@@ -107,9 +144,8 @@ def prefect_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("prefect-home")
 
 
-@pytest.fixture
-def cli_env(database_url: str, prefect_home: Path, tmp_path: Path) -> dict[str, str]:
-    """The environment of a user running ``mumu`` against the test database."""
+def user_environment(database_url: str, prefect_home: Path, tmp_path: Path) -> dict[str, str]:
+    """The environment of a user running ``mumu`` against ``database_url``."""
     environment = {
         k: v for k, v in os.environ.items() if not k.startswith(("MUMU_", "OPENAI_", "PREFECT_"))
     }
@@ -120,6 +156,11 @@ def cli_env(database_url: str, prefect_home: Path, tmp_path: Path) -> dict[str, 
         COLUMNS="200",
     )
     return environment
+
+
+@pytest.fixture
+def cli_env(database_url: str, prefect_home: Path, tmp_path: Path) -> dict[str, str]:
+    return user_environment(database_url, prefect_home, tmp_path)
 
 
 def run_mumu(

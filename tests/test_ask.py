@@ -1,30 +1,61 @@
-"""Search and ask over the real transcripts of ../shared/data, on both databases."""
+"""Search and ask over the real transcripts of ../shared/data, on both databases.
+
+The recordings are transcribed once per database for the whole module; each test starts
+from that library without the questions and embeddings earlier tests stored.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, delete
 from sqlmodel import Session, select
 
 from mumu import ask
-from mumu.db.models import Question
-from mumu.flows.process_batch import process_batch
+from mumu.db.engine import get_engine
+from mumu.db.models import Question, Segment, SegmentEmbedding
 from mumu.search import search
-from mumu.settings import Settings, get_settings
-from tests.conftest import DATA_DIR, run_mumu
+from mumu.settings import get_settings
+from tests.conftest import DATA_DIR, create_database, drop_database, run_mumu, user_environment
 from tests.fake_llm import ALWAYS_BAD_CITATION, BAD_CITATION_ONCE, GOOD, FakeLLM
+from tests.flows import batch
 
-pytestmark = pytest.mark.usefixtures("prefect_api")
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_api")]
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def library(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """../shared/data transcribed once per database for this module's readers."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('library') / 'mumu.db'}"
+    else:
+        url = create_database("library")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MUMU_DATABASE_URL", url)
+        get_settings.cache_clear()
+        outcomes = batch([str(DATA_DIR)])
+    get_settings.cache_clear()
+    assert all(o.completed for o in outcomes)
+    yield url
+    if request.param == "postgres":
+        drop_database(url)
 
 
 @pytest.fixture
-def transcribed(engine: Engine) -> Engine:
-    outcomes = process_batch([str(DATA_DIR)])
-    assert all(o.status == "completed" for o in outcomes)
-    return engine
+def transcribed(library: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+    """The library, as this test's database, without what earlier tests asked or embedded."""
+    monkeypatch.setenv("MUMU_DATABASE_URL", library)
+    get_settings.cache_clear()
+    engine = get_engine(library)
+    with engine.begin() as connection:
+        connection.execute(delete(Question))
+        connection.execute(delete(SegmentEmbedding))
+    yield engine
+    get_settings.cache_clear()
 
 
 def name(source: str) -> str:
@@ -98,24 +129,29 @@ def test_an_answer_that_keeps_citing_the_unknown_is_refused(
     assert name(result.matches[0].source) == "stereo_diarization.wav"
 
 
-def test_without_an_llm_the_best_matches_are_shown(transcribed: Engine, settings: Settings) -> None:
-    result = ask.answer_question("the wizard behind the curtain", settings, transcribed)
+def test_without_an_llm_the_best_matches_are_shown(transcribed: Engine) -> None:
+    result = ask.answer_question("the wizard behind the curtain", get_settings(), transcribed)
     assert result.status == ask.NO_LLM
     assert "No LLM endpoint" in result.answer
     assert name(result.matches[0].source) == "stereo_diarization.wav"
 
 
-def test_nothing_relevant_is_said_plainly(transcribed: Engine, settings: Settings) -> None:
-    result = ask.answer_question("zeppelin xylophone?", settings, transcribed)
+def test_nothing_relevant_is_said_plainly(transcribed: Engine) -> None:
+    result = ask.answer_question("zeppelin xylophone?", get_settings(), transcribed)
     assert result.status == ask.NO_MATCH
     assert result.matches == [] and result.citations == []
     assert "Nothing in the stored recordings" in result.answer
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_search_and_ask_from_the_command_line(transcribed: Engine, cli_env: dict[str, str]) -> None:
+@pytest.mark.e2e
+def test_search_and_ask_from_the_command_line(
+    transcribed: Engine, library: str, prefect_home: Path, tmp_path: Path
+) -> None:
     import json
 
+    if not library.startswith("sqlite"):
+        pytest.skip("the command line reads the same SQL; one database is enough")
+    cli_env = user_environment(library, prefect_home, tmp_path)
     hits = json.loads(run_mumu("search", "wizard curtain", "--json", env=cli_env).stdout)
     assert name(hits[0]["source"]) == "stereo_diarization.wav"
     assert {"recording_id", "source", "start", "end", "text", "score"} <= set(hits[0])
@@ -140,8 +176,6 @@ def test_hybrid_search_finds_by_similarity_what_full_text_misses(
     hits = find(transcribed, get_settings(), "vanishd behnd the curtin", limit=3)
     assert name(hits[0].source) == "stereo_diarization.wav"
     with Session(transcribed) as session:
-        from mumu.db.models import Segment, SegmentEmbedding
-
         assert len(session.exec(select(SegmentEmbedding)).all()) == len(
             session.exec(select(Segment)).all()
         )

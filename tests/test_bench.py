@@ -5,7 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import DATA_DIR, run_mumu
+
+pytestmark = pytest.mark.e2e
 
 
 def test_bench_runs_every_contender_and_records_the_results(

@@ -15,6 +15,8 @@ from alembic.migration import MigrationContext
 from mumu.db.engine import alembic_config, get_engine
 from tests.conftest import DATA_DIR, run_mumu
 
+pytestmark = pytest.mark.e2e
+
 
 def assert_clean(result: subprocess.CompletedProcess[str]) -> None:
     output = result.stdout + result.stderr
@@ -80,7 +82,6 @@ def test_mistakes_get_one_line_errors(cli_env: dict[str, str]) -> None:
     assert_clean(wrong_format)
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_reads_never_migrate_and_say_when_the_schema_is_behind(
     cli_env: dict[str, str], database_url: str
 ) -> None:
@@ -101,7 +102,6 @@ def test_reads_never_migrate_and_say_when_the_schema_is_behind(
     assert run_mumu("list", "--json", env=cli_env).stdout.strip() == "[]"
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_an_unreachable_database_is_a_clear_error(cli_env: dict[str, str]) -> None:
     cli_env["MUMU_DATABASE_URL"] = "postgresql+psycopg://mumu:pw-s3cret@127.0.0.1:1/mumu"
     for command in (["db", "upgrade"], ["list"], ["run", str(DATA_DIR / "jfk.flac")]):

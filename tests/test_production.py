@@ -32,6 +32,8 @@ from tests.conftest import DATA_DIR, REPO
 from tests.fake_llm import GOOD, FakeLLM
 from tests.sidecar.test_app import metric
 
+pytestmark = pytest.mark.e2e
+
 PREFECT = str(Path(sys.executable).with_name("prefect"))
 FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 

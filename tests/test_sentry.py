@@ -9,13 +9,13 @@ import pytest
 import sentry_sdk
 
 from mumu import sentry
-from mumu.flows.process_batch import process_batch
 from mumu.settings import get_settings
 from tests.conftest import DATA_DIR
 from tests.fake_llm import ALWAYS_BAD, FakeLLM
 from tests.fake_sentry import FakeSentry
+from tests.flows import batch
 
-pytestmark = pytest.mark.usefixtures("prefect_api")
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_api")]
 
 
 @pytest.fixture
@@ -31,7 +31,6 @@ def fake_sentry(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSentry]:
     get_settings.cache_clear()
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_each_failed_stage_is_reported_once_without_secrets_or_transcripts(
     settings: object,
     fake_sentry: FakeSentry,
@@ -39,7 +38,7 @@ def test_each_failed_stage_is_reported_once_without_secrets_or_transcripts(
     bad_inputs: dict[str, Path],
 ) -> None:
     fake_llm(ALWAYS_BAD)
-    outcomes = process_batch([str(DATA_DIR / "jfk.flac"), str(bad_inputs["not_audio"])])
+    outcomes = batch([str(DATA_DIR / "jfk.flac"), str(bad_inputs["not_audio"])])
     assert [o.status for o in outcomes] == ["failed", "failed"]
     sentry.flush()
 

@@ -110,7 +110,7 @@ def heartbeat(
         while not stop.wait(stale_after_s / 4):
             try:
                 beat(engine, recording_id, owner)
-            except Exception:  # noqa: BLE001 - a missed beat is retried at the next tick
+            except Exception:  # noqa: BLE001, S112 - a missed beat is retried at the next tick
                 continue
 
     thread = threading.Thread(target=loop, name=f"mumu-heartbeat-{recording_id}", daemon=True)

@@ -42,6 +42,14 @@ class StageStatus(StrEnum):
     SKIPPED = "skipped"
 
 
+def row_id(row: SQLModel) -> int:
+    """The id the database gave a row once it was flushed."""
+    value = getattr(row, "id", None)
+    if not isinstance(value, int):
+        raise RuntimeError(f"{type(row).__name__} has no id: it was not flushed")
+    return value
+
+
 class Recording(SQLModel, table=True):
     __tablename__ = "recordings"
 

@@ -13,7 +13,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from mumu.db.engine import retrying, transaction
-from mumu.db.models import Recording, RecordingStatus, Stage, StageRun, StageStatus, utcnow
+from mumu.db.models import (
+    Recording,
+    RecordingStatus,
+    Stage,
+    StageRun,
+    StageStatus,
+    row_id,
+    utcnow,
+)
 
 
 @retrying
@@ -56,11 +64,10 @@ def register_recording(engine: Engine, source: str, sha256: str, size_bytes: int
             recording = Recording(sha256=sha256, source=source, size_bytes=size_bytes)
             session.add(recording)
             session.flush()
-            assert recording.id is not None
             now = utcnow()
             session.add(
                 StageRun(
-                    recording_id=recording.id,
+                    recording_id=row_id(recording),
                     stage=Stage.INGEST,
                     status=StageStatus.COMPLETED,
                     key=sha256,
@@ -75,10 +82,11 @@ def register_recording(engine: Engine, source: str, sha256: str, size_bytes: int
                     col(Recording.source) == source, col(Recording.sha256).is_(None)
                 )
             )
-            return recording.id
+            return row_id(recording)
     except IntegrityError:
         winner = find_recording(engine, sha256)
-        assert winner is not None, "the insert that beat ours is committed"
+        if winner is None:
+            raise RuntimeError("another run registered this content, then it vanished") from None
         return winner
 
 
@@ -96,8 +104,7 @@ def record_unreadable(engine: Engine, source: str, error: str) -> int:
         recording.updated_at = utcnow()
         session.add(recording)
         session.flush()
-        assert recording.id is not None
-        return recording.id
+        return row_id(recording)
 
 
 @retrying

@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from mumu.db.engine import retrying, transaction
-from mumu.db.models import Insight, Recording, Segment, Stage, StageRun, Transcript
+from mumu.db.models import Insight, Recording, Segment, Stage, StageRun, Transcript, row_id
 
 
 @dataclass(frozen=True)
@@ -146,9 +146,8 @@ def recording_detail(engine: Engine, recording_id: int) -> RecordingDetail | Non
 
 
 def _row(recording: Recording) -> RecordingRow:
-    assert recording.id is not None
     return RecordingRow(
-        id=recording.id,
+        id=row_id(recording),
         source=recording.source,
         sha256=recording.sha256,
         status=recording.status,

@@ -25,7 +25,8 @@ def _client(endpoint: Endpoint) -> OpenAI:
 
 def embed(settings: Settings, texts: list[str]) -> list[list[float]]:
     """One vector per text, requested in batches, with the LLM retry policy."""
-    assert settings.embeddings_model is not None
+    if settings.embeddings_model is None:
+        raise ValueError("no embeddings model configured (MUMU_EMBEDDINGS_MODEL)")
     endpoint = Endpoint.from_settings(settings)
     policy = RetryPolicy(max_attempts=endpoint.max_retries + 1, budget_s=endpoint.retry_budget_s)
     vectors: list[list[float]] = []

@@ -39,7 +39,7 @@ class RetryPolicy:
     def backoff(self, attempt: int) -> float:
         """Full jitter: uniform between 0 and the exponential ceiling."""
         ceiling = min(self.max_delay_s, self.base_delay_s * 2**attempt)
-        return random.uniform(0, ceiling)
+        return random.uniform(0, ceiling)  # noqa: S311 - spreads retries; not a secret
 
 
 def call_with_retries(

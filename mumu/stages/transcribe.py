@@ -107,11 +107,14 @@ def decode_segments(
         "vad_filter": options.vad,
         "word_timestamps": options.word_timestamps,
     }
+    decoded: tuple[Iterable[WhisperSegment], TranscriptionInfo]
     if options.batch_size > 1:
-        return BatchedInferencePipeline(model=model).transcribe(
+        decoded = BatchedInferencePipeline(model=model).transcribe(
             audio, batch_size=options.batch_size, without_timestamps=False, **kwargs
         )
-    return model.transcribe(audio, **kwargs)
+    else:
+        decoded = model.transcribe(audio, **kwargs)
+    return decoded
 
 
 def transcribe(samples: np.ndarray, settings: Settings) -> TranscriptResult:

@@ -3,11 +3,14 @@ import subprocess
 import time
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col
 
 from mumu.db import claims, recordings
 from mumu.db.models import Recording, utcnow
+
+pytestmark = pytest.mark.both_databases
 
 
 def recording(engine: Engine) -> int:

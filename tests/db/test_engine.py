@@ -18,6 +18,8 @@ from mumu.db.engine import (
 )
 from mumu.settings import Settings
 
+pytestmark = pytest.mark.both_databases
+
 
 def test_migrations_build_exactly_the_models_schema(database_url: str) -> None:
     upgrade(database_url)

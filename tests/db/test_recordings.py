@@ -1,10 +1,13 @@
 """Recordings: one per content, unreadable sources kept until they become readable."""
 
+import pytest
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
 from mumu.db import recordings
 from mumu.db.models import Recording
+
+pytestmark = pytest.mark.both_databases
 
 
 def count(engine: Engine, model: type) -> int:

@@ -10,6 +10,8 @@ from mumu.db.runs import completed_stage_keys, run_stage
 from mumu.errors import StageFailed
 from tests.db.test_recordings import count
 
+pytestmark = pytest.mark.both_databases
+
 
 def test_a_stage_that_fails_while_saving_leaves_nothing_half_written(engine: Engine) -> None:
     recording_id = register_recording(engine, "/a.wav", "ef" * 32, 1)

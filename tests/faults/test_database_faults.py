@@ -12,10 +12,11 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session, select
 
 from mumu.db.models import Recording, StageRun, Transcript
-from mumu.flows.process_batch import RecordingOutcome, process_batch
+from mumu.outcome import RecordingOutcome
 from tests.conftest import DATA_DIR, POSTGRES_ADMIN_URL
+from tests.flows import batch
 
-pytestmark = pytest.mark.usefixtures("prefect_api")
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_api")]
 
 
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
@@ -25,11 +26,11 @@ def test_connections_cut_mid_run_are_retried_and_nothing_is_lost(
     database = make_url(database_url).database
     outcomes: list[RecordingOutcome] = []
     sources = [str(DATA_DIR / n) for n in ("jfk.flac", "hotwords.mp3", "multilingual.mp3")]
-    batch = threading.Thread(target=lambda: outcomes.extend(process_batch(sources)))
-    batch.start()
+    running = threading.Thread(target=lambda: outcomes.extend(batch(sources)))
+    running.start()
     killed = 0
     with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-        while batch.is_alive():
+        while running.is_alive():
             killed += len(
                 admin.execute(
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
@@ -38,7 +39,7 @@ def test_connections_cut_mid_run_are_retried_and_nothing_is_lost(
                 ).fetchall()
             )
             time.sleep(0.05)
-    batch.join()
+    running.join()
 
     assert killed > 0
     assert [o.status for o in outcomes] == ["completed"] * 3, [o.error for o in outcomes]

@@ -11,11 +11,14 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
 from mumu.db.models import Recording, Segment, StageRun, Transcript
 from tests.conftest import DATA_DIR, run_mumu
+
+pytestmark = pytest.mark.e2e
 
 
 def transcribing(engine: Engine, name: str) -> bool:

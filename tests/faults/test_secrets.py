@@ -14,6 +14,8 @@ from tests.conftest import DATA_DIR, run_mumu
 from tests.fake_llm import DOWN, GOOD, FakeLLM
 from tests.fake_sentry import FakeSentry
 
+pytestmark = pytest.mark.e2e
+
 API_KEY = "sk-LEAKCHECK-api-7f3a91"
 DB_PASSWORD = "pw-LEAKCHECK-db-52be0c"
 SENTRY_KEY = "LEAKCHECKsentry0d4e8"

@@ -11,11 +11,11 @@ from sqlmodel import Session, col, select
 
 from mumu.audio import decode, write_wav
 from mumu.db.models import Recording, Segment, StageRun, Transcript
-from mumu.flows.process_batch import process_batch
 from mumu.settings import get_settings
 from tests.conftest import DATA_DIR
+from tests.flows import batch
 
-pytestmark = pytest.mark.usefixtures("prefect_api")
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_api")]
 
 
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
@@ -37,7 +37,7 @@ def test_eight_at_once_each_recording_processed_once(
     sources.append(str(twin))
     assert len(sources) == 8
 
-    outcomes = process_batch(sources)
+    outcomes = batch(sources)
 
     assert [o.status for o in outcomes] == ["completed"] * 8, [o.error for o in outcomes]
     by_source = {Path(o.source).name: o for o in outcomes}

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from prefect.states import State
+from prefect.client.schemas.objects import State
 
 from mumu.flows.inbox import scan_inbox
 
-pytestmark = pytest.mark.usefixtures("prefect_api")
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_api")]
 
 
 def test_a_missing_inbox_folder_fails_the_scan_and_starts_nothing(tmp_path: Path) -> None:

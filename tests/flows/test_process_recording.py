@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import pytest
-from prefect.states import State
+from prefect.client.schemas.objects import State
 from sqlalchemy import Engine
 
 from mumu.flows.process_recording import process_recording
 from tests.conftest import DATA_DIR
+from tests.flows import recording
 from tests.flows.test_process_batch import artifact, rows
 
-pytestmark = pytest.mark.usefixtures("prefect_api")
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_api")]
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_block_that_does_not_exist_fails_the_run_at_once_with_the_fix(engine: Engine) -> None:
     state = process_recording(
         str(DATA_DIR / "jfk.flac"), whisper_block="no-such-block", return_state=True
@@ -27,9 +27,8 @@ def test_a_block_that_does_not_exist_fails_the_run_at_once_with_the_fix(engine: 
     assert set(rows(engine).values()) == {0}
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_each_run_publishes_the_notes_or_why_there_are_none(engine: Engine) -> None:
-    outcome = process_recording(str(DATA_DIR / "jfk.flac"))
+    outcome = recording(str(DATA_DIR / "jfk.flac"))
     markdown = artifact(f"mumu-recording-{outcome.recording_id}")
     assert isinstance(markdown, str)
     assert markdown.startswith("# jfk\\.flac\n")

@@ -38,6 +38,8 @@ from tests.fake_llm import GOOD, FakeLLM
 from tests.sidecar.test_app import metric
 from tests.test_production import free_port
 
+pytestmark = pytest.mark.e2e
+
 BASE_IMAGE = "mumu-base:bookworm"
 CPU_IMAGE = "mumu-cpu:e2e"
 GPU_IMAGE = "mumu-gpu:e2e"

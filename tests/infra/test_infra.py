@@ -61,7 +61,8 @@ def container_request(template_file: str, **environ: str) -> dict[str, Any]:
         DockerWorkerJobConfiguration.from_template_and_values(template, defaults)
     )
     worker = DockerWorker(work_pool_name="mumu-gpu")
-    return worker._build_container_settings(FakeDockerClient(), configuration)  # type: ignore[arg-type]
+    request: dict[str, Any] = worker._build_container_settings(FakeDockerClient(), configuration)
+    return request
 
 
 @pytest.mark.usefixtures("prefect_api")

@@ -42,7 +42,6 @@ def test_ready_when_everything_answers(settings: Settings) -> None:
     assert response.json()["failing"] == []
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_not_ready_names_every_failing_check(settings: Settings, tmp_path: Path) -> None:
     broken = settings.model_copy(
         update={
@@ -62,6 +61,8 @@ def test_not_ready_names_every_failing_check(settings: Settings, tmp_path: Path)
     assert "no model.bin" in body["checks"]["whisper_model"]["detail"]
 
 
+@pytest.mark.e2e
+@pytest.mark.both_databases
 @pytest.mark.usefixtures("engine")
 def test_metrics_count_work_done_by_another_process(
     settings: Settings, cli_env: dict[str, str]
@@ -98,7 +99,6 @@ def test_metrics_count_work_done_by_another_process(
     assert metric(after, "mumu_llm_tokens_total", kind="prompt") == 0
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_schema_behind_the_code_is_reported_and_never_migrated(settings: Settings) -> None:
     """A new sidecar must not move a production schema ahead of workers on old code."""
     client = TestClient(create_app(settings, None))
@@ -125,7 +125,7 @@ def test_metrics_answer_with_the_database_down(settings: Settings) -> None:
     assert metric(response.text, "mumu_database_up") == 0
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.e2e
 def test_transcripts_are_served_for_the_links_in_run_artifacts(
     settings: Settings, cli_env: dict[str, str]
 ) -> None:

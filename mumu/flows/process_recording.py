@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from prefect import flow
-from prefect.states import State
+from prefect.client.schemas.objects import State
 
 from mumu.db.models import Stage
 from mumu.flows.recording_run import RecordingRun
@@ -21,7 +21,7 @@ def process_recording(
     whisper_block: str | None = None,
     llm_block: str | None = None,
     database_block: str | None = None,
-) -> RecordingOutcome | State | None:
+) -> RecordingOutcome | State:
     """Process one recording (a path or URL). Block names override ``MUMU_`` settings."""
     with RecordingRun(source) as run:
         settings = run.configure(whisper_block, llm_block, database_block)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from prefect import get_run_logger
-from prefect.states import Failed, State
+from prefect.client.schemas.objects import State
+from prefect.states import Failed
 
 from mumu.errors import ConfigurationError
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact
-from prefect.states import State
+from prefect.client.schemas.objects import State
 
 from mumu.ask import AskResult, answer_question, markdown
 from mumu.blocks import settings_from_blocks

@@ -11,8 +11,8 @@ Create Date: 2026-11-26 00:47:15.660111
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
+from sqlmodel.sql.sqltypes import AutoString, UTCDateTime
 
 SQLITE_FTS = (
     "CREATE VIRTUAL TABLE segments_fts USING fts5("
@@ -40,12 +40,12 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("question", sa.Text(), nullable=False),
         sa.Column("answer", sa.Text(), nullable=False),
-        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("status", AutoString(length=16), nullable=False),
         sa.Column("citations", sa.JSON(), nullable=True),
-        sa.Column("model", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
+        sa.Column("model", AutoString(length=255), nullable=True),
         sa.Column("prompt_tokens", sa.Integer(), nullable=False),
         sa.Column("completion_tokens", sa.Integer(), nullable=False),
-        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
     # ### end Alembic commands ###

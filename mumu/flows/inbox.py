@@ -12,9 +12,8 @@ from typing import cast
 
 from prefect import flow
 from prefect.artifacts import create_table_artifact
-from prefect.client.schemas.objects import FlowRun
+from prefect.client.schemas.objects import FlowRun, State
 from prefect.deployments import run_deployment
-from prefect.states import State
 
 from mumu.blocks import settings_from_blocks
 from mumu.db import recordings

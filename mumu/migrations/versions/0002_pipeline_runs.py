@@ -8,8 +8,8 @@ Create Date: 2026-11-25 23:51:01.789071
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
+from sqlmodel.sql.sqltypes import AutoString, UTCDateTime
 
 revision: str = "0002"
 down_revision: str | None = "0001"
@@ -22,11 +22,11 @@ def upgrade() -> None:
     op.create_table(
         "pipeline_runs",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("flow", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("flow", AutoString(length=64), nullable=False),
+        sa.Column("status", AutoString(length=16), nullable=False),
         sa.Column("recording_id", sa.Integer(), nullable=True),
-        sa.Column("started_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-        sa.Column("finished_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("started_at", UTCDateTime(), nullable=False),
+        sa.Column("finished_at", UTCDateTime(), nullable=False),
         sa.Column("duration_s", sa.Float(), nullable=False),
         sa.ForeignKeyConstraint(["recording_id"], ["recordings.id"], ondelete="SET NULL"),
         sa.PrimaryKeyConstraint("id"),

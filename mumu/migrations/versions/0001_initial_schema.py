@@ -8,8 +8,8 @@ Create Date: 2026-11-25 23:30:15.596761
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
+from sqlmodel.sql.sqltypes import AutoString, UTCDateTime
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -22,17 +22,17 @@ def upgrade() -> None:
     op.create_table(
         "recordings",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("sha256", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column("sha256", AutoString(length=64), nullable=True),
         sa.Column("source", sa.Text(), nullable=False),
-        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("status", AutoString(length=16), nullable=False),
         sa.Column("error", sa.Text(), nullable=True),
         sa.Column("size_bytes", sa.Integer(), nullable=True),
         sa.Column("duration_s", sa.Float(), nullable=True),
         sa.Column("channels", sa.Integer(), nullable=True),
         sa.Column("sample_rate", sa.Integer(), nullable=True),
-        sa.Column("language", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
-        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-        sa.Column("updated_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("language", AutoString(length=16), nullable=True),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("updated_at", UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("recordings", schema=None) as batch_op:
@@ -47,12 +47,12 @@ def upgrade() -> None:
         sa.Column("summary", sa.Text(), nullable=False),
         sa.Column("action_items", sa.JSON(), nullable=True),
         sa.Column("chapters", sa.JSON(), nullable=True),
-        sa.Column("model", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
-        sa.Column("prompt_version", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("model", AutoString(length=255), nullable=False),
+        sa.Column("prompt_version", AutoString(length=32), nullable=False),
         sa.Column("prompt_tokens", sa.Integer(), nullable=False),
         sa.Column("completion_tokens", sa.Integer(), nullable=False),
         sa.Column("llm_calls", sa.Integer(), nullable=False),
-        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(["recording_id"], ["recordings.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("recording_id"),
@@ -81,12 +81,12 @@ def upgrade() -> None:
         "stage_runs",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("recording_id", sa.Integer(), nullable=False),
-        sa.Column("stage", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
-        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-        sa.Column("key", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
+        sa.Column("stage", AutoString(length=32), nullable=False),
+        sa.Column("status", AutoString(length=16), nullable=False),
+        sa.Column("key", AutoString(length=255), nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("started_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
-        sa.Column("finished_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.Column("started_at", UTCDateTime(), nullable=True),
+        sa.Column("finished_at", UTCDateTime(), nullable=True),
         sa.Column("duration_s", sa.Float(), nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(["recording_id"], ["recordings.id"], ondelete="CASCADE"),
@@ -103,11 +103,11 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("recording_id", sa.Integer(), nullable=False),
         sa.Column("text", sa.Text(), nullable=False),
-        sa.Column("language", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
+        sa.Column("language", AutoString(length=16), nullable=True),
         sa.Column("language_probability", sa.Float(), nullable=True),
-        sa.Column("model", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
-        sa.Column("settings_key", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
-        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("model", AutoString(length=255), nullable=False),
+        sa.Column("settings_key", AutoString(length=255), nullable=False),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(["recording_id"], ["recordings.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("recording_id"),

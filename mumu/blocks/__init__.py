@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from prefect.blocks.core import Block
-
 from mumu.blocks.database import MumuDatabase
 from mumu.blocks.llm import LLMEndpoint
 from mumu.blocks.whisper import WhisperEngine
@@ -56,5 +54,4 @@ def _load(block_type: Any, name: str, parameter: str) -> Any:
             f"{parameter}: no {slug} block named {name!r}; create it (bash infra/setup.sh "
             f"or the Prefect UI) or set {parameter} to '' to use the MUMU_ environment"
         ) from None
-    assert isinstance(block, Block)
     return block

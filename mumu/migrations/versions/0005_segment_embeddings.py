@@ -8,8 +8,8 @@ Create Date: 2026-11-26 00:49:57.427163
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
+from sqlmodel.sql.sqltypes import AutoString
 
 revision: str = "0005"
 down_revision: str | None = "0004"
@@ -22,7 +22,7 @@ def upgrade() -> None:
     op.create_table(
         "segment_embeddings",
         sa.Column("segment_id", sa.Integer(), nullable=False),
-        sa.Column("model", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+        sa.Column("model", AutoString(length=255), nullable=False),
         sa.Column("vector", sa.JSON(), nullable=False),
         sa.ForeignKeyConstraint(["segment_id"], ["segments.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("segment_id", "model"),

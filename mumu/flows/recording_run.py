@@ -12,7 +12,8 @@ from types import TracebackType
 
 from prefect import get_run_logger
 from prefect.artifacts import create_markdown_artifact
-from prefect.states import Failed, State
+from prefect.client.schemas.objects import State
+from prefect.states import Failed
 from sqlalchemy import Engine
 
 from mumu import export, progress
@@ -41,7 +42,7 @@ class RecordingRun:
     def __init__(self, source: str) -> None:
         self.source = source
         self.owner = claims.new_owner()
-        self.result: RecordingOutcome | State | None = None
+        self._result: RecordingOutcome | State | None = None
         self._started_at = utcnow()
         self._settings: Settings | None = None
         self._engine: Engine | None = None
@@ -50,6 +51,12 @@ class RecordingRun:
 
     def __enter__(self) -> RecordingRun:
         return self
+
+    @property
+    def result(self) -> RecordingOutcome | State:
+        if self._result is None:
+            raise RuntimeError("the run's result is known only after its with block")
+        return self._result
 
     def configure(
         self, whisper_block: str | None, llm_block: str | None, database_block: str | None
@@ -85,13 +92,14 @@ class RecordingRun:
             return False
         try:
             if self._engine is None or self._settings is None:
-                assert isinstance(exc, ConfigurationError), exc
-                self.result = configuration_failed(exc)
+                if not isinstance(exc, ConfigurationError):
+                    return False
+                self._result = configuration_failed(exc)
                 return True
             result = self._finish(self._engine, self._settings, exc)
         finally:
             progress.report(self.source, "done")
-        self.result = (
+        self._result = (
             result
             if result.completed
             else Failed(message=result.error, data=RecordingFailed(result))
