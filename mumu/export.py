@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 
+from mumu.db.models import StageStatus
 from mumu.db.views import RecordingDetail, SegmentView
 
 FORMATS = ("txt", "srt", "vtt", "json")
@@ -87,7 +88,7 @@ def notes_markdown(detail: RecordingDetail) -> str:
     if detail.error:
         lines += [f"**Failed:** {_escape(detail.error)}", ""]
     if insights is None:
-        skipped = [stage.error for stage in detail.stages if stage.status == "skipped"]
+        skipped = [stage.error for stage in detail.stages if stage.status == StageStatus.SKIPPED]
         reason = skipped[0] if skipped and skipped[0] else "not generated"
         lines += [f"_No notes: {_escape(reason)}._", ""]
         return "\n".join(lines)

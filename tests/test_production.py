@@ -146,9 +146,14 @@ def deploy(
 
 
 def api(env: dict[str, str], method: str, path: str, **kwargs: Any) -> Any:
-    response = httpx.request(method, f"{env['PREFECT_API_URL']}{path}", timeout=30, **kwargs)
+    """Prefect's REST API, retried as Prefect's own client retries a busy server (503, 429)."""
+    for delay in (0.5, 1, 2, 4, 8, 0):
+        response = httpx.request(method, f"{env['PREFECT_API_URL']}{path}", timeout=30, **kwargs)
+        if response.status_code not in (429, 503) or not delay:
+            break
+        time.sleep(delay)
     response.raise_for_status()
-    return response.json()
+    return response.json() if response.content else None
 
 
 def wait_for(check: Callable[[], bool], seconds: float, what: str) -> None:

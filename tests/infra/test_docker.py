@@ -36,7 +36,7 @@ from mumu.db.models import Recording, StageRun
 from tests.conftest import DATA_DIR, POSTGRES_ADMIN_URL, REPO, run_mumu
 from tests.fake_llm import GOOD, FakeLLM
 from tests.sidecar.test_app import metric
-from tests.test_production import free_port
+from tests.test_production import api, free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -117,9 +117,7 @@ class Stack:
     workers: list[str]
 
     def api(self, method: str, path: str, **kwargs: Any) -> Any:
-        response = httpx.request(method, f"{self.api_url}{path}", timeout=30, **kwargs)
-        response.raise_for_status()
-        return response.json() if response.content else None
+        return api({"PREFECT_API_URL": self.api_url}, method, path, **kwargs)
 
     def deployment_id(self, name: str) -> str:
         return str(self.api("GET", f"/deployments/name/{name}")["id"])
