@@ -156,13 +156,16 @@ def api(env: dict[str, str], method: str, path: str, **kwargs: Any) -> Any:
     return response.json() if response.content else None
 
 
-def wait_for(check: Callable[[], bool], seconds: float, what: str) -> None:
+def wait_for(
+    check: Callable[[], bool], seconds: float, what: str, diagnose: Callable[[], str] = str
+) -> None:
+    """Poll ``check`` each second; on time-out, fail with ``diagnose()`` (logs, say)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if check():
             return
         time.sleep(1)
-    pytest.fail(f"timed out waiting for {what}")
+    pytest.fail(f"timed out waiting for {what}\n{diagnose()}")
 
 
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)

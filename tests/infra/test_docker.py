@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,10 +33,10 @@ from sqlmodel import Session, select
 from mumu.audio import decode, write_wav
 from mumu.db.engine import get_engine
 from mumu.db.models import Recording, StageRun
-from tests.conftest import DATA_DIR, POSTGRES_ADMIN_URL, REPO, run_mumu
+from tests.conftest import DATA_DIR, REPO, create_database, drop_database, run_mumu
 from tests.fake_llm import GOOD, FakeLLM
 from tests.sidecar.test_app import metric
-from tests.test_production import api, free_port
+from tests.test_production import api, free_port, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -184,36 +184,13 @@ class Stack:
             return {Path(r.source).name: r for r in session.exec(select(Recording))}
 
 
-def wait_for(
-    check: Callable[[], bool], seconds: float, what: str, diagnose: Callable[[], str]
-) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(1)
-    pytest.fail(f"timed out waiting for {what}\n{diagnose()}")
-
-
-def database(name: str) -> str:
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    return f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
-
-
-def drop(name: str) -> None:
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 @pytest.fixture(scope="module")
 def stack(images: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     suffix = uuid.uuid4().hex[:8]
-    prefect_db, mumu_db = f"e2e_prefect_{suffix}", f"e2e_mumu_{suffix}"
-    prefect_url = database(prefect_db)
-    with psycopg.connect(prefect_url) as connection:
+    prefect_url = create_database("e2e_prefect")
+    with psycopg.connect(prefect_url.replace("+psycopg", "")) as connection:
         connection.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-    mumu_url = database(mumu_db).replace("postgresql://", "postgresql+psycopg://")
+    mumu_url = create_database("e2e_mumu")
     inbox = tmp_path_factory.mktemp("inbox")
     for folder in (inbox, inbox / "new"):
         folder.mkdir(exist_ok=True)
@@ -232,8 +209,7 @@ def stack(images: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[St
             f"e2e-prefect-{suffix}",
             *common,
             "-e",
-            "PREFECT_API_DATABASE_CONNECTION_URL="
-            + prefect_url.replace("postgresql://", "postgresql+asyncpg://"),
+            "PREFECT_API_DATABASE_CONNECTION_URL=" + prefect_url.replace("+psycopg", "+asyncpg"),
             "-e",
             f"PREFECT_UI_API_URL={api_url}",
             CPU_IMAGE,
@@ -298,8 +274,8 @@ def stack(images: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[St
         remove_leftovers()
         llm.__exit__(None, None, None)
         stack.engine.dispose()
-        drop(mumu_db)
-        drop(prefect_db)
+        drop_database(mumu_url)
+        drop_database(prefect_url)
 
 
 def copy_in(stack: Stack, folder: str, *sources: Path) -> list[str]:
