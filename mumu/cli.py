@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -12,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 from rich.table import Table
+from rich.text import Text
 from sqlalchemy import Engine
 
 from mumu import export, progress
@@ -30,11 +32,23 @@ db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 console = Console()
 errors = Console(stderr=True)
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
-    errors.print(f"[red]error:[/red] {message}", markup=True, highlight=False)
+    errors.print(Text.assemble(("error:", "red"), " ", plain(message)), highlight=False)
     return typer.Exit(code)
+
+
+def plain(value: object) -> Text:
+    """Text from a recording, an LLM, a file name or a server, shown as it is.
+
+    Never read as Rich markup (``[/]`` or ``[link=...]`` in a title is text), and with
+    terminal control characters made visible instead of obeyed.
+    """
+    text = "" if value is None else str(value)
+    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return Text(CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", text))
 
 
 def writer() -> Engine:
@@ -92,7 +106,7 @@ def _process(sources: list[str]) -> list[RecordingOutcome]:
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("[dim]{task.fields[stage]}"),
+        TextColumn("{task.fields[stage]}", markup=False, style="dim"),
         console=errors,
         transient=True,
     ) as bar:
@@ -124,10 +138,10 @@ def _print_summary(outcomes: list[RecordingOutcome]) -> None:
         colour = "green" if outcome.completed else "red"
         table.add_row(
             str(outcome.recording_id or "-"),
-            Path(outcome.source).name,
+            plain(Path(outcome.source).name),
             f"{outcome.duration_s:.1f} s" if outcome.duration_s is not None else "-",
-            f"[{colour}]{status}[/{colour}]",
-            outcome.error or outcome.title or "",
+            Text(status, style=colour),
+            plain(outcome.error or outcome.title or ""),
         )
     console.print(table)
 
@@ -145,7 +159,7 @@ def list_(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
     for column in columns:
         table.add_column(column)
     for row in rows:
-        table.add_row(*(_cell(getattr(row, column)) for column in columns))
+        table.add_row(*(plain(getattr(row, column)) for column in columns))
     console.print(table)
 
 
@@ -159,26 +173,31 @@ def show(
     if as_json:
         print(json.dumps(asdict(detail), indent=2, ensure_ascii=False))
         return
-    console.print(f"[bold]#{detail.id}[/bold] {detail.source}  [{detail.status}]")
+    console.print(
+        Text.assemble((f"#{detail.id}", "bold"), " ", plain(detail.source), f"  [{detail.status}]")
+    )
     if detail.error:
-        console.print(f"[red]{detail.error}[/red]")
+        console.print(plain(detail.error), style="red")
     insights = detail.insights
     if insights:
-        console.print(f"\n[bold]{insights.title}[/bold]\n{insights.summary}")
+        console.print()
+        console.print(plain(insights.title), style="bold")
+        console.print(plain(insights.summary))
         for item in insights.action_items:
             who = f" ({item.owner})" if item.owner else ""
             due = f", due {item.due}" if item.due else ""
-            console.print(f"  - {item.task}{who}{due}")
+            console.print(plain(f"  - {item.task}{who}{due}"))
     if detail.transcript:
         console.print()
         for segment in detail.transcript.segments:
-            console.print(f"[dim]{export.timestamp(segment.start, '.')}[/dim] {segment.text}")
+            at = export.timestamp(segment.start, ".")
+            console.print(Text.assemble((at, "dim"), " ", plain(segment.text)))
     columns = ("name", "status", "attempts", "duration_s", "error")
     stages = Table(title="stages")
     for column in columns:
         stages.add_column(column)
     for stage in detail.stages:
-        stages.add_row(*(_cell(getattr(stage, column)) for column in columns))
+        stages.add_row(*(plain(getattr(stage, column)) for column in columns))
     console.print(stages)
 
 
@@ -221,9 +240,9 @@ def search_(
     for hit in hits:
         table.add_row(
             str(hit.recording_id),
-            Path(hit.source).name,
+            plain(Path(hit.source).name),
             f"{export.clock(hit.start)}-{export.clock(hit.end)}",
-            hit.text,
+            plain(hit.text),
         )
     console.print(table)
 
@@ -247,16 +266,21 @@ def ask(
     if as_json:
         print(json.dumps(result.as_dict(), indent=2, ensure_ascii=False))
         return
-    console.print(result.answer, highlight=False)
+    console.print(plain(result.answer), highlight=False)
     if result.citations:
         console.print("\n[bold]Sources[/bold]")
         for citation in result.citations:
-            console.print(f"  {citation.label}  [dim]{citation.text}[/dim]", highlight=False)
+            quote = plain(citation.text)
+            quote.stylize("dim")
+            line = Text.assemble("  ", plain(citation.label), "  ", quote)
+            console.print(line, highlight=False)
     elif result.matches:
         console.print("\n[bold]Best matching segments[/bold]")
         for hit in result.matches:
-            at = export.clock(hit.start)
-            console.print(f"  {hit.source} @ {at}  [dim]{hit.text}[/dim]", highlight=False)
+            quote = plain(hit.text)
+            quote.stylize("dim")
+            label = plain(f"  {hit.source} @ {export.clock(hit.start)}  ")
+            console.print(Text.assemble(label, quote), highlight=False)
 
 
 @db_app.command("upgrade")
@@ -275,10 +299,6 @@ def _detail(recording_id: int) -> views.RecordingDetail:
     if detail is None:
         raise fail(f"no recording with id {recording_id}")
     return detail
-
-
-def _cell(value: object) -> str:
-    return "" if value is None else str(value)
 
 
 @app.command()

@@ -43,7 +43,8 @@ def to_srt(segments: Sequence[SegmentView]) -> str:
 
 def to_vtt(segments: Sequence[SegmentView]) -> str:
     cues = [
-        f"{timestamp(s.start, '.')} --> {timestamp(s.end, '.')}\n{_cue(s.text)}\n" for s in segments
+        f"{timestamp(s.start, '.')} --> {timestamp(s.end, '.')}\n{_vtt_text(_cue(s.text))}\n"
+        for s in segments
     ]
     return "WEBVTT\n\n" + "\n".join(cues)
 
@@ -63,8 +64,15 @@ def render(detail: RecordingDetail, fmt: str) -> str:
 
 def _cue(text: str) -> str:
     """Cue text may not contain a blank line (it would end the cue) or '-->'."""
-    lines = [line.strip() for line in text.replace("-->", "->").splitlines() if line.strip()]
+    while "-->" in text:  # once is not enough: "--->" becomes "-->"
+        text = text.replace("-->", "->")
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
     return "\n".join(lines) or "..."
+
+
+def _vtt_text(text: str) -> str:
+    """WebVTT cue text is markup: '&' and '<' are escaped, or a player reads tags."""
+    return text.replace("&", "&amp;").replace("<", "&lt;")
 
 
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|~])")

@@ -57,10 +57,15 @@ class Settings(BaseSettings):
     llm_context_tokens: int = Field(
         default=8192, ge=1024, description="The model's context window, in tokens."
     )
-    llm_timeout_s: float = Field(default=120.0, gt=0)
+    llm_timeout_s: float = Field(
+        default=120.0, gt=0, description="One request's limit; a hung server is retried after it."
+    )
     llm_max_retries: int = Field(default=3, ge=0, description="Retries after the first try.")
     llm_retry_budget_s: float = Field(
-        default=120.0, gt=0, description="Total seconds an LLM request may spend retrying."
+        default=600.0,
+        gt=0,
+        description="Total seconds an LLM request may take, retries included: room for every "
+        "retry of a request that times out (4 x 120 s) and the waits between them.",
     )
     embeddings_model: str | None = Field(
         default=None,

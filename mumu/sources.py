@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import glob
 import hashlib
+import os
 from pathlib import Path
+from urllib.parse import quote, unquote_to_bytes
 
 from pydantic import ByteSize
 
@@ -30,32 +32,74 @@ AUDIO_EXTENSIONS = frozenset(
     }
 )
 HASH_CHUNK_BYTES = 1 << 20
+FILE_URI = "file://"
 
 
 def expand(paths: list[str]) -> list[str]:
     """Files as given, folders searched recursively for audio, globs expanded.
 
-    A path that does not exist is kept, so it is reported as failed rather than
-    silently dropped.
+    A path that does not exist, or cannot be looked at, is kept (so it is reported as
+    failed rather than silently dropped), and so is a folder inside that cannot be read.
+    Links to folders are not followed, so a link loop cannot make a search endless.
+    Every source comes back ``portable``.
     """
     sources: list[str] = []
     for raw in paths:
-        path = Path(raw).expanduser()
         if is_url(raw):
             sources.append(raw)
-        elif path.is_dir():
-            sources += sorted(
-                str(found)
-                for found in path.rglob("*")
-                if found.suffix.lower() in AUDIO_EXTENSIONS
-                and (found.is_file() or found.is_symlink())
-            )
-        elif not path.exists() and glob.has_magic(raw):
-            matches = sorted(glob.glob(str(path), recursive=True))
-            sources += expand(matches) if matches else [raw]
+            continue
+        path = local_path(raw)
+        try:
+            kind = "folder" if path.is_dir() else "file" if path.exists() else "missing"
+        except OSError:  # a folder on the way that cannot be read: ingest says so
+            kind = "file"
+        if kind == "folder":
+            sources += _audio_in(path)
+        elif kind == "missing" and glob.has_magic(raw):
+            matches = _glob(path)
+            sources += expand([str(match) for match in matches]) if matches else [raw]
         else:
             sources.append(str(path))
-    return list(dict.fromkeys(sources))
+    return list(dict.fromkeys(portable(source) for source in sources))
+
+
+def _audio_in(folder: Path) -> list[str]:
+    found: list[str] = []
+    unreadable: list[str] = []
+    for top, _folders, files in os.walk(folder, onerror=lambda e: unreadable.append(e.filename)):
+        found += [
+            os.path.join(top, name)
+            for name in files
+            if Path(name).suffix.lower() in AUDIO_EXTENSIONS
+        ]
+    return sorted(found) + sorted(unreadable)
+
+
+def _glob(pattern: Path) -> list[Path]:
+    """pathlib's glob, which does not follow links to folders (``glob.glob`` does)."""
+    parts = pattern.parts
+    first_magic = next(i for i, part in enumerate(parts) if glob.has_magic(part))
+    base = Path(*parts[:first_magic]) if first_magic else Path(".")
+    return sorted(base.glob(str(Path(*parts[first_magic:]))))
+
+
+def portable(path: str) -> str:
+    """A path as a source every layer can carry (JSON, Postgres, Prefect, a terminal).
+
+    File names are bytes: one that is not UTF-8 becomes a ``file://`` URI with its bytes
+    percent-encoded (RFC 8089), which ``local_path`` turns back into the same path.
+    """
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return FILE_URI + quote(os.fsencode(path))
+    return path
+
+
+def local_path(source: str) -> Path:
+    if source.startswith(FILE_URI):
+        return Path(os.fsdecode(unquote_to_bytes(source.removeprefix(FILE_URI))))
+    return Path(source).expanduser()
 
 
 def open_recording(source: str, settings: Settings) -> tuple[Path, str, int]:
@@ -65,15 +109,20 @@ def open_recording(source: str, settings: Settings) -> tuple[Path, str, int]:
     ingest roots, so neither can lead outside them. mumu's own download folder counts as
     a root, for recordings fetched from URLs.
     """
-    path = Path(source).expanduser()
-    if not path.exists():
-        raise BadInput("file not found")
-    path = path.resolve()
+    path = local_path(source)
+    try:
+        if not path.exists():
+            raise BadInput("file not found")
+        path = path.resolve()
+    except PermissionError:
+        raise BadInput("permission denied: a folder on its path cannot be read") from None
     roots = [root.expanduser().resolve() for root in settings.ingest_roots]
     if roots:
         roots.append((settings.home_dir / "downloads").resolve())
     if roots and not any(path.is_relative_to(root) for root in roots):
         raise BadInput("refused: the file is outside the allowed ingest roots")
+    if path.is_dir() and not os.access(path, os.R_OK | os.X_OK):
+        raise BadInput("permission denied: the folder cannot be read")
     if not path.is_file():
         raise BadInput("not a regular file")
     try:

@@ -28,6 +28,12 @@ SLOW = "slow"
 NOT_JSON = "not-json"
 BAD_CITATION_ONCE = "bad-citation-once"
 ALWAYS_BAD_CITATION = "always-bad-citation"
+HOSTILE_TEXT = "hostile-text"
+STRING_TOKENS = "string-tokens"
+REFUSES_FORMAT_WITH_500 = "refuses-format-with-500"
+HOSTILE_TITLE = (
+    "[/]Weekly [link=http://evil.example]sync[/link] \x1b[31mred\x1b]8;;http://evil.example\x07"
+)
 
 
 def trigram_vector(text: str, dimensions: int = 1024) -> list[float]:
@@ -114,6 +120,11 @@ class FakeLLM:
         response_format = (body.get("response_format") or {}).get("type", "text")
         if response_format == "json_schema" and self.behaviour in (REJECTS_JSON_SCHEMA, TEXT_ONLY):
             return 400, {"error": {"message": "response_format json_schema is not supported"}}
+        if response_format == "json_schema" and self.behaviour == REFUSES_FORMAT_WITH_500:
+            message = (
+                "1 validation error: response_format.json_schema: Extra inputs are not permitted"
+            )
+            return 500, {"error": {"message": message, "type": "internal_server_error"}}
         if response_format == "json_object" and self.behaviour == TEXT_ONLY:
             return 400, {"error": {"message": "'response_format' must be 'text'"}}
         messages = body["messages"]
@@ -128,6 +139,9 @@ class FakeLLM:
             notes = notes_for(prompt)
         if self.behaviour == ALWAYS_BAD or (self.behaviour == BAD_ONCE and not corrected):
             notes = {"headline": notes.get("title"), "chapters": [{"start": "soon"}]}
+        if self.behaviour == HOSTILE_TEXT:
+            notes["title"] = notes["answer"] = HOSTILE_TITLE
+            notes["summary"] = "[bold]not bold[/bold] [/]"
         content = json.dumps(notes)
         if self.behaviour == TEXT_ONLY:
             content = f"Sure! Here are the notes:\n```json\n{content}\n```\nAnything else?"
@@ -143,12 +157,13 @@ class FakeLLM:
                     "finish_reason": "stop",
                 }
             ],
-            "usage": {
-                "prompt_tokens": sum(len(m["content"]) for m in messages) // 4,
-                "completion_tokens": len(content) // 4,
-                "total_tokens": 0,
-            },
+            "usage": self.usage(sum(len(m["content"]) for m in messages) // 4, len(content) // 4),
         }
+
+    def usage(self, prompt: int, completion: int) -> dict[str, Any]:
+        if self.behaviour == STRING_TOKENS:
+            return {"prompt_tokens": str(prompt), "completion_tokens": "n/a", "total_tokens": ""}
+        return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": 0}
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,7 @@ from alembic.migration import MigrationContext
 
 from mumu.db.engine import alembic_config, get_engine
 from tests.conftest import DATA_DIR, run_mumu
+from tests.fake_llm import HOSTILE_TEXT, FakeLLM
 
 pytestmark = pytest.mark.e2e
 
@@ -72,6 +75,82 @@ def test_run_list_show_export(cli_env: dict[str, str], tmp_path: Path) -> None:
     assert vtt_file.read_text().startswith("WEBVTT\n\n00:00:00.000 --> ")
 
 
+def test_text_from_files_and_the_llm_is_shown_never_obeyed(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    """Markup in a file name or an LLM title, terminal escapes in a title: all printed."""
+    inbox = tmp_path / "inbox [dim]"
+    inbox.mkdir()
+    name = "[red]standup [link=x]y.flac"
+    shutil.copy(DATA_DIR / "jfk.flac", inbox / name)
+    with FakeLLM(HOSTILE_TEXT) as llm:
+        cli_env |= {"OPENAI_BASE_URL": llm.base_url, "OPENAI_API_KEY": "sk-test-markup"}
+        results = [
+            run_mumu("run", str(inbox), env=cli_env),
+            run_mumu("list", env=cli_env),
+            run_mumu("show", "1", env=cli_env),
+            run_mumu("search", "country", env=cli_env),
+            run_mumu("ask", "what about the country?", env=cli_env),
+        ]
+    for result in results:
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert_clean(result)
+        assert "\x1b" not in result.stdout, "no terminal escape reaches the terminal"
+    run, _, show, _, ask = (result.stdout for result in results)
+    assert "[/]Weekly [link=http://evil.example]sync[/link] \\x1b[31mred" in run + show
+    assert "[bold]not bold[/bold] [/]" in show
+    assert "[red]standup [link=x]y.flac" in run and "[/]Weekly" in ask
+
+
+def test_every_name_the_file_system_allows_works(cli_env: dict[str, str], tmp_path: Path) -> None:
+    """A name that is not UTF-8 (bytes are what POSIX names are) is processed like any."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copy(DATA_DIR / "jfk.flac", os.fsdecode(bytes(inbox) + b"/\xff\xfe standup.flac"))
+    shutil.copy(DATA_DIR / "hotwords.mp3", inbox / "good.mp3")
+    result = run_mumu("run", str(inbox), env=cli_env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert_clean(result)
+    assert "%FF%FE%20standup.flac" in result.stdout
+    listed = json.loads(run_mumu("list", "--json", env=cli_env).stdout)
+    assert sorted(row["status"] for row in listed) == ["completed", "completed"]
+    assert any(row["source"].startswith("file://") for row in listed)
+
+
+def test_unreadable_folders_fail_alone_with_one_line(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    inbox = tmp_path / "inbox"
+    (inbox / "locked").mkdir(parents=True)
+    shutil.copy(DATA_DIR / "jfk.flac", inbox / "good.flac")
+    shutil.copy(DATA_DIR / "hotwords.mp3", inbox / "locked" / "hidden.mp3")
+    (inbox / "locked").chmod(0)
+    try:
+        folder = run_unprivileged(["run", str(inbox)], cli_env)
+        through = run_unprivileged(["run", str(inbox / "locked" / "hidden.mp3")], cli_env)
+    finally:
+        (inbox / "locked").chmod(0o755)
+    for result in (folder, through):
+        assert result.returncode == 1
+        assert_clean(result)
+    assert "permission denied: the folder cannot be read" in folder.stdout
+    assert "completed" in folder.stdout
+    assert "permission denied: a folder on its path cannot be read" in through.stdout
+
+
+def run_unprivileged(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``mumu`` without root's power to read what it may not (when the tests run as root)."""
+    drop = ["setpriv", "--bounding-set=-dac_override,-dac_read_search"] if os.geteuid() == 0 else []
+    return subprocess.run(
+        [*drop, sys.executable, "-m", "mumu", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
 def test_mistakes_get_one_line_errors(cli_env: dict[str, str]) -> None:
     missing = run_mumu("show", "999", env=cli_env)
     assert missing.returncode == 2
@@ -100,6 +179,27 @@ def test_reads_never_migrate_and_say_when_the_schema_is_behind(
         assert MigrationContext.configure(connection).get_current_revision() == "0004"
     assert run_mumu("db", "upgrade", env=cli_env).returncode == 0
     assert run_mumu("list", "--json", env=cli_env).stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql+psycopg://mumu:pw-s3cret@db:port-s3cret/mumu",
+        "mysql-but-not://mumu:pw-s3cret@db/mumu",
+        "pw-s3cret",
+    ],
+)
+def test_a_malformed_database_url_is_one_line_without_its_secrets(
+    cli_env: dict[str, str], url: str
+) -> None:
+    cli_env["MUMU_DATABASE_URL"] = url
+    for command in (["db", "upgrade"], ["list"], ["run", str(DATA_DIR / "jfk.flac")]):
+        result = run_mumu(*command, env=cli_env)
+        assert result.returncode == 2
+        assert result.stderr.startswith("error: database URL ")
+        assert len(result.stderr.strip().splitlines()) == 1
+        assert "s3cret" not in result.stdout + result.stderr
+        assert_clean(result)
 
 
 def test_an_unreachable_database_is_a_clear_error(cli_env: dict[str, str]) -> None:

@@ -125,6 +125,12 @@ def test_srt_always_parses_back_into_the_same_cues(items: list[SegmentView]) -> 
         assert text and all(line.strip() and "-->" not in line for line in text)
 
 
+def test_vtt_cue_text_is_escaped_and_arrows_stay_broken() -> None:
+    vtt = to_vtt([SegmentView(0.0, 1.0, "a ---> b <c.x>tag</c> & co ----> d", [])])
+    cue = vtt.split("\n")[3]
+    assert cue == "a -> b &lt;c.x>tag&lt;/c> &amp; co -> d"
+
+
 @given(segments)
 def test_vtt_always_has_a_header_and_well_formed_cues(items: list[SegmentView]) -> None:
     vtt = to_vtt(items)
@@ -135,3 +141,5 @@ def test_vtt_always_has_a_header_and_well_formed_cues(items: list[SegmentView]) 
         timing, *text = cue.strip("\n").split("\n")
         assert re.fullmatch(r"\d\d:\d\d:\d\d\.\d{3} --> \d\d:\d\d:\d\d\.\d{3}", timing)
         assert text and all(line.strip() and "-->" not in line for line in text)
+        unescaped = [re.sub(r"&(amp|lt);", "", line) for line in text]
+        assert not any("<" in line or "&" in line for line in unescaped)

@@ -50,3 +50,9 @@ def test_invalid_values_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MUMU_WHISPER_DEVICE", "tpu")
     with pytest.raises(ValueError, match="whisper_device"):
         Settings()
+
+
+def test_a_hung_llm_request_is_retried_within_the_default_budget() -> None:
+    defaults = Settings()
+    attempts = defaults.llm_max_retries + 1
+    assert defaults.llm_retry_budget_s >= attempts * defaults.llm_timeout_s

@@ -1,10 +1,14 @@
+import json
+import os
+import shutil
+import time
 from pathlib import Path
 
 import pytest
 
 from mumu.errors import BadInput
 from mumu.settings import Settings
-from mumu.sources import expand, open_recording
+from mumu.sources import expand, local_path, open_recording
 from tests.conftest import DATA_DIR
 
 
@@ -34,6 +38,27 @@ def test_a_broken_link_in_a_folder_is_reported_not_skipped(tmp_path: Path) -> No
     assert expand([str(tmp_path)]) == [str(tmp_path / "gone.wav")]
     with pytest.raises(BadInput, match="file not found"):
         open_recording(str(tmp_path / "gone.wav"), Settings())
+
+
+def test_a_name_that_is_not_utf8_travels_as_a_file_uri_and_opens(tmp_path: Path) -> None:
+    raw = os.fsdecode(bytes(tmp_path) + b"/\xff\xfe meeting.flac")
+    shutil.copy(DATA_DIR / "jfk.flac", raw)
+    [source] = expand([str(tmp_path)])
+    assert source == f"file://{tmp_path}/%FF%FE%20meeting.flac"
+    assert json.dumps(source) and source.encode("utf-8")
+    assert local_path(source) == Path(raw)
+    path, _, size = open_recording(source, Settings())
+    assert path == Path(raw) and size == (DATA_DIR / "jfk.flac").stat().st_size
+
+
+def test_a_recursive_glob_does_not_follow_a_link_loop(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "x.flac").write_bytes(b"x")
+    (tmp_path / "a" / "loop").symlink_to(tmp_path)
+    started = time.monotonic()
+    assert expand([f"{tmp_path}/**/*.flac"]) == [str(tmp_path / "a" / "x.flac")]
+    assert expand([str(tmp_path)]) == [str(tmp_path / "a" / "x.flac")]
+    assert time.monotonic() - started < 5
 
 
 def test_content_hash_is_the_identity(tmp_path: Path) -> None:

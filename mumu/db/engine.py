@@ -24,10 +24,11 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 from sqlmodel import Session
 
 import mumu.migrations
+from mumu.errors import one_line
 from mumu.settings import Settings
 
 MIGRATIONS_DIR = Path(mumu.migrations.__file__).parent
@@ -47,14 +48,21 @@ class EmptyDatabase(DatabaseUnavailable):
 @lru_cache(maxsize=8)
 def get_engine(url: str) -> Engine:
     """One engine (and pool) per URL per process."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
-        event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    return create_engine(url, pool_pre_ping=True)
+    try:
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite":
+            if parsed.database and parsed.database != ":memory:":
+                Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+            event.listen(engine, "connect", _sqlite_pragmas)
+            return engine
+        return create_engine(url, pool_pre_ping=True)
+    except (ArgumentError, ValueError, NoSuchModuleError) as exc:
+        reason = "its port is not a number" if isinstance(exc, ValueError) else one_line(exc)
+        raise DatabaseUnavailable(
+            f"database URL {safe_url(url)} is not valid ({reason}): it reads "
+            "dialect+driver://user:password@host:port/database"
+        ) from None
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -95,7 +103,7 @@ def read_engine(settings: Settings) -> Engine:
 
 
 def check_schema(url: str) -> None:
-    safe_url = make_url(url).render_as_string(hide_password=True)
+    shown = safe_url(url)
     try:
         with get_engine(url).connect() as connection:
             found = MigrationContext.configure(connection).get_current_revision()
@@ -106,15 +114,14 @@ def check_schema(url: str) -> None:
     if found == head:
         return
     if found is None:
-        raise EmptyDatabase(f"database {safe_url} has no mumu schema yet: run `mumu db upgrade`")
+        raise EmptyDatabase(f"database {shown} has no mumu schema yet: run `mumu db upgrade`")
     if found in {script.revision for script in scripts.walk_revisions()}:
         raise DatabaseUnavailable(
-            f"database {safe_url} has schema revision {found}, this mumu needs {head}: "
+            f"database {shown} has schema revision {found}, this mumu needs {head}: "
             "run `mumu db upgrade`"
         )
     raise DatabaseUnavailable(
-        f"database {safe_url} has schema revision {found}, newer than this mumu ({head}): "
-        "upgrade mumu"
+        f"database {shown} has schema revision {found}, newer than this mumu ({head}): upgrade mumu"
     )
 
 
@@ -144,10 +151,20 @@ def upgrade(url: str) -> None:
 
 def describe_db_error(url: str, exc: BaseException) -> str:
     """A one-line reason that names the database without its password."""
-    safe_url = make_url(url).render_as_string(hide_password=True)
+    if isinstance(exc, DatabaseUnavailable):
+        return str(exc)
     reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
     first = reason[0] if reason else type(exc).__name__
-    return f"database {safe_url} unavailable: {first}"
+    return f"database {safe_url(url)} unavailable: {first}"
+
+
+def safe_url(url: str) -> str:
+    """The URL to show: its password hidden; only the scheme if it does not parse."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        scheme = url.split(":", 1)[0] if ":" in url else ""
+        return f"{scheme}:..." if scheme.isidentifier() or "+" in scheme else "(unparseable)"
 
 
 @contextmanager

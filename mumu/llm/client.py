@@ -23,7 +23,13 @@ from pydantic import BaseModel, ValidationError
 
 from mumu.errors import one_line
 from mumu.llm.json_extract import NoJSONFound, extract_json_object
-from mumu.llm.retry import InvalidResponse, RetriesExhausted, RetryPolicy, call_with_retries
+from mumu.llm.retry import (
+    InvalidResponse,
+    RetriesExhausted,
+    RetryPolicy,
+    call_with_retries,
+    refuses_response_format,
+)
 from mumu.llm.usage import Usage
 from mumu.settings import Settings
 
@@ -146,22 +152,25 @@ class StructuredLLM:
             request = functools.partial(self._request, messages, MODES[mode_index], schema)
             try:
                 response = call_with_retries(request, self._policy)
-            except (openai.BadRequestError, openai.UnprocessableEntityError) as exc:
+            except openai.APIStatusError as exc:
+                refused = isinstance(
+                    exc, openai.BadRequestError | openai.UnprocessableEntityError
+                ) or refuses_response_format(exc)
+                if not refused:
+                    raise self._error(
+                        f"LLM endpoint error {exc.status_code}: {_api_reason(exc)}"
+                    ) from None
                 if mode_index + 1 >= len(MODES):
                     raise self._error(f"LLM request rejected: {_api_reason(exc)}") from None
-                with self._lock:
+                with self._lock:  # remembered: later requests skip the refused format
                     self._mode_index = max(self._mode_index, mode_index + 1)
                 continue
-            except openai.APIStatusError as exc:
-                raise self._error(
-                    f"LLM endpoint error {exc.status_code}: {_api_reason(exc)}"
-                ) from None
             except RetriesExhausted as exc:
                 raise self._error(str(exc)) from None
             usage.calls += 1
             if response.usage is not None:
-                usage.prompt_tokens += response.usage.prompt_tokens
-                usage.completion_tokens += response.usage.completion_tokens
+                usage.prompt_tokens += _count(response.usage.prompt_tokens)
+                usage.completion_tokens += _count(response.usage.completion_tokens)
             if not response.choices:
                 raise LLMError("LLM endpoint returned no choices")
             return response.choices[0].message.content or ""
@@ -182,6 +191,14 @@ class StructuredLLM:
         if not isinstance(response, ChatCompletion):
             raise InvalidResponse
         return response
+
+
+def _count(value: object) -> int:
+    """A token count as servers send it: a number, a numeric string, or nothing usable."""
+    try:
+        return max(0, int(str(value)))
+    except ValueError:
+        return 0
 
 
 def _response_format(mode: str, schema: type[BaseModel]) -> dict[str, Any]:

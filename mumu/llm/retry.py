@@ -2,7 +2,8 @@
 
 Rate limits (429, honouring ``Retry-After``), server errors (5xx), timeouts, refused
 connections and bodies that are not JSON are retried with exponential backoff and full
-jitter; a request the server rejects (other 4xx) is not. The policy lives here, in one
+jitter; a request the server rejects (other 4xx), or whose output format it refuses
+(whatever the status), is not. The policy lives here, in one
 place, instead of being stacked with the openai client's own retries and Prefect's task
 retries: its bounds are then the real bounds.
 """
@@ -53,7 +54,9 @@ def call_with_retries(
         except (openai.BadRequestError, openai.UnprocessableEntityError):
             raise
         except (openai.APIStatusError, openai.APIConnectionError, InvalidResponse) as exc:
-            if isinstance(exc, openai.APIStatusError) and not _retryable(exc.status_code):
+            if isinstance(exc, openai.APIStatusError) and (
+                not _retryable(exc.status_code) or refuses_response_format(exc)
+            ):
                 raise
             attempt += 1
             elapsed = time.monotonic() - started
@@ -71,6 +74,18 @@ def call_with_retries(
                     f"would pass the {policy.budget_s:g} s budget)"
                 ) from None
             sleep(delay)
+
+
+FORMAT_WORDS = ("response_format", "json_schema", "json_object")
+
+
+def refuses_response_format(exc: openai.APIStatusError) -> bool:
+    """The server refused the requested output format, whatever status it chose to say it
+    with: OpenAI answers 400, llama.cpp's server 500 with the field in the message. A
+    request in that format will never pass; a plainer one may."""
+    body = exc.body if exc.body is not None else exc.message
+    text = str(body).lower()
+    return any(word in text for word in FORMAT_WORDS)
 
 
 def retry_after(exc: Exception) -> float | None:

@@ -18,7 +18,7 @@ from mumu.db.runs import completed_stage_keys, fail_stage
 from mumu.download import fetch, is_url
 from mumu.errors import BadInput
 from mumu.settings import Settings
-from mumu.sources import open_recording
+from mumu.sources import open_recording, portable
 from mumu.stages.plan import planned_keys, stages_to_run
 
 NAME = Stage.INGEST
@@ -49,13 +49,13 @@ def run(engine: Engine, source: str, settings: Settings, owner: str) -> Ingested
     usually finds nothing left to do."""
     downloaded = is_url(source)
     try:
-        local = fetch(source, settings) if downloaded else Path(source)
-        path, sha256, size = open_recording(str(local), settings)
+        local = str(fetch(source, settings)) if downloaded else source
+        path, sha256, size = open_recording(local, settings)
     except BadInput as exc:
         recording_id = recordings.record_unreadable(engine, source, f"{NAME}: {exc}")
         fail_stage(engine, recording_id, NAME, str(exc))
         return Rejected(recording_id, source, str(exc))
-    recorded_source = source if downloaded else str(path)
+    recorded_source = source if downloaded else portable(str(path))
     recording_id = recordings.register_recording(engine, recorded_source, sha256, size)
     claims.claim(engine, recording_id, owner, settings.stale_after_s)
     todo = stages_to_run(planned_keys(settings), completed_stage_keys(engine, recording_id))

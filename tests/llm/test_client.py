@@ -43,11 +43,33 @@ def test_a_server_rejecting_json_schema_gets_json_object(fake_llm: StartLLM) -> 
     assert usage.calls == 1
 
 
+def test_a_server_refusing_the_format_with_a_500_is_not_retried_and_is_remembered(
+    fake_llm: StartLLM,
+) -> None:
+    """llama.cpp's server says no to json_schema with HTTP 500 and the field's name."""
+    server = fake_llm(fake_llm_module.REFUSES_FORMAT_WITH_500)
+    llm = client()
+    notes, _ = llm.complete("system", "[3] budget review", Insights)
+    assert notes.title
+    formats = [r.get("response_format", {}).get("type") for r in server.requests]
+    assert formats == ["json_schema", "json_object"]
+    llm.complete("system", "[4] and again", Insights)
+    assert server.requests[-1]["response_format"]["type"] == "json_object"
+    assert len(server.requests) == 3
+
+
 def test_a_text_only_server_gets_json_extracted_from_prose(fake_llm: StartLLM) -> None:
     server = fake_llm(fake_llm_module.TEXT_ONLY)
     notes, _ = client().complete("system", "[7] budget review", Insights)
     assert notes.chapters[0].start == 7
     assert "response_format" not in server.requests[-1]
+
+
+def test_token_counts_sent_as_strings_are_counted_not_fatal(fake_llm: StartLLM) -> None:
+    fake_llm(fake_llm_module.STRING_TOKENS)
+    notes, usage = client().complete("system", "[1] hello there", Insights)
+    assert notes.title
+    assert usage.prompt_tokens > 0 and usage.completion_tokens == 0
 
 
 def test_output_that_does_not_fit_is_sent_back_once_with_the_error(fake_llm: StartLLM) -> None:

@@ -112,6 +112,16 @@ def test_a_schema_behind_the_code_is_reported_and_never_migrated(settings: Setti
         assert inspect(connection).get_table_names() == []
 
 
+def test_a_malformed_database_url_is_a_named_failing_check(settings: Settings) -> None:
+    broken = settings.model_copy(
+        update={"database_url": SecretStr("postgresql+psycopg://mumu:pw-s3cret@db:nope/mumu")}
+    )
+    response = TestClient(create_app(broken, None)).get("/ready")
+    assert response.status_code == 503
+    assert response.json()["failing"] == ["database"]
+    assert "not valid" in response.text and "s3cret" not in response.text
+
+
 def test_metrics_answer_with_the_database_down(settings: Settings) -> None:
     down = settings.model_copy(
         update={
