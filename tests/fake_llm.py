@@ -125,6 +125,9 @@ class FakeLLM:
                 "1 validation error: response_format.json_schema: Extra inputs are not permitted"
             )
             return 500, {"error": {"message": message, "type": "internal_server_error"}}
+        grammar = "schema" in (body.get("response_format") or {})
+        if grammar and self.behaviour == REJECTS_JSON_SCHEMA:
+            return 400, {"error": {"message": "response_format.schema: extra inputs not permitted"}}
         if response_format == "json_object" and self.behaviour == TEXT_ONLY:
             return 400, {"error": {"message": "'response_format' must be 'text'"}}
         messages = body["messages"]

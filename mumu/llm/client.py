@@ -1,9 +1,11 @@
 """The one wrapper around the ``openai`` client: structured output from any server.
 
 OpenAI-compatible servers differ in what ``response_format`` they accept. A request
-starts with the best mode the server has accepted so far (``json_schema``, then
-``json_object``, then plain text with the JSON extracted from the reply) and steps
-down when a server rejects a mode. A reply that does not validate is sent back once
+starts with the best mode the server has accepted so far (``json_schema``; then
+``json_object`` with the schema, which llama.cpp's server turns into a grammar so even
+a small model's reply fits; then plain ``json_object``; then plain text with the JSON
+extracted from the reply) and steps down when a server refuses a mode, whatever the
+status it refuses with. A reply that does not validate is sent back once
 with the validation error; a second failure fails the stage with that reason.
 """
 
@@ -33,7 +35,7 @@ from mumu.llm.retry import (
 from mumu.llm.usage import Usage
 from mumu.settings import Settings
 
-MODES = ("json_schema", "json_object", "text")
+MODES = ("json_schema", "json_object_schema", "json_object", "text")
 Schema = TypeVar("Schema", bound=BaseModel)
 
 
@@ -209,6 +211,8 @@ def _response_format(mode: str, schema: type[BaseModel]) -> dict[str, Any]:
                 "json_schema": {"name": schema.__name__, "schema": schema.model_json_schema()},
             }
         }
+    if mode == "json_object_schema":  # llama.cpp's server: a grammar from the schema
+        return {"response_format": {"type": "json_object", "schema": schema.model_json_schema()}}
     if mode == "json_object":
         return {"response_format": {"type": "json_object"}}
     return {}

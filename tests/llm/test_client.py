@@ -28,17 +28,20 @@ def test_structured_output_through_json_schema(fake_llm: StartLLM) -> None:
     assert server.headers[0]["authorization"] == "Bearer sk-test-not-a-real-key"
 
 
+def formats(server: FakeLLM) -> list[str]:
+    """Each request's output format: its type, and ``+schema`` when a schema came with it."""
+    sent = [r.get("response_format") or {"type": "text"} for r in server.requests]
+    return [f["type"] + ("+schema" if "schema" in f else "") for f in sent]
+
+
 def test_a_server_rejecting_json_schema_gets_json_object(fake_llm: StartLLM) -> None:
     server = fake_llm(fake_llm_module.REJECTS_JSON_SCHEMA)
     llm = client()
     notes, usage = llm.complete("system", "[0] hello there", Insights)
     assert notes.summary
-    assert [r["response_format"]["type"] for r in server.requests] == [
-        "json_schema",
-        "json_object",
-    ]
+    assert formats(server) == ["json_schema", "json_object+schema", "json_object"]
     llm.complete("system", "[0] again", Insights)
-    assert server.requests[-1]["response_format"]["type"] == "json_object"
+    assert formats(server)[-1] == "json_object"
     assert llm.mode == "json_object"
     assert usage.calls == 1
 
@@ -51,11 +54,10 @@ def test_a_server_refusing_the_format_with_a_500_is_not_retried_and_is_remembere
     llm = client()
     notes, _ = llm.complete("system", "[3] budget review", Insights)
     assert notes.title
-    formats = [r.get("response_format", {}).get("type") for r in server.requests]
-    assert formats == ["json_schema", "json_object"]
+    assert formats(server) == ["json_schema", "json_object+schema"]
     llm.complete("system", "[4] and again", Insights)
-    assert server.requests[-1]["response_format"]["type"] == "json_object"
-    assert len(server.requests) == 3
+    assert formats(server) == ["json_schema", "json_object+schema", "json_object+schema"]
+    assert llm.mode == "json_object_schema"
 
 
 def test_a_text_only_server_gets_json_extracted_from_prose(fake_llm: StartLLM) -> None:
