@@ -7,7 +7,7 @@ import re
 import sys
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -22,6 +22,9 @@ from mumu.db.engine import DatabaseUnavailable, EmptyDatabase, engine_for, read_
 from mumu.outcome import RecordingOutcome
 from mumu.prefect_env import apply_cli_defaults, local_run_settings
 from mumu.settings import get_settings
+
+if TYPE_CHECKING:
+    from mumu.sources import Source
 
 app = typer.Typer(
     help="mumu: recordings in; transcripts, summaries and action items out.",
@@ -76,28 +79,29 @@ def run(paths: Annotated[list[str], typer.Argument(help="Files, folders or globs
     apply_cli_defaults()
     database = writer()
     from mumu.outcome import ALREADY_STORED, outcome
-    from mumu.sources import expand
+    from mumu.sources import expand, protect, reveal, shown
     from mumu.stages.plan import already_stored
 
     settings = get_settings()
-    sources = expand(paths)
+    sources = expand([protect(path) for path in paths])
     if not sources:
-        raise fail("no recordings found in " + ", ".join(paths))
+        raise fail("no recordings found in " + ", ".join(shown(path) for path in paths))
     outcomes: dict[str, RecordingOutcome] = {}
     for source in sources:
-        recording_id = already_stored(database, source, settings)
+        recording_id = already_stored(database, reveal(source), settings)
         if recording_id is not None:
-            outcomes[source] = outcome(database, source, recording_id, note=ALREADY_STORED)
-    todo = [source for source in sources if source not in outcomes]
+            label = shown(source)
+            outcomes[label] = outcome(database, label, recording_id, note=ALREADY_STORED)
+    todo = [source for source in sources if shown(source) not in outcomes]
     if todo:
         for result in _process(todo):
             outcomes[result.source] = result
-    _print_summary([outcomes[source] for source in sources])
+    _print_summary([outcomes[shown(source)] for source in sources])
     if not all(result.completed for result in outcomes.values()):
         raise typer.Exit(1)
 
 
-def _process(sources: list[str]) -> list[RecordingOutcome]:
+def _process(sources: list[Source]) -> list[RecordingOutcome]:
     """Run the batch flow with a progress display fed by the flows' stage reports."""
     from mumu.flows.process_batch import process_batch
 

@@ -15,9 +15,10 @@ from __future__ import annotations
 import ipaddress
 import socket
 import tempfile
+import time
 from pathlib import Path
 from typing import IO
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpx
 
@@ -25,7 +26,6 @@ from mumu.errors import BadInput
 from mumu.settings import Settings
 from mumu.sniff import SNIFF_BYTES, looks_like_audio
 
-CHUNK_BYTES = 1 << 20
 MAX_REDIRECTS = 5
 AUDIO_CONTENT_TYPES = ("audio/", "video/", "application/octet-stream", "application/ogg")
 
@@ -54,44 +54,73 @@ def discard(path: Path, settings: Settings) -> None:
         path.unlink(missing_ok=True)
 
 
-def check_address(url: str, settings: Settings) -> None:
-    """Refuse schemes other than http(s) and hosts on non-public addresses."""
+def check_address(url: str, settings: Settings) -> str | None:
+    """Refuse schemes other than http(s) and hosts on non-public addresses.
+
+    Returns the address the connection must go to (None when private addresses are
+    allowed): connecting by name would resolve it again, and a name can answer a public
+    address to the check and a private one to the connection (DNS rebinding).
+    """
     parts = urlsplit(url)
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        raise BadInput(f"refused URL: only http and https URLs with a host are accepted: {url}")
+        raise BadInput(
+            f"refused URL: only http and https URLs with a host are accepted: {redact_url(url)}"
+        )
     if settings.allow_private_urls:
-        return
+        return None
     try:
         infos = socket.getaddrinfo(parts.hostname, parts.port or 0, proto=socket.IPPROTO_TCP)
     except socket.gaierror as exc:
         raise BadInput(
             f"download failed: cannot resolve {parts.hostname} ({exc.strerror})"
         ) from None
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
+    addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
+    for address in addresses:
         if not address.is_global or address.is_multicast:
             raise BadInput(
                 f"refused URL: {parts.hostname} resolves to a non-public address ({address}); "
                 "set MUMU_ALLOW_PRIVATE_URLS=true to allow it"
             )
+    return str(addresses[0])
 
 
 def _download(handle: IO[bytes], url: str, settings: Settings) -> None:
+    deadline = time.monotonic() + settings.download_deadline_s
     with httpx.Client(timeout=settings.download_timeout_s, follow_redirects=False) as client:
         for _ in range(MAX_REDIRECTS + 1):
-            check_address(url, settings)
-            with client.stream("GET", url) as response:
+            request = _pinned(client, url, check_address(url, settings))
+            response = client.send(request, stream=True)
+            try:
                 if response.is_redirect:
                     url = urljoin(url, response.headers["Location"])
                     continue
-                _save(handle, response, url, settings)
+                _save(handle, response, url, settings, deadline)
                 return
+            finally:
+                response.close()
     raise BadInput(f"download refused: more than {MAX_REDIRECTS} redirects")
 
 
-def _save(handle: IO[bytes], response: httpx.Response, url: str, settings: Settings) -> None:
+def _pinned(client: httpx.Client, url: str, address: str | None) -> httpx.Request:
+    """A GET of ``url`` that connects to ``address``, still naming the host to the server
+    (Host header) and to TLS (SNI and certificate checks)."""
+    if address is None:
+        return client.build_request("GET", url)
+    parsed = httpx.URL(url)
+    host = f"[{address}]" if ":" in address else address
+    return client.build_request(
+        "GET",
+        parsed.copy_with(host=host.strip("[]")),
+        headers={"Host": parsed.netloc.decode("ascii").rsplit("@", 1)[-1]},
+        extensions={"sni_hostname": parsed.host},
+    )
+
+
+def _save(
+    handle: IO[bytes], response: httpx.Response, url: str, settings: Settings, deadline: float
+) -> None:
     if 400 <= response.status_code < 500:
-        raise BadInput(f"download refused: HTTP {response.status_code} from {url}")
+        raise BadInput(f"download refused: HTTP {response.status_code} from {redact_url(url)}")
     response.raise_for_status()
     content_type = response.headers.get("Content-Type", "application/octet-stream").lower()
     if not content_type.startswith(AUDIO_CONTENT_TYPES):
@@ -101,7 +130,9 @@ def _save(handle: IO[bytes], response: httpx.Response, url: str, settings: Setti
         raise BadInput(_too_large(declared, settings))
     received = 0
     head = b""
-    for chunk in response.iter_bytes(CHUNK_BYTES):
+    started = time.monotonic()
+    for chunk in response.iter_bytes():  # as it arrives, so the pace is checked as it goes
+        _check_pace(received, started, deadline, settings)
         if len(head) < SNIFF_BYTES:
             head += chunk[: SNIFF_BYTES - len(head)]
             if len(head) >= SNIFF_BYTES and not looks_like_audio(head):
@@ -112,6 +143,39 @@ def _save(handle: IO[bytes], response: httpx.Response, url: str, settings: Setti
         handle.write(chunk)
     if not looks_like_audio(head):
         raise BadInput("not audio: the download does not start like an audio file")
+
+
+def _check_pace(received: int, started: float, deadline: float, settings: Settings) -> None:
+    now = time.monotonic()
+    if now > deadline:
+        raise BadInput(
+            f"download too slow: not done after {settings.download_deadline_s:g} s "
+            f"({received} bytes)"
+        )
+    elapsed = now - started
+    if elapsed >= settings.download_timeout_s and received / elapsed < settings.download_min_rate:
+        raise BadInput(
+            f"download too slow: {received / elapsed / 1024:.1f} KiB/s is under the minimum "
+            f"of {settings.download_min_rate / 1024:g} KiB/s"
+        )
+
+
+def redact_url(url: str) -> str:
+    """The URL to store and show: its password and query values replaced.
+
+    User names stay (they say whose), the path stays (it says what); a password or a
+    token in the query is for fetching only.
+    """
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if parts.password is not None:
+        netloc = netloc.replace(f":{parts.password}@", ":***@", 1)
+    query = "&".join(
+        f"{pair.split('=', 1)[0]}=***" if "=" in pair else pair
+        for pair in parts.query.split("&")
+        if pair
+    )
+    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
 
 
 def _too_large(size: int, settings: Settings) -> str:

@@ -14,6 +14,7 @@ import threading
 from typing import Any
 
 import sentry_sdk
+from sentry_sdk.integrations.argv import ArgvIntegration
 from sentry_sdk.integrations.logging import LoggingIntegration
 
 from mumu import __version__
@@ -41,6 +42,7 @@ def init_sentry(settings: Settings) -> bool:
             include_local_variables=False,
             max_breadcrumbs=0,
             integrations=[LoggingIntegration(level=None, event_level=None)],
+            disabled_integrations=[ArgvIntegration],  # the command line holds URL credentials
             before_send=lambda event, _hint: scrub(event, secrets),
         )
         _initialised_dsn = dsn

@@ -85,7 +85,18 @@ class Settings(BaseSettings):
         default=timedelta(hours=6),
         description="Longest recording accepted: seconds, 90m, 1h30m or ISO 8601 (PT6H).",
     )
-    download_timeout_s: float = Field(default=120.0, gt=0)
+    download_timeout_s: float = Field(
+        default=120.0, gt=0, description="Longest silence of a download's server."
+    )
+    download_deadline_s: float = Field(
+        default=3600.0, gt=0, description="Longest a whole download may take."
+    )
+    download_min_rate: ByteSize = Field(
+        default=ByteSize(16 << 10),
+        ge=0,
+        description="Slowest average rate a download may keep, per second, once it has "
+        "run for download_timeout_s (a server that drips bytes cannot hold a worker).",
+    )
     allow_private_urls: bool = Field(
         default=False,
         description="Allow URL sources on private, loopback and link-local addresses.",

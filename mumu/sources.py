@@ -5,12 +5,13 @@ from __future__ import annotations
 import glob
 import hashlib
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import quote, unquote_to_bytes
 
-from pydantic import ByteSize
+from pydantic import ByteSize, SecretStr
 
-from mumu.download import is_url
+from mumu.download import is_url, redact_url
 from mumu.errors import BadInput
 from mumu.settings import Settings
 
@@ -31,11 +32,29 @@ AUDIO_EXTENSIONS = frozenset(
         ".wma",
     }
 )
+Source = str | SecretStr
+"""A source as flows take it: a path or URL, or a URL with credentials kept secret, which
+Prefect stores and shows as ``**********``."""
 HASH_CHUNK_BYTES = 1 << 20
 FILE_URI = "file://"
 
 
-def expand(paths: list[str]) -> list[str]:
+def protect(source: str) -> Source:
+    """A URL with a password or a query (tokens) travels as a secret."""
+    return SecretStr(source) if is_url(source) and redact_url(source) != source else source
+
+
+def reveal(source: Source) -> str:
+    return source.get_secret_value() if isinstance(source, SecretStr) else source
+
+
+def shown(source: Source) -> str:
+    """The source as it is stored, printed and logged: without its credentials."""
+    value = reveal(source)
+    return redact_url(value) if is_url(value) else value
+
+
+def expand(paths: Sequence[Source]) -> list[Source]:
     """Files as given, folders searched recursively for audio, globs expanded.
 
     A path that does not exist, or cannot be looked at, is kept (so it is reported as
@@ -43,9 +62,9 @@ def expand(paths: list[str]) -> list[str]:
     Links to folders are not followed, so a link loop cannot make a search endless.
     Every source comes back ``portable``.
     """
-    sources: list[str] = []
+    sources: list[Source] = []
     for raw in paths:
-        if is_url(raw):
+        if isinstance(raw, SecretStr) or is_url(raw):
             sources.append(raw)
             continue
         path = local_path(raw)
@@ -60,7 +79,10 @@ def expand(paths: list[str]) -> list[str]:
             sources += expand([str(match) for match in matches]) if matches else [raw]
         else:
             sources.append(str(path))
-    return list(dict.fromkeys(portable(source) for source in sources))
+    unique: dict[str, Source] = {}
+    for source in sources:
+        unique.setdefault(reveal(source), source)
+    return [s if isinstance(s, SecretStr) else portable(s) for s in unique.values()]
 
 
 def _audio_in(folder: Path) -> list[str]:

@@ -1,12 +1,16 @@
 import socket
+import threading
 import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from pydantic import ByteSize
 
-from mumu.download import check_address, discard, fetch, is_url
+from mumu.download import check_address, discard, fetch, is_url, redact_url
 from mumu.errors import BadInput
 from mumu.settings import Settings
 from tests.conftest import DATA_DIR
@@ -110,6 +114,97 @@ def test_public_addresses_pass(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
 
     monkeypatch.setattr(socket, "getaddrinfo", resolve)
     check_address("https://recordings.example/a.mp3", Settings(home=tmp_path))
+
+
+class Counting(BaseHTTPRequestHandler):
+    """Serves jfk.flac, a byte at a time when asked to drip; counts what it answered."""
+
+    answered = 0
+
+    def do_GET(self) -> None:  # noqa: N802 - the http.server API
+        type(self).answered += 1
+        data = (DATA_DIR / "jfk.flac").read_bytes()
+        self.send_response(200)
+        self.send_header("Content-Type", "audio/flac")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if self.path.startswith("/drip"):
+            for offset in range(0, len(data), 1024):
+                self.wfile.write(data[offset : offset + 1024])
+                self.wfile.flush()
+                time.sleep(0.5)
+        else:
+            self.wfile.write(data)
+
+    def log_message(self, *_args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def counting_server() -> Iterator[int]:
+    Counting.answered = 0
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Counting)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield int(server.server_address[1])
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_name_that_rebinds_to_loopback_after_the_check_is_not_fetched_from_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, counting_server: int
+) -> None:
+    """The check sees a public address; a second lookup would say 127.0.0.1."""
+    real = socket.getaddrinfo
+    lookups: list[str] = []
+
+    def rebinding(host: str, *args: Any, **kwargs: Any) -> Any:
+        if host != "rebind.example":
+            return real(host, *args, **kwargs)
+        lookups.append(host)
+        address = "93.184.215.14" if len(lookups) == 1 else "127.0.0.1"
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, 0))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    settings = Settings(home=tmp_path, download_timeout_s=2)
+    with pytest.raises(httpx.HTTPError):
+        fetch(f"http://rebind.example:{counting_server}/jfk.flac", settings)
+    assert Counting.answered == 0, "the connection went to the address that was checked"
+    assert lookups == ["rebind.example"]
+
+
+def test_a_server_that_drips_bytes_cannot_hold_a_worker(
+    tmp_path: Path, counting_server: int
+) -> None:
+    url = f"http://127.0.0.1:{counting_server}/drip.flac"
+    slow = Settings(home=tmp_path, allow_private_urls=True, download_timeout_s=1)
+    started = time.monotonic()
+    with pytest.raises(BadInput, match=r"download too slow: [\d.]+ KiB/s is under the minimum"):
+        fetch(url, slow)
+    late = Settings(
+        home=tmp_path,
+        allow_private_urls=True,
+        download_deadline_s=2,
+        download_min_rate=ByteSize(0),
+    )
+    with pytest.raises(BadInput, match="download too slow: not done after 2 s"):
+        fetch(url, late)
+    assert time.monotonic() - started < 10
+    assert list((tmp_path / "downloads").iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        (
+            "https://ann:pa55@host.example/a.mp3?token=abc&x=1",
+            "https://ann:***@host.example/a.mp3?token=***&x=***",
+        ),
+        ("https://host.example/a.mp3", "https://host.example/a.mp3"),
+        ("http://ann@host.example:8080/a.mp3#part", "http://ann@host.example:8080/a.mp3"),
+    ],
+)
+def test_urls_are_shown_without_their_secrets(url: str, shown: str) -> None:
+    assert redact_url(url) == shown
 
 
 def test_discard_only_touches_downloads(home_settings: Settings, tmp_path: Path) -> None:

@@ -44,6 +44,7 @@ def test_a_name_that_is_not_utf8_travels_as_a_file_uri_and_opens(tmp_path: Path)
     raw = os.fsdecode(bytes(tmp_path) + b"/\xff\xfe meeting.flac")
     shutil.copy(DATA_DIR / "jfk.flac", raw)
     [source] = expand([str(tmp_path)])
+    assert isinstance(source, str)
     assert source == f"file://{tmp_path}/%FF%FE%20meeting.flac"
     assert json.dumps(source) and source.encode("utf-8")
     assert local_path(source) == Path(raw)

@@ -22,7 +22,7 @@ from mumu.download import is_url
 from mumu.errors import ConfigurationError
 from mumu.flows.states import configuration_failed
 from mumu.settings import Settings
-from mumu.sources import expand
+from mumu.sources import expand, reveal, shown
 from mumu.stages.plan import already_stored
 
 PROCESS_RECORDING = "process-recording/process-recording"
@@ -85,9 +85,10 @@ def check_locations(locations: list[str]) -> None:
 def pending_sources(locations: list[str], settings: Settings) -> list[str]:
     """Sources neither stored with every stage current nor being processed now."""
     engine = engine_for(settings)
+    found = [reveal(source) for source in expand(locations)]
     return [
         source
-        for source in expand(locations)
+        for source in found
         if already_stored(engine, source, settings) is None
-        and not recordings.is_running(engine, source)
+        and not recordings.is_running(engine, shown(source))
     ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from prefect import flow, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
@@ -16,11 +18,11 @@ from mumu.errors import ConfigurationError
 from mumu.flows.process_recording import process_recording
 from mumu.flows.states import configuration_failed
 from mumu.outcome import RecordingFailed, RecordingOutcome
-from mumu.sources import expand
+from mumu.sources import Source, expand, shown
 
 
 @task(name="recording", cache_policy=NO_CACHE)
-def run_recording(source: str, blocks: dict[str, str | None]) -> RecordingOutcome:
+def run_recording(source: Source, blocks: dict[str, str | None]) -> RecordingOutcome:
     """Runs the recording's subflow; its failure is an outcome, not the batch's failure."""
     state = process_recording(source, **blocks, return_state=True)
     result = state.result(raise_on_failure=False)
@@ -28,12 +30,13 @@ def run_recording(source: str, blocks: dict[str, str | None]) -> RecordingOutcom
         return result.outcome
     if isinstance(result, RecordingOutcome):
         return result
-    return RecordingOutcome(source, RecordingStatus.FAILED, error=state.message or str(result))
+    error = state.message or str(result)
+    return RecordingOutcome(shown(source), RecordingStatus.FAILED, error=error)
 
 
 @flow(name="process-batch")
 def process_batch(
-    paths: list[str],
+    paths: Sequence[Source],
     whisper_block: str | None = None,
     llm_block: str | None = None,
     database_block: str | None = None,

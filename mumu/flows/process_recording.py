@@ -4,25 +4,38 @@ from __future__ import annotations
 
 from prefect import flow
 from prefect.client.schemas.objects import State
+from prefect.runtime import flow_run
 
 from mumu.db.models import Stage
 from mumu.flows.recording_run import RecordingRun
 from mumu.outcome import RecordingOutcome
+from mumu.sources import Source, shown
 from mumu.stages.ingest import Ingested
 from mumu.tasks.audio import decode_audio
 from mumu.tasks.ingest import ingest
 from mumu.tasks.insights import summarize
 from mumu.tasks.transcribe import transcribe
 
+HIDDEN = "**********"
 
-@flow(name="process-recording", flow_run_name="{source}")
+
+def run_name() -> str:
+    """The run's name in the UI: its source, with a URL's credentials left out."""
+    source = flow_run.parameters.get("source")
+    return shown(source) if isinstance(source, str) and source != HIDDEN else "URL (hidden)"
+
+
+@flow(name="process-recording", flow_run_name=run_name)
 def process_recording(
-    source: str,
+    source: Source,
     whisper_block: str | None = None,
     llm_block: str | None = None,
     database_block: str | None = None,
 ) -> RecordingOutcome | State:
-    """Process one recording (a path or URL). Block names override ``MUMU_`` settings."""
+    """Process one recording (a path or URL). Block names override ``MUMU_`` settings.
+
+    A URL with credentials may come as a secret: Prefect then stores and shows it masked.
+    """
     with RecordingRun(source) as run:
         settings = run.configure(whisper_block, llm_block, database_block)
         recording = run.hold(ingest(source, settings, run.owner))

@@ -28,6 +28,7 @@ from mumu.flows.states import configuration_failed
 from mumu.outcome import ALREADY_STORED, RecordingFailed, RecordingOutcome, outcome
 from mumu.sentry import init_sentry, report_stage_failure
 from mumu.settings import Settings
+from mumu.sources import Source, shown
 from mumu.stages.ingest import Ingested, Rejected
 
 FLOW = "process-recording"
@@ -39,8 +40,8 @@ class RecordingRun:
     the recording's failure, not the flow's crash: they are stored, reported, and end here.
     """
 
-    def __init__(self, source: str) -> None:
-        self.source = source
+    def __init__(self, source: Source) -> None:
+        self.source = shown(source)
         self.owner = claims.new_owner()
         self._result: RecordingOutcome | State | None = None
         self._started_at = utcnow()

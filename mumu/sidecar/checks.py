@@ -10,6 +10,8 @@ import httpx
 from sqlalchemy import text
 
 from mumu.db.engine import DatabaseUnavailable, check_schema, describe_db_error, get_engine
+from mumu.download import redact_url
+from mumu.errors import one_line
 from mumu.settings import Settings
 from mumu.whisper import resolve_model
 
@@ -42,8 +44,9 @@ def prefect_api(api_url: str | None) -> Check:
         response = httpx.get(f"{api_url.rstrip('/')}/health", timeout=3)
         response.raise_for_status()
     except httpx.HTTPError as exc:
-        return Check("prefect_api", False, f"{api_url} unreachable: {exc}")
-    return Check("prefect_api", True, f"{api_url} healthy")
+        reason = one_line(str(exc).replace(api_url, redact_url(api_url)))
+        return Check("prefect_api", False, f"{redact_url(api_url)} unreachable: {reason}")
+    return Check("prefect_api", True, f"{redact_url(api_url)} healthy")
 
 
 def whisper_model(settings: Settings) -> Check:

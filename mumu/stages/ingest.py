@@ -18,7 +18,7 @@ from mumu.db.runs import completed_stage_keys, fail_stage
 from mumu.download import fetch, is_url
 from mumu.errors import BadInput
 from mumu.settings import Settings
-from mumu.sources import open_recording, portable
+from mumu.sources import Source, open_recording, portable, reveal, shown
 from mumu.stages.plan import planned_keys, stages_to_run
 
 NAME = Stage.INGEST
@@ -29,7 +29,7 @@ class Ingested:
     """A recording this run holds; ``path`` is local (downloaded for a URL)."""
 
     recording_id: int
-    source: str
+    source: str  # as stored and shown: a URL without its credentials
     path: Path
     todo: list[Stage]
     downloaded: bool
@@ -44,19 +44,20 @@ class Rejected:
     reason: str
 
 
-def run(engine: Engine, source: str, settings: Settings, owner: str) -> Ingested | Rejected:
+def run(engine: Engine, source: Source, settings: Settings, owner: str) -> Ingested | Rejected:
     """When another live run holds the recording, this waits for it to finish, and then
     usually finds nothing left to do."""
-    downloaded = is_url(source)
+    location, stored = reveal(source), shown(source)
+    downloaded = is_url(location)
     try:
-        local = str(fetch(source, settings)) if downloaded else source
+        local = str(fetch(location, settings)) if downloaded else location
         path, sha256, size = open_recording(local, settings)
     except BadInput as exc:
-        recording_id = recordings.record_unreadable(engine, source, f"{NAME}: {exc}")
+        recording_id = recordings.record_unreadable(engine, stored, f"{NAME}: {exc}")
         fail_stage(engine, recording_id, NAME, str(exc))
-        return Rejected(recording_id, source, str(exc))
-    recorded_source = source if downloaded else portable(str(path))
+        return Rejected(recording_id, stored, str(exc))
+    recorded_source = stored if downloaded else portable(str(path))
     recording_id = recordings.register_recording(engine, recorded_source, sha256, size)
     claims.claim(engine, recording_id, owner, settings.stale_after_s)
     todo = stages_to_run(planned_keys(settings), completed_stage_keys(engine, recording_id))
-    return Ingested(recording_id, source, path, todo, downloaded)
+    return Ingested(recording_id, recorded_source, path, todo, downloaded)

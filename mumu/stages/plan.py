@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from mumu.db import recordings
 from mumu.db.models import Stage
 from mumu.db.runs import completed_stage_keys
-from mumu.download import is_url
+from mumu.download import is_url, redact_url
 from mumu.errors import BadInput
 from mumu.settings import Settings
 from mumu.sources import open_recording
@@ -53,7 +53,7 @@ def already_stored(engine: Engine, source: str, settings: Settings) -> int | Non
     A URL counts as stored when a completed recording has it as its source.
     """
     if is_url(source):
-        recording_id = recordings.find_by_source(engine, source)
+        recording_id = recordings.find_by_source(engine, redact_url(source))
     else:
         try:
             _, sha256, _ = open_recording(source, settings)

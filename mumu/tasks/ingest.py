@@ -9,6 +9,7 @@ from prefect.cache_policies import NO_CACHE
 from mumu import progress
 from mumu.db.engine import engine_for
 from mumu.settings import Settings
+from mumu.sources import Source, shown
 from mumu.stages import ingest as stage
 from mumu.tasks.retry import is_transient
 
@@ -20,6 +21,6 @@ from mumu.tasks.retry import is_transient
     retry_delay_seconds=10,
     retry_condition_fn=is_transient,
 )
-def ingest(source: str, settings: Settings, owner: str) -> stage.Ingested | stage.Rejected:
-    progress.report(source, stage.NAME)
+def ingest(source: Source, settings: Settings, owner: str) -> stage.Ingested | stage.Rejected:
+    progress.report(shown(source), stage.NAME)
     return stage.run(engine_for(settings), source, settings, owner)

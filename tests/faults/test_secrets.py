@@ -19,7 +19,9 @@ pytestmark = pytest.mark.e2e
 API_KEY = "sk-LEAKCHECK-api-7f3a91"
 DB_PASSWORD = "pw-LEAKCHECK-db-52be0c"
 SENTRY_KEY = "LEAKCHECKsentry0d4e8"
-SECRETS = (API_KEY, DB_PASSWORD, SENTRY_KEY)
+URL_PASSWORD = "pw-LEAKCHECK-url-61c2aa"
+URL_TOKEN = "tok-LEAKCHECK-url-9e0f17"
+SECRETS = (API_KEY, DB_PASSWORD, SENTRY_KEY, URL_PASSWORD, URL_TOKEN)
 
 
 @pytest.fixture
@@ -52,6 +54,7 @@ def test_no_secret_leaks_into_output_databases_artifacts_or_error_reports(
     sentry: FakeSentry,
     prefect_home: Path,
     tmp_path: Path,
+    audio_server: str,
 ) -> None:
     url = make_url(database_url).set(password=DB_PASSWORD)
     inbox = tmp_path / "inbox"
@@ -63,14 +66,22 @@ def test_no_secret_leaks_into_output_databases_artifacts_or_error_reports(
         "OPENAI_API_KEY": API_KEY,
         "SENTRY_DSN": sentry.dsn.replace("fakepublickey", SENTRY_KEY),
         "MUMU_LLM_MAX_RETRIES": "1",
+        "MUMU_ALLOW_PRIVATE_URLS": "true",
     }
+    with_credentials = audio_server.replace("://", f"://ann:{URL_PASSWORD}@")
+    urls = [
+        f"{with_credentials}/hotwords.mp3?token={URL_TOKEN}",
+        f"{with_credentials}/missing.mp3?token={URL_TOKEN}",
+    ]
 
     down = fake_llm(DOWN)
-    failing = run_mumu("run", str(inbox), env=env | {"OPENAI_BASE_URL": down.base_url})
+    failing = run_mumu("run", str(inbox), *urls, env=env | {"OPENAI_BASE_URL": down.base_url})
     assert failing.returncode == 1
     stored_after_failures = everything_stored(engine)
     assert "insights: LLM endpoint error 503" in stored_after_failures
     assert "audio: not an audio file" in stored_after_failures
+    assert "ann:***@" in stored_after_failures and "token=***" in stored_after_failures
+    assert "download refused: HTTP 404" in stored_after_failures
     good = fake_llm(GOOD)
     passing = run_mumu("run", str(inbox / "jfk.flac"), env=env | {"OPENAI_BASE_URL": good.base_url})
     assert passing.returncode == 0, passing.stderr

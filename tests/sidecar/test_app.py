@@ -122,6 +122,12 @@ def test_a_malformed_database_url_is_a_named_failing_check(settings: Settings) -
     assert "not valid" in response.text and "s3cret" not in response.text
 
 
+def test_ready_shows_the_prefect_api_without_its_credentials(settings: Settings) -> None:
+    api = "http://mumu:api-s3cret@127.0.0.1:1/api"
+    body = TestClient(create_app(settings, api)).get("/ready").text
+    assert "mumu:***@127.0.0.1:1/api" in body and "s3cret" not in body
+
+
 def test_metrics_answer_with_the_database_down(settings: Settings) -> None:
     down = settings.model_copy(
         update={
