@@ -2,17 +2,24 @@
 
 Probing reads the container header (channels, sample rate, declared duration) before any
 decoding work, so a file declaring more than the duration limit is refused at once.
-Decoding streams frames through a 16 kHz mono resampler and stops as soon as the output
-passes the limit, so a few bytes that expand to hours of audio cannot exhaust memory. A
-decode that comes up well short of the declared duration means the file is truncated,
+Decoding streams frames through a 16 kHz mono resampler into a file of 16-bit samples
+and stops as soon as the output passes the limit: memory does not grow with the length
+of a recording (six hours are 690 MB of samples), and a few bytes that expand to hours
+of audio cannot exhaust it. The transcriber reads the samples back a window at a time.
+A decode that comes up well short of the declared duration means the file is truncated,
 which is reported rather than transcribing half a recording.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import tempfile
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import av
 import numpy as np
@@ -20,7 +27,10 @@ import numpy as np
 from mumu.errors import BadInput
 
 SAMPLE_RATE = 16_000
+SAMPLE_BYTES = 2
 TRUNCATION_TOLERANCE = 0.9
+PROBE_SECONDS = 30
+STREAMED_RIFF_SIZES = (0, 0xFFFFFFFF)
 
 
 @dataclass(frozen=True)
@@ -28,26 +38,70 @@ class AudioInfo:
     channels: int
     sample_rate: int
     declared_duration_s: float | None
+    stream: int = 0
+    streams: int = 1
 
 
-@dataclass(frozen=True)
 class DecodedAudio:
-    info: AudioInfo
-    samples: np.ndarray
+    """16 kHz mono audio as 16-bit samples in a temporary file, removed with this object."""
+
+    def __init__(self, info: AudioInfo, path: Path, frames: int) -> None:
+        self.info = info
+        self.path = path
+        self.frames = frames
+        weakref.finalize(self, _remove, path)
+
+    @classmethod
+    def from_samples(cls, samples: np.ndarray, info: AudioInfo | None = None) -> DecodedAudio:
+        """Float samples at 16 kHz, as if decoded (tests, the benchmark)."""
+        with _samples_file() as handle:
+            handle.write((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
+        info = info or AudioInfo(channels=1, sample_rate=SAMPLE_RATE, declared_duration_s=None)
+        return cls(info, Path(handle.name), len(samples))
 
     @property
     def duration_s(self) -> float:
-        return len(self.samples) / SAMPLE_RATE
+        return self.frames / SAMPLE_RATE
+
+    @property
+    def samples(self) -> np.ndarray:
+        """Every sample as float32 in [-1, 1]: four bytes a sample, for short recordings."""
+        return self.read(0, self.frames)
+
+    def read(self, start: int, count: int) -> np.ndarray:
+        with self.path.open("rb") as handle:
+            handle.seek(start * SAMPLE_BYTES)
+            pcm = np.fromfile(handle, dtype="<i2", count=max(0, count))
+        return pcm.astype(np.float32) / 32768.0
+
+    def windows(self, seconds: float, search_s: float = 30.0) -> Iterator[tuple[int, np.ndarray]]:
+        """(first sample, samples) of consecutive windows of about ``seconds``, each cut at
+        the quietest tenth of a second in its last ``search_s``, so that a cut falls
+        between words rather than inside one."""
+        length = int(seconds * SAMPLE_RATE)
+        search = min(int(search_s * SAMPLE_RATE), length // 2)
+        start = 0
+        while start < self.frames:
+            end = min(start + length, self.frames)
+            if end < self.frames:
+                end = _quietest_point(self.read(end - search, search), end - search)
+            yield start, self.read(start, end - start)
+            start = end
 
 
 def probe(path: Path) -> AudioInfo:
+    """Channels, rate and declared duration of the audio stream that carries the sound."""
     try:
         with av.open(str(path), mode="r", metadata_errors="ignore") as container:
-            if not container.streams.audio:
+            streams = list(container.streams.audio)
+            if not streams:
                 raise BadInput("not an audio file (no audio stream)")
-            stream = container.streams.audio[0]
+            index = _loudest_stream(path, len(streams)) if len(streams) > 1 else 0
+            stream = streams[index]
             declared: float | None = None
-            if stream.duration is not None and stream.time_base is not None:
+            if _streamed_wav(path):
+                declared = None  # written to a pipe: the header cannot know the length
+            elif stream.duration is not None and stream.time_base is not None:
                 declared = float(stream.duration * stream.time_base)
             elif container.duration is not None:
                 declared = container.duration / av.time_base
@@ -55,6 +109,8 @@ def probe(path: Path) -> AudioInfo:
                 channels=stream.codec_context.channels or 0,
                 sample_rate=stream.codec_context.sample_rate or 0,
                 declared_duration_s=declared,
+                stream=index,
+                streams=len(streams),
             )
     except av.error.FFmpegError as exc:
         raise BadInput(f"not an audio file ({_ffmpeg_reason(exc)})") from exc
@@ -65,35 +121,40 @@ def decode(path: Path, max_duration_s: float) -> DecodedAudio:
     if info.declared_duration_s and info.declared_duration_s > max_duration_s:
         raise BadInput(_too_long(f"{_minutes(info.declared_duration_s)} declared", max_duration_s))
     _check_riff_size(path)
-    max_samples = int(max_duration_s * SAMPLE_RATE)
-    chunks: list[np.ndarray] = []
-    decoded = 0
+    max_frames = int(max_duration_s * SAMPLE_RATE)
+    handle = _samples_file()
+    target = Path(handle.name)
     try:
-        for chunk in _pcm16(path):
-            decoded += chunk.size
-            if decoded > max_samples:
-                raise BadInput(_too_long("more audio than declared", max_duration_s))
-            chunks.append(chunk)
-    except av.error.FFmpegError as exc:
-        raise BadInput(f"audio could not be decoded ({_ffmpeg_reason(exc)})") from exc
-    if decoded == 0:
-        raise BadInput("no audio could be decoded (empty or truncated file)")
-    samples = np.concatenate(chunks).astype(np.float32) / 32768.0
-    result = DecodedAudio(info=info, samples=samples)
-    declared = info.declared_duration_s
-    if declared and result.duration_s < declared * TRUNCATION_TOLERANCE:
-        raise BadInput(
-            f"truncated file: decoded {result.duration_s:.1f} s of {declared:.1f} s declared"
-        )
-    return result
+        with handle:
+            frames = 0
+            try:
+                for chunk in _pcm16(path, info.stream):
+                    frames += chunk.size
+                    if frames > max_frames:
+                        raise BadInput(_too_long("more audio than declared", max_duration_s))
+                    handle.write(chunk.astype("<i2", copy=False).tobytes())
+            except av.error.FFmpegError as exc:
+                raise BadInput(f"audio could not be decoded ({_ffmpeg_reason(exc)})") from exc
+        if frames == 0:
+            raise BadInput("no audio could be decoded (empty or truncated file)")
+        declared = info.declared_duration_s
+        if declared and frames / SAMPLE_RATE < declared * TRUNCATION_TOLERANCE:
+            raise BadInput(
+                f"truncated file: decoded {frames / SAMPLE_RATE:.1f} s of {declared:.1f} s declared"
+            )
+    except BaseException:
+        _remove(target)
+        raise
+    return DecodedAudio(info, target, frames)
 
 
-def _pcm16(path: Path) -> Iterator[np.ndarray]:
+def _pcm16(path: Path, stream: int, limit_s: float | None = None) -> Iterator[np.ndarray]:
     """16 kHz mono signed 16-bit samples, chunk by chunk; invalid frames are skipped."""
     resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
+    decoded = 0
     with av.open(str(path), mode="r", metadata_errors="ignore") as container:
-        frames = container.decode(audio=0)
-        while True:
+        frames = container.decode(audio=stream)
+        while limit_s is None or decoded < limit_s * SAMPLE_RATE:
             try:
                 frame = next(frames)
             except StopIteration:
@@ -101,22 +162,72 @@ def _pcm16(path: Path) -> Iterator[np.ndarray]:
             except av.error.InvalidDataError:
                 continue
             for resampled in resampler.resample(frame):
-                yield resampled.to_ndarray().reshape(-1)
+                chunk = resampled.to_ndarray().reshape(-1)
+                decoded += chunk.size
+                yield chunk
         for resampled in resampler.resample(None):
             yield resampled.to_ndarray().reshape(-1)
 
 
+def _loudest_stream(path: Path, count: int) -> int:
+    """Of several audio streams, the one with the most sound in its first seconds (a
+    recorder may put silence or a beep first); the first when none has any."""
+    levels = []
+    for index in range(count):
+        try:
+            chunks = list(_pcm16(path, index, limit_s=PROBE_SECONDS))
+        except av.error.FFmpegError:
+            chunks = []
+        pcm = np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(1, np.float32)
+        levels.append(float(np.sqrt(np.mean(pcm**2))))
+    return int(np.argmax(levels))
+
+
+def _quietest_point(tail: np.ndarray, offset: int) -> int:
+    frame = SAMPLE_RATE // 10
+    usable = len(tail) // frame * frame
+    if usable == 0:
+        return offset + len(tail)
+    energy = np.square(tail[:usable]).reshape(-1, frame).mean(axis=1)
+    return offset + int(np.argmin(energy)) * frame + frame // 2
+
+
+def _riff_header(path: Path) -> bytes:
+    with path.open("rb") as handle:
+        return handle.read(12)
+
+
+def _streamed_wav(path: Path) -> bool:
+    """A WAV written to a pipe (ffmpeg, sox) has 0 or 0xFFFFFFFF where its size goes."""
+    header = _riff_header(path)
+    is_wav = len(header) == 12 and header[:4] == b"RIFF" and header[8:12] == b"WAVE"
+    return is_wav and int.from_bytes(header[4:8], "little") in STREAMED_RIFF_SIZES
+
+
 def _check_riff_size(path: Path) -> None:
     """WAV headers state their size; FFmpeg silently shortens a cut-off file, so check it."""
-    with path.open("rb") as handle:
-        header = handle.read(12)
+    header = _riff_header(path)
     if len(header) == 12 and header[:4] == b"RIFF" and header[8:12] == b"WAVE":
-        declared_size = int.from_bytes(header[4:8], "little") + 8
+        size_field = int.from_bytes(header[4:8], "little")
+        if size_field in STREAMED_RIFF_SIZES:
+            return
         actual_size = path.stat().st_size
-        if actual_size < declared_size:
+        if actual_size < size_field + 8:
             raise BadInput(
-                f"truncated file: {actual_size} of {declared_size} bytes the WAV header declares"
+                f"truncated file: {actual_size} of {size_field + 8} bytes the WAV header declares"
             )
+
+
+def _samples_file() -> IO[bytes]:
+    """A file of samples that outlives its handle: ``DecodedAudio`` removes it."""
+    return tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed by the caller, kept after
+        prefix="mumu-pcm-", suffix=".s16", delete=False
+    )
+
+
+def _remove(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
 
 
 def _too_long(what: str, max_duration_s: float) -> str:

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from mumu.audio import SAMPLE_RATE, decode
+from mumu.audio import SAMPLE_RATE, DecodedAudio, decode
 from mumu.errors import BadInput
 from tests.conftest import DATA_DIR, REFERENCES
 
@@ -82,3 +82,60 @@ def test_decoding_stops_at_the_limit_when_the_header_says_less(
 def test_a_file_within_the_limit_decodes(tmp_path: Path) -> None:
     decoded = decode(silent_flac(tmp_path / "ok.flac", seconds=120), 3600)
     assert decoded.duration_s == pytest.approx(120, abs=0.1)
+
+
+def test_a_wav_written_to_a_pipe_is_not_taken_for_truncated(tmp_path: Path) -> None:
+    """ffmpeg and sox, writing to a pipe, put 0xFFFFFFFF (or 0) where the sizes go."""
+    for marker in (b"\xff\xff\xff\xff", b"\x00\x00\x00\x00"):
+        data = bytearray((DATA_DIR / "stereo_diarization.wav").read_bytes())
+        data[4:8] = marker
+        data[data.index(b"data") + 4 : data.index(b"data") + 8] = marker
+        streamed = tmp_path / "streamed.wav"
+        streamed.write_bytes(bytes(data))
+        decoded = decode(streamed, 60)
+        assert decoded.duration_s == pytest.approx(5.0, abs=0.2)
+
+
+def test_the_stream_that_carries_the_sound_is_the_one_decoded(tmp_path: Path) -> None:
+    import av
+    import numpy as np
+
+    speech = (decode(DATA_DIR / "jfk.flac", 60).samples * 32767).astype(np.int16)
+    path = tmp_path / "two-streams.mka"
+    with av.open(str(path), "w") as container:
+        streams = [container.add_stream("pcm_s16le", rate=SAMPLE_RATE, layout="mono")]
+        streams.append(container.add_stream("pcm_s16le", rate=SAMPLE_RATE, layout="mono"))
+        for stream, samples in zip(streams, (np.zeros_like(speech), speech), strict=True):
+            frame = av.AudioFrame.from_ndarray(samples.reshape(1, -1), format="s16", layout="mono")
+            frame.sample_rate = SAMPLE_RATE
+            for packet in stream.encode(frame):
+                container.mux(packet)
+            for packet in stream.encode(None):
+                container.mux(packet)
+    decoded = decode(path, 60)
+    assert (decoded.info.stream, decoded.info.streams) == (1, 2)
+    assert float(np.abs(decoded.samples).mean()) > 0.01
+
+
+def test_samples_live_on_disk_and_go_with_the_decoded_audio(tmp_path: Path) -> None:
+    import gc
+
+    decoded = decode(DATA_DIR / "jfk.flac", 60)
+    stored = decoded.path
+    assert stored.stat().st_size == decoded.frames * 2
+    del decoded
+    gc.collect()
+    assert not stored.exists()
+
+
+def test_windows_are_cut_where_it_is_quiet() -> None:
+    import numpy as np
+
+    speech = decode(DATA_DIR / "jfk.flac", 60).samples
+    gap = np.zeros(SAMPLE_RATE * 2, dtype=np.float32)
+    audio = DecodedAudio.from_samples(np.concatenate([speech, gap, speech]))
+    windows = list(audio.windows(seconds=14.0, search_s=3.0))
+    assert len(windows) == 2
+    cut = windows[1][0] / SAMPLE_RATE
+    assert len(speech) / SAMPLE_RATE < cut < len(speech) / SAMPLE_RATE + 2
+    assert sum(len(samples) for _, samples in windows) == audio.frames

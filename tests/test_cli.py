@@ -17,6 +17,7 @@ from alembic.migration import MigrationContext
 from mumu.db.engine import alembic_config, get_engine
 from tests.conftest import DATA_DIR, run_mumu
 from tests.fake_llm import HOSTILE_TEXT, FakeLLM
+from tests.test_audio import silent_flac
 
 pytestmark = pytest.mark.e2e
 
@@ -149,6 +150,36 @@ def run_unprivileged(args: list[str], env: dict[str, str]) -> subprocess.Complet
         timeout=300,
         check=False,
     )
+
+
+PEAK = """
+import resource, sys
+from mumu.cli import app
+try:
+    app(sys.argv[1:])
+finally:
+    print(f"peak-rss-kb={resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}", file=sys.stderr)
+"""
+
+
+def test_memory_does_not_grow_with_the_length_of_a_recording(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    """Decoded samples go to disk and are transcribed a window at a time."""
+    peaks = []
+    for minutes in (10, 120):
+        recording = silent_flac(tmp_path / f"silence-{minutes}.flac", seconds=minutes * 60)
+        result = subprocess.run(
+            [sys.executable, "-c", PEAK, "run", str(recording)],
+            env=cli_env | {"MUMU_HOME": str(tmp_path / f"home-{minutes}")},
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        peaks.append(int(re.findall(r"peak-rss-kb=(\d+)", result.stderr)[-1]) / 1024)
+    assert peaks[1] - peaks[0] < 100, f"peak MB: {peaks}"
 
 
 def test_mistakes_get_one_line_errors(cli_env: dict[str, str]) -> None:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from mumu import whisper
-from mumu.audio import decode
+from mumu.audio import DecodedAudio, decode
 from mumu.errors import ConfigurationError
 from mumu.settings import Settings
 from mumu.stages.transcribe import transcribe
@@ -20,7 +20,7 @@ def default_settings() -> Settings:
 
 
 def test_the_model_is_loaded_once_per_process(default_settings: Settings) -> None:
-    audio = decode(DATA_DIR / "hotwords.mp3", 3600).samples
+    audio = decode(DATA_DIR / "hotwords.mp3", 3600)
     transcribe(audio, default_settings)
     loads = whisper.model_loads
     for _ in range(3):
@@ -40,7 +40,7 @@ def test_a_cuda_device_without_a_gpu_is_a_configuration_error(
 ) -> None:
     on_cuda = default_settings.model_copy(update={"whisper_device": "cuda"})
     with pytest.raises(ConfigurationError, match="sees no CUDA device.*GPU work pool"):
-        transcribe(np.zeros(16_000, dtype=np.float32), on_cuda)
+        transcribe(DecodedAudio.from_samples(np.zeros(16_000, np.float32)), on_cuda)
 
 
 @pytest.mark.parametrize("model", ["/models/missing-ct2-dir", "./nowhere"])

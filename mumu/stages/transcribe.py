@@ -16,6 +16,7 @@ import numpy as np
 from sqlalchemy import Engine, delete
 from sqlmodel import Session, col
 
+from mumu.audio import SAMPLE_RATE, DecodedAudio
 from mumu.db.models import Segment, Stage, Transcript
 from mumu.db.recordings import update_recording
 from mumu.db.runs import run_stage
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from faster_whisper.transcribe import TranscriptionInfo
 
 NAME = Stage.TRANSCRIBE
+WINDOW_S = 600.0
 
 
 @dataclass(frozen=True)
@@ -117,45 +119,58 @@ def decode_segments(
     return decoded
 
 
-def transcribe(samples: np.ndarray, settings: Settings) -> TranscriptResult:
+def transcribe(decoded: DecodedAudio, settings: Settings) -> TranscriptResult:
+    """The recording a window at a time, so memory stays flat whatever its length."""
     from mumu import whisper
 
     options = TranscribeOptions.from_settings(settings)
     model = whisper.get_model(whisper.EngineSpec.from_settings(settings))
-    found, info = decode_segments(model, samples, options)
-    segments = [
-        TranscriptSegment(
-            start=round(float(segment.start), 3),
-            end=round(float(segment.end), 3),
-            text=segment.text.strip(),
-            avg_logprob=float(segment.avg_logprob),
-            no_speech_prob=float(segment.no_speech_prob),
-            words=[
-                Word(round(float(w.start), 3), round(float(w.end), 3), w.word, float(w.probability))
-                for w in segment.words or []
-            ],
-        )
-        for segment in found
-        if segment.text.strip()
-    ]
+    segments: list[TranscriptSegment] = []
+    language: tuple[str, float] | None = None
+    for first, samples in decoded.windows(WINDOW_S):
+        offset = first / SAMPLE_RATE
+        found, info = decode_segments(model, samples, options)
+        window = [_segment(segment, offset) for segment in found if segment.text.strip()]
+        if window and language is None:
+            language = (info.language, info.language_probability)
+        segments += window
     return TranscriptResult(
         text=" ".join(segment.text for segment in segments),
-        language=info.language if segments else None,
-        language_probability=info.language_probability if segments else None,
+        language=language[0] if language else None,
+        language_probability=language[1] if language else None,
         segments=segments,
         options=options,
     )
 
 
+def _segment(segment: WhisperSegment, offset: float) -> TranscriptSegment:
+    return TranscriptSegment(
+        start=round(offset + float(segment.start), 3),
+        end=round(offset + float(segment.end), 3),
+        text=segment.text.strip(),
+        avg_logprob=float(segment.avg_logprob),
+        no_speech_prob=float(segment.no_speech_prob),
+        words=[
+            Word(
+                round(offset + float(w.start), 3),
+                round(offset + float(w.end), 3),
+                w.word,
+                float(w.probability),
+            )
+            for w in segment.words or []
+        ],
+    )
+
+
 def run(
-    engine: Engine, recording_id: int, samples: np.ndarray, settings: Settings
+    engine: Engine, recording_id: int, decoded: DecodedAudio, settings: Settings
 ) -> TranscriptResult:
     return run_stage(
         engine,
         recording_id,
         NAME,
         TranscribeOptions.from_settings(settings).key,
-        lambda: transcribe(samples, settings),
+        lambda: transcribe(decoded, settings),
         lambda session, result: save(session, recording_id, result),
     )
 

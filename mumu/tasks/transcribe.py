@@ -27,7 +27,7 @@ def transcribe(recording: Ingested, decoded: DecodedAudio, settings: Settings) -
     """Returns the number of segments stored."""
     progress.report(recording.source, stage.NAME)
     started = time.monotonic()
-    result = stage.run(engine_for(settings), recording.recording_id, decoded.samples, settings)
+    result = stage.run(engine_for(settings), recording.recording_id, decoded, settings)
     get_run_logger().info(
         "transcribed %.1f s of audio into %d segments in %.1f s (%s)",
         decoded.duration_s,

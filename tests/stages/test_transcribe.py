@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from mumu.audio import decode
+from mumu.audio import DecodedAudio, decode
 from mumu.bench import word_error_rate
 from mumu.settings import Settings
 from mumu.stages.transcribe import transcribe
@@ -14,7 +14,7 @@ def default_settings() -> Settings:
 
 
 def test_jfk_with_tiny_en_is_accurate(default_settings: Settings) -> None:
-    result = transcribe(decode(DATA_DIR / "jfk.flac", 3600).samples, default_settings)
+    result = transcribe(decode(DATA_DIR / "jfk.flac", 3600), default_settings)
     assert word_error_rate(REFERENCES["jfk.flac"]["text"], result.text) < 0.1
     assert result.language == "en"
     assert result.options.model == "tiny.en"
@@ -22,13 +22,13 @@ def test_jfk_with_tiny_en_is_accurate(default_settings: Settings) -> None:
 
 def test_english_licence_text_is_transcribed(default_settings: Settings) -> None:
     """The file's first half is English, the second German, beyond an English-only model."""
-    result = transcribe(decode(DATA_DIR / "multilingual.mp3", 3600).samples, default_settings)
+    result = transcribe(decode(DATA_DIR / "multilingual.mp3", 3600), default_settings)
     english = " ".join(segment.text for segment in result.segments if segment.end <= 30.0)
     assert word_error_rate(REFERENCES["multilingual.mp3"]["text_en"], english) < 0.2
 
 
 def test_segments_carry_timing_scores_and_ordered_words(default_settings: Settings) -> None:
-    result = transcribe(decode(DATA_DIR / "jfk.flac", 3600).samples, default_settings)
+    result = transcribe(decode(DATA_DIR / "jfk.flac", 3600), default_settings)
     assert result.segments
     previous_end = 0.0
     for segment in result.segments:
@@ -44,7 +44,7 @@ def test_segments_carry_timing_scores_and_ordered_words(default_settings: Settin
 
 def test_silence_gives_an_empty_transcript(default_settings: Settings) -> None:
     silence = np.zeros(16_000 * 8, dtype=np.float32)
-    result = transcribe(silence, default_settings)
+    result = transcribe(DecodedAudio.from_samples(silence), default_settings)
     assert result.text == ""
     assert result.segments == []
 
@@ -52,6 +52,20 @@ def test_silence_gives_an_empty_transcript(default_settings: Settings) -> None:
 def test_sequential_decoding_is_a_setting(default_settings: Settings) -> None:
     assert default_settings.whisper_batch_size == 8
     sequential = default_settings.model_copy(update={"whisper_batch_size": 1})
-    result = transcribe(decode(DATA_DIR / "jfk.flac", 3600).samples, sequential)
+    result = transcribe(decode(DATA_DIR / "jfk.flac", 3600), sequential)
     assert word_error_rate(REFERENCES["jfk.flac"]["text"], result.text) < 0.1
     assert "batch=1" in result.options.key
+
+
+def test_a_recording_longer_than_a_window_is_transcribed_window_by_window(
+    default_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    speech = decode(DATA_DIR / "jfk.flac", 3600).samples
+    gap = np.zeros(16_000 * 2, dtype=np.float32)
+    audio = DecodedAudio.from_samples(np.concatenate([speech, gap, speech]))
+    monkeypatch.setattr("mumu.stages.transcribe.WINDOW_S", 14.0)
+    result = transcribe(audio, default_settings)
+    assert result.text.lower().count("country") == 4
+    starts = [segment.start for segment in result.segments]
+    assert starts == sorted(starts) and starts[-1] > 13.0
+    assert result.segments[-1].end <= audio.duration_s + 0.1
