@@ -10,10 +10,17 @@ write lock so often that creating a flow run stalled about 2 s for every second 
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import os
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
+PR_SET_PDEATHSIG = 1
 DEFAULTS = {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
@@ -45,5 +52,36 @@ def local_run_settings() -> Iterator[None]:
     if PREFECT_API_URL.value():
         yield
         return
+    _end_the_local_server_with_this_process()
     with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
         yield
+
+
+def _end_the_local_server_with_this_process() -> None:
+    """The temporary server is a child process that outlives a ``kill -9`` of ``mumu``
+    (it is re-parented, and keeps its memory and port). On Linux the kernel can send it
+    SIGTERM when the thread that started it ends (``PR_SET_PDEATHSIG``); mumu starts it
+    from its main thread, so that is when mumu ends."""
+    if not sys.platform.startswith("linux"):
+        return
+    from prefect.server.api import server
+
+    if getattr(server.SubprocessASGIServer, "_mumu_tied", False):
+        return
+    start = server.SubprocessASGIServer._run_uvicorn_command
+
+    def start_tied(self: server.SubprocessASGIServer) -> subprocess.Popen[Any]:
+        popen = subprocess.Popen
+        subprocess.Popen = functools.partial(popen, preexec_fn=_terminate_with_parent)  # type: ignore[misc,assignment]
+        try:
+            return start(self)
+        finally:
+            subprocess.Popen = popen  # type: ignore[misc]
+
+    server.SubprocessASGIServer._run_uvicorn_command = start_tied  # type: ignore[method-assign]
+    server.SubprocessASGIServer._mumu_tied = True  # type: ignore[attr-defined]
+
+
+def _terminate_with_parent() -> None:
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    prctl(PR_SET_PDEATHSIG, signal.SIGTERM)

@@ -31,6 +31,7 @@ ALWAYS_BAD_CITATION = "always-bad-citation"
 HOSTILE_TEXT = "hostile-text"
 STRING_TOKENS = "string-tokens"
 REFUSES_FORMAT_WITH_500 = "refuses-format-with-500"
+BAD_LENGTH = "bad-content-length"
 HOSTILE_TITLE = (
     "[/]Weekly [link=http://evil.example]sync[/link] \x1b[31mred\x1b]8;;http://evil.example\x07"
 )
@@ -209,7 +210,8 @@ class FakeLLM:
                 data = json.dumps(payload).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
+                promised = len(data) + (100 if fake.behaviour == BAD_LENGTH else 0)
+                self.send_header("Content-Length", str(promised))
                 self.end_headers()
                 self.wfile.write(data)
 

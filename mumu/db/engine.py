@@ -9,6 +9,7 @@ still running the old code.
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import threading
 import time
@@ -33,6 +34,7 @@ from mumu.settings import Settings
 
 MIGRATIONS_DIR = Path(mumu.migrations.__file__).parent
 RECONNECT_DELAYS_S = (0.2, 0.5, 1.0, 2.0)
+MIGRATION_LOCK_KEY = 0x6D756D75  # "mumu"
 T = TypeVar("T")
 P = ParamSpec("P")
 
@@ -138,15 +140,37 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str) -> None:
-    """Bring the schema to the newest revision (creating it on a new database)."""
+    """Bring the schema to the newest revision (creating it on a new database).
+
+    Several processes may start on a new database at once (``mumu run`` twice, workers
+    coming up): one migrates while the others wait for it, then find nothing to do.
+    """
     try:
-        with get_engine(url).begin() as connection:
+        engine = get_engine(url)
+        with _migration_lock_for(engine), engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})")
             config = alembic_config(url)
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
     except Exception as exc:  # noqa: BLE001 - reported as one line, never a traceback
         raise DatabaseUnavailable(describe_db_error(url, exc)) from exc
     _checked.add(url)
+
+
+@contextmanager
+def _migration_lock_for(engine: Engine) -> Iterator[None]:
+    """SQLite has no advisory locks: a lock file beside the database stands in."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    with open(f"{Path(database).expanduser()}.migrate.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def describe_db_error(url: str, exc: BaseException) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine, delete
+from sqlalchemy import Engine, delete, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -77,17 +77,25 @@ def register_recording(engine: Engine, source: str, sha256: str, size_bytes: int
                     duration_s=0.0,
                 )
             )
-            session.execute(
-                delete(Recording).where(
-                    col(Recording.source) == source, col(Recording.sha256).is_(None)
-                )
-            )
+            _forget_earlier_failures(session, source, sha256)
             return row_id(recording)
     except IntegrityError:
         winner = find_recording(engine, sha256)
         if winner is None:
             raise RuntimeError("another run registered this content, then it vanished") from None
         return winner
+
+
+def _forget_earlier_failures(session: Session, source: str, sha256: str) -> None:
+    """The file at ``source`` now has other content: what failed there before (it was
+    unreadable, or cut short while still being written) is no longer true of it."""
+    session.execute(
+        delete(Recording).where(
+            col(Recording.source) == source,
+            col(Recording.status) == RecordingStatus.FAILED,
+            or_(col(Recording.sha256).is_(None), col(Recording.sha256) != sha256),
+        )
+    )
 
 
 @retrying

@@ -1,3 +1,5 @@
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from mumu.db.engine import (
     upgrade,
 )
 from mumu.settings import Settings
+from tests.conftest import create_database, drop_database, user_environment
 
 pytestmark = pytest.mark.both_databases
 
@@ -58,3 +61,29 @@ def test_the_first_use_from_many_threads_migrates_once(tmp_path: Path) -> None:
     with ThreadPoolExecutor(max_workers=4) as pool:
         engines = list(pool.map(lambda _: engine_for(settings), range(4)))
     assert len(set(map(id, engines))) == 1
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_processes_starting_on_a_new_database_at_once_migrate_it_once(
+    backend: str, tmp_path: Path, prefect_home: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'new.db'}" if backend == "sqlite" else create_database("race")
+    env = user_environment(url, prefect_home, tmp_path)
+    try:
+        starts = [
+            subprocess.Popen(
+                [sys.executable, "-m", "mumu", "db", "upgrade"],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+            for _ in range(4)
+        ]
+        outputs = [process.communicate(timeout=120)[0] for process in starts]
+        assert [process.returncode for process in starts] == [0] * 4, outputs
+        assert all(output.strip() == "database schema is up to date" for output in outputs)
+    finally:
+        if backend == "postgres":
+            drop_database(url)

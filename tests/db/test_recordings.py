@@ -5,7 +5,8 @@ from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
 from mumu.db import recordings
-from mumu.db.models import Recording
+from mumu.db.models import Recording, Stage, StageRun
+from mumu.db.runs import fail_stage
 
 pytestmark = pytest.mark.both_databases
 
@@ -32,3 +33,15 @@ def test_an_unreadable_source_is_stored_once_and_replaced_when_it_becomes_readab
     with Session(engine) as session:
         rows = session.exec(select(Recording)).all()
     assert [(row.source, row.sha256) for row in rows] == [("/in/x.wav", "cd" * 32)]
+
+
+def test_a_file_that_failed_while_being_written_leaves_nothing_failed_once_complete(
+    engine: Engine,
+) -> None:
+    partial = recordings.register_recording(engine, "/in/call.wav", "aa" * 32, 10)
+    fail_stage(engine, partial, Stage.AUDIO, "truncated file: decoded 3.0 s of 60.0 s declared")
+    recordings.register_recording(engine, "/in/call.wav", "bb" * 32, 100)
+    with Session(engine) as session:
+        rows = session.exec(select(Recording)).all()
+    assert [(row.sha256, row.status) for row in rows] == [("bb" * 32, "pending")]
+    assert count(engine, StageRun) == 1, "the partial file's stage runs went with it"

@@ -31,6 +31,15 @@ def transcribing(engine: Engine, name: str) -> bool:
         return run is not None and run.status == "running"
 
 
+def group_alive(group: int) -> bool:
+    """Whether any process of the killed run's process group (its children) is left."""
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
 def test_a_killed_run_is_taken_over_and_nothing_is_lost_or_doubled(
     engine: Engine, cli_env: dict[str, str], tmp_path: Path, long_recording: Path
 ) -> None:
@@ -55,9 +64,13 @@ def test_a_killed_run_is_taken_over_and_nothing_is_lost_or_doubled(
             time.sleep(0.1)
         os.kill(victim.pid, signal.SIGKILL)
         victim.wait(timeout=10)
+        deadline = time.monotonic() + 20
+        while group_alive(victim.pid):
+            assert time.monotonic() < deadline, "the temporary Prefect server outlived mumu"
+            time.sleep(0.2)
     finally:
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(victim.pid, signal.SIGKILL)  # the orphaned temporary Prefect server
+            os.killpg(victim.pid, signal.SIGKILL)
 
     with Session(engine) as session:
         stuck = session.exec(select(Recording).where(Recording.status == "running")).all()

@@ -20,7 +20,7 @@ from mumu.db.models import Insight, Recording, Segment, StageRun, Transcript
 from mumu.outcome import ALREADY_STORED
 from mumu.settings import get_settings
 from tests.conftest import DATA_DIR, REFERENCES
-from tests.fake_llm import ALWAYS_BAD, DOWN, GOOD, REJECTS_JSON_SCHEMA, FakeLLM
+from tests.fake_llm import ALWAYS_BAD, BAD_LENGTH, DOWN, GOOD, REJECTS_JSON_SCHEMA, FakeLLM
 from tests.flows import batch
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_api")]
@@ -133,6 +133,7 @@ def test_insights_from_a_server_that_rejects_json_schema(
     [
         (ALWAYS_BAD, "insights: LLM output did not match the Insights schema"),
         (DOWN, "insights: LLM endpoint error 503 (gave up after 2 attempts"),
+        (BAD_LENGTH, "insights: LLM endpoint unreachable"),
     ],
 )
 def test_an_llm_failure_keeps_the_transcript_and_a_rerun_resumes_at_the_llm(
