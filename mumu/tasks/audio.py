@@ -18,9 +18,11 @@ def decode_audio(recording: Ingested, settings: Settings) -> DecodedAudio:
     progress.report(recording.source, stage.NAME)
     decoded = stage.run(engine_for(settings), recording.recording_id, recording.path, settings)
     get_run_logger().info(
-        "decoded %.1f s of audio (%d channels at %d Hz)",
+        "decoded %.1f s of audio (%d channels at %d Hz, audio stream %d of %d)",
         decoded.duration_s,
         decoded.info.channels,
         decoded.info.sample_rate,
+        decoded.info.stream + 1,
+        decoded.info.streams,
     )
     return decoded
