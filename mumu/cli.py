@@ -195,7 +195,12 @@ def show(
         console.print()
         for segment in detail.transcript.segments:
             at = export.timestamp(segment.start, ".")
-            console.print(Text.assemble((at, "dim"), " ", plain(segment.text)))
+            if segment.flag:
+                doubt = plain(f"[unclear: {segment.flag}] {segment.text}")
+                doubt.stylize("dim italic")
+                console.print(Text.assemble((at, "dim"), " ", doubt))
+            else:
+                console.print(Text.assemble((at, "dim"), " ", plain(segment.text)))
     columns = ("name", "status", "attempts", "duration_s", "error")
     stages = Table(title="stages")
     for column in columns:

@@ -29,13 +29,16 @@ def clock(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
 
 
+UNCLEAR = "[unclear]"
+
+
 def to_txt(segments: Sequence[SegmentView]) -> str:
-    return "".join(f"{segment.text}\n" for segment in segments)
+    return "".join(f"{_said(segment)}\n" for segment in segments)
 
 
 def to_srt(segments: Sequence[SegmentView]) -> str:
     blocks = [
-        f"{index}\n{timestamp(s.start, ',')} --> {timestamp(s.end, ',')}\n{_cue(s.text)}\n"
+        f"{index}\n{timestamp(s.start, ',')} --> {timestamp(s.end, ',')}\n{_cue(_said(s))}\n"
         for index, s in enumerate(segments, start=1)
     ]
     return "\n".join(blocks)
@@ -43,7 +46,7 @@ def to_srt(segments: Sequence[SegmentView]) -> str:
 
 def to_vtt(segments: Sequence[SegmentView]) -> str:
     cues = [
-        f"{timestamp(s.start, '.')} --> {timestamp(s.end, '.')}\n{_vtt_text(_cue(s.text))}\n"
+        f"{timestamp(s.start, '.')} --> {timestamp(s.end, '.')}\n{_vtt_text(_cue(_said(s)))}\n"
         for s in segments
     ]
     return "WEBVTT\n\n" + "\n".join(cues)
@@ -60,6 +63,11 @@ def render(detail: RecordingDetail, fmt: str) -> str:
     if fmt == "json":
         return json.dumps(asdict(detail), indent=2, ensure_ascii=False) + "\n"
     raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+
+
+def _said(segment: SegmentView) -> str:
+    """What a reader gets: the text, or [unclear] where the gate did not trust it."""
+    return UNCLEAR if segment.flag else segment.text
 
 
 def _cue(text: str) -> str:

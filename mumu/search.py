@@ -39,7 +39,7 @@ POSTGRES = text(
     FROM segments s
     JOIN recordings r ON r.id = s.recording_id,
          to_tsquery('english', replace(plainto_tsquery('english', :query)::text, '&', '|')) q
-    WHERE to_tsvector('english', s.text) @@ q
+    WHERE to_tsvector('english', s.text) @@ q AND s.flag IS NULL
     ORDER BY score DESC, s.id
     LIMIT :limit
     """
@@ -51,7 +51,7 @@ SQLITE = text(
     FROM segments_fts
     JOIN segments s ON s.id = segments_fts.rowid
     JOIN recordings r ON r.id = s.recording_id
-    WHERE segments_fts MATCH :query
+    WHERE segments_fts MATCH :query AND s.flag IS NULL
     ORDER BY score DESC, s.id
     LIMIT :limit
     """
@@ -107,7 +107,7 @@ def neighbours(engine: Engine, hits: list[Hit], around: int = 1) -> list[Hit]:
                     """
                     SELECT s.id, s.recording_id, r.source, s.start, s."end", s.text
                     FROM segments s JOIN recordings r ON r.id = s.recording_id
-                    WHERE s.recording_id = :recording
+                    WHERE s.recording_id = :recording AND s.flag IS NULL
                       AND s.idx BETWEEN (SELECT idx FROM segments WHERE id = :segment) - :around
                                     AND (SELECT idx FROM segments WHERE id = :segment) + :around
                     """
@@ -164,7 +164,7 @@ def nearest(engine: Engine, settings: Settings, query: str, limit: int) -> list[
             text(
                 'SELECT s.id, s.recording_id, r.source, s.start, s."end", s.text '
                 "FROM segments s JOIN recordings r ON r.id = s.recording_id "
-                "WHERE s.id IN :ids"
+                "WHERE s.id IN :ids AND s.flag IS NULL"
             ).bindparams(bindparam("ids", expanding=True)),
             {"ids": list(chosen)},
         ).all()
@@ -179,8 +179,9 @@ def _embed_missing(engine: Engine, settings: Settings, model: str) -> None:
     with engine.connect() as connection:
         missing = connection.execute(
             text(
-                "SELECT s.id, s.text FROM segments s WHERE NOT EXISTS (SELECT 1 FROM "
-                "segment_embeddings e WHERE e.segment_id = s.id AND e.model = :model)"
+                "SELECT s.id, s.text FROM segments s WHERE s.flag IS NULL AND NOT EXISTS "
+                "(SELECT 1 FROM segment_embeddings e WHERE e.segment_id = s.id "
+                "AND e.model = :model)"
             ),
             {"model": model},
         ).all()

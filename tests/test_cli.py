@@ -203,7 +203,7 @@ def test_reads_never_migrate_and_say_when_the_schema_is_behind(
         result = run_mumu(*read, env=cli_env)
         assert result.returncode == 2
         assert result.stderr.strip().endswith(
-            "has schema revision 0004, this mumu needs 0005: run `mumu db upgrade`"
+            "has schema revision 0004, this mumu needs 0006: run `mumu db upgrade`"
         )
         assert_clean(result)
     with get_engine(database_url).connect() as connection:

@@ -95,6 +95,9 @@ class Segment(SQLModel, table=True):
     avg_logprob: float
     no_speech_prob: float
     words: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
+    flag: str | None = Field(
+        default=None, sa_column=Column(Text), description="Why the text is not trusted."
+    )
 
 
 class Insight(SQLModel, table=True):

@@ -34,6 +34,7 @@ class SegmentView:
     end: float
     text: str
     words: list[dict[str, Any]]
+    flag: str | None = None
 
 
 @dataclass(frozen=True)
@@ -161,7 +162,7 @@ def _segments(session: Session, recording_id: int) -> list[SegmentView]:
     segments = session.exec(
         select(Segment).where(Segment.recording_id == recording_id).order_by(col(Segment.idx))
     ).all()
-    return [SegmentView(s.start, s.end, s.text, s.words) for s in segments]
+    return [SegmentView(s.start, s.end, s.text, s.words, s.flag) for s in segments]
 
 
 def _insights(session: Session, recording_id: int) -> InsightsView | None:

@@ -33,6 +33,7 @@ from mumu.db.models import (
     PipelineRun,
     Recording,
     RecordingStatus,
+    Segment,
     StageRun,
     StageStatus,
 )
@@ -108,6 +109,23 @@ class DatabaseCollector(Collector):
             ):
                 recordings.add_metric([status], count)
             yield recordings
+
+            flagged = GaugeMetricFamily(
+                "mumu_flagged_segments",
+                "Transcript segments the hallucination gate kept out of the text, by kind.",
+                labels=["kind"],
+            )
+            flag = col(Segment.flag)
+            kind = case(
+                (flag.like("repetition loop%"), "repetition"),
+                (flag.like("no speech%"), "no_speech"),
+                else_="unclear",
+            )
+            for label, count in connection.execute(
+                select(kind, func.count()).where(flag.is_not(None)).group_by(kind)
+            ):
+                flagged.add_metric([label], count)
+            yield flagged
 
             audio = connection.execute(
                 select(func.coalesce(func.sum(col(Recording.duration_s)), 0.0)).where(

@@ -59,7 +59,9 @@ def run(engine: Engine, recording_id: int, settings: Settings) -> InsightsOutcom
     if options.llm_model is None:
         return _skip(engine, recording_id, options, NO_LLM_REASON)
     row = views.recording_row(engine, recording_id)
-    lines = [TimedText(s.start, s.text) for s in views.segments_of(engine, recording_id)]
+    lines = [
+        TimedText(s.start, s.text) for s in views.segments_of(engine, recording_id) if not s.flag
+    ]
     if not lines:
         return _skip(engine, recording_id, options, EMPTY_TRANSCRIPT_REASON)
     duration_s = row.duration_s or 0.0 if row else 0.0

@@ -9,17 +9,19 @@ options here without loading it.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sqlalchemy import Engine, delete
 from sqlmodel import Session, col
 
+from mumu import gate
 from mumu.audio import SAMPLE_RATE, DecodedAudio
 from mumu.db.models import Segment, Stage, Transcript
 from mumu.db.recordings import update_recording
 from mumu.db.runs import run_stage
+from mumu.gate import TranscriptSegment, Word
 from mumu.settings import Settings
 
 if TYPE_CHECKING:
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
 
 NAME = Stage.TRANSCRIBE
 WINDOW_S = 600.0
+GATE_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -61,26 +64,9 @@ class TranscribeOptions:
                 f"lang={self.language or 'auto'}",
                 f"vad={int(self.vad)}",
                 f"words={int(self.word_timestamps)}",
+                f"gate={GATE_VERSION}",
             ]
         )
-
-
-@dataclass(frozen=True)
-class Word:
-    start: float
-    end: float
-    word: str
-    probability: float
-
-
-@dataclass(frozen=True)
-class TranscriptSegment:
-    start: float
-    end: float
-    text: str
-    avg_logprob: float
-    no_speech_prob: float
-    words: list[Word] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -120,7 +106,8 @@ def decode_segments(
 
 
 def transcribe(decoded: DecodedAudio, settings: Settings) -> TranscriptResult:
-    """The recording a window at a time, so memory stays flat whatever its length."""
+    """The recording a window at a time, so memory stays flat whatever its length; each
+    window's segments through the hallucination gate (``mumu.gate``)."""
     from mumu import whisper
 
     options = TranscribeOptions.from_settings(settings)
@@ -128,14 +115,18 @@ def transcribe(decoded: DecodedAudio, settings: Settings) -> TranscriptResult:
     segments: list[TranscriptSegment] = []
     language: tuple[str, float] | None = None
     for first, samples in decoded.windows(WINDOW_S):
-        offset = first / SAMPLE_RATE
         found, info = decode_segments(model, samples, options)
-        window = [_segment(segment, offset) for segment in found if segment.text.strip()]
-        if window and language is None:
+        window = gate.review(
+            [_segment(segment) for segment in found if segment.text.strip()],
+            samples,
+            redecode=lambda span: _redecode(model, span, options),
+            speech=_speech if options.vad else lambda _samples: [],
+        )
+        if language is None and any(segment.flag is None for segment in window):
             language = (info.language, info.language_probability)
-        segments += window
+        segments += [segment.shifted(first / SAMPLE_RATE) for segment in window]
     return TranscriptResult(
-        text=" ".join(segment.text for segment in segments),
+        text=" ".join(segment.text for segment in segments if segment.flag is None),
         language=language[0] if language else None,
         language_probability=language[1] if language else None,
         segments=segments,
@@ -143,20 +134,38 @@ def transcribe(decoded: DecodedAudio, settings: Settings) -> TranscriptResult:
     )
 
 
-def _segment(segment: WhisperSegment, offset: float) -> TranscriptSegment:
+def _redecode(
+    model: WhisperModel, span: np.ndarray, options: TranscribeOptions
+) -> list[TranscriptSegment]:
+    """One span alone, sequentially: no previous text to lean on, temperature fallback."""
+    found, _ = model.transcribe(
+        span,
+        language=options.language,
+        beam_size=options.beam_size,
+        vad_filter=options.vad,
+        word_timestamps=options.word_timestamps,
+        condition_on_previous_text=False,
+    )
+    return [_segment(segment) for segment in found if segment.text.strip()]
+
+
+def _speech(samples: np.ndarray) -> list[tuple[float, float]]:
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    spans = get_speech_timestamps(samples, VadOptions())
+    return [(span["start"] / SAMPLE_RATE, span["end"] / SAMPLE_RATE) for span in spans]
+
+
+def _segment(segment: WhisperSegment) -> TranscriptSegment:
     return TranscriptSegment(
-        start=round(offset + float(segment.start), 3),
-        end=round(offset + float(segment.end), 3),
+        start=round(float(segment.start), 3),
+        end=round(float(segment.end), 3),
         text=segment.text.strip(),
         avg_logprob=float(segment.avg_logprob),
         no_speech_prob=float(segment.no_speech_prob),
+        compression_ratio=float(segment.compression_ratio),
         words=[
-            Word(
-                round(offset + float(w.start), 3),
-                round(offset + float(w.end), 3),
-                w.word,
-                float(w.probability),
-            )
+            Word(round(float(w.start), 3), round(float(w.end), 3), w.word, float(w.probability))
             for w in segment.words or []
         ],
     )
@@ -200,6 +209,7 @@ def save(session: Session, recording_id: int, result: TranscriptResult) -> None:
             avg_logprob=segment.avg_logprob,
             no_speech_prob=segment.no_speech_prob,
             words=[asdict(word) for word in segment.words],
+            flag=segment.flag,
         )
         for index, segment in enumerate(result.segments)
     )
