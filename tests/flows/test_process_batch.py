@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import wave
 from collections.abc import Callable
@@ -13,15 +14,20 @@ from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 from prefect.client.schemas.sorting import ArtifactSort
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
+from starlette.testclient import TestClient
 
+from mumu import export
 from mumu.bench import word_error_rate
 from mumu.db import views
 from mumu.db.models import Insight, Recording, Segment, StageRun, Transcript
 from mumu.outcome import ALREADY_STORED
-from mumu.settings import get_settings
+from mumu.search import search
+from mumu.settings import Settings, get_settings
+from mumu.sidecar.app import create_app
 from tests.conftest import DATA_DIR, REFERENCES
 from tests.fake_llm import ALWAYS_BAD, BAD_LENGTH, DOWN, GOOD, REJECTS_JSON_SCHEMA, FakeLLM
 from tests.flows import batch
+from tests.sidecar.test_app import metric
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_api")]
 StartLLM = Callable[[str], FakeLLM]
@@ -208,3 +214,21 @@ def test_odd_file_names_work(engine: Engine, tmp_path: Path) -> None:
     assert sorted(Path(o.source).name for o in outcomes) == sorted(names)
     assert all(o.status == "completed" for o in outcomes)
     assert len({o.recording_id for o in outcomes}) == 1
+
+
+def test_what_the_gate_does_not_trust_is_stored_marked_and_kept_out(
+    engine: Engine, settings: Settings
+) -> None:
+    [outcome] = batch([str(DATA_DIR / "multilingual.mp3")])
+    detail = views.recording_detail(engine, outcome.recording_id or 0)
+    assert detail is not None and detail.transcript is not None
+    flagged = [s for s in detail.transcript.segments if s.flag]
+    assert flagged and all(s.start > 29 for s in flagged)
+    assert not any(s.text in detail.transcript.text for s in flagged)
+    assert export.render(detail, "txt").count("[unclear]") == len(flagged)
+    stems = {w[:4] for w in re.findall(r"[a-z]{4,}", detail.transcript.text.lower())}
+    invented = [w for s in flagged for w in re.findall(r"[a-z]{6,}", s.text.lower())]
+    invented = [w for w in invented if w[:4] not in stems]
+    assert invented and {w: search(engine, w) for w in invented if search(engine, w)} == {}
+    metrics = TestClient(create_app(settings, None)).get("/metrics").text
+    assert metric(metrics, "mumu_flagged_segments", kind="unclear") == len(flagged)
