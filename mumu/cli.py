@@ -19,11 +19,13 @@ from sqlalchemy import Engine
 from mumu import export, progress
 from mumu.db import views
 from mumu.db.engine import DatabaseUnavailable, EmptyDatabase, engine_for, read_engine, upgrade
+from mumu.errors import BadInput, ConfigurationError, one_line
 from mumu.outcome import RecordingOutcome
 from mumu.prefect_env import apply_cli_defaults, local_run_settings
 from mumu.settings import get_settings
 
 if TYPE_CHECKING:
+    from mumu.evaluate import Score, Verdict
     from mumu.sources import Source
 
 app = typer.Typer(
@@ -322,6 +324,84 @@ def sidecar(
     from mumu.sidecar.app import create_app
 
     uvicorn.run(create_app(get_settings(), PREFECT_API_URL.value()), host=host, port=port)
+
+
+@app.command("eval")
+def eval_(
+    candidate: Annotated[
+        list[str] | None,
+        typer.Option("--candidate", "-c", help="NAME=VALUE over the current settings."),
+    ] = None,
+    golden: Annotated[
+        list[Path] | None,
+        typer.Option("--set", help="Folder with references.json or audio + .txt files."),
+    ] = None,
+    margin: Annotated[float, typer.Option(help="WER a candidate may lose.")] = 0.02,
+    baseline: Annotated[Path, typer.Option(help="Accepted scores of the current defaults.")] = Path(
+        "dev/golden-baseline.json"
+    ),
+    update_baseline: Annotated[
+        bool, typer.Option("--update-baseline", help="Accept the current scores.")
+    ] = False,
+    results: Annotated[Path, typer.Option(help="Results file a dated row is appended to.")] = Path(
+        "dev/eval-results.md"
+    ),
+) -> None:
+    """Score transcripts on a golden set: current settings against a candidate (or against
+    the accepted baseline); exit 1 when it got worse by more than the margin."""
+    from mumu import evaluate
+
+    try:
+        other = evaluate.candidate_settings(candidate, get_settings()) if candidate else None
+        items = evaluate.golden_set(golden or [Path("../shared/data")])
+        if not items:
+            raise ValueError("no recordings with reference text in the golden set")
+        current = evaluate.score(items, get_settings(), "current")
+        candidate_score = evaluate.score(items, other, "candidate") if other else None
+    except (ValueError, ConfigurationError, BadInput) as exc:
+        raise fail(one_line(exc)) from None
+    if candidate_score is not None:
+        before, after = current, candidate_score
+    elif baseline.is_file() and not update_baseline:
+        before = evaluate.Score.from_dict(json.loads(baseline.read_text()))
+        after = current
+    else:
+        before, after = current, current
+    verdict = evaluate.compare(before, after, margin)
+    _print_scores(before, after, verdict)
+    evaluate.append_row(results, before, after if after is not before else None, verdict)
+    if update_baseline:
+        baseline.write_text(json.dumps(current.as_dict(), indent=2) + "\n")
+        console.print(f"baseline written to {baseline}")
+    if verdict.worse:
+        raise typer.Exit(1)
+
+
+def _print_scores(before: Score, after: Score, verdict: Verdict) -> None:
+    table = Table(title=f"golden set: {before.label} against {after.label}")
+    for column in ("file", "words", "WER before", "WER after", "flagged", "audio s / wall s"):
+        table.add_column(column)
+    by_name = {f.name: f for f in before.files}
+    for file in after.files:
+        was = by_name.get(file.name)
+        table.add_row(
+            plain(file.name),
+            str(file.reference_words),
+            f"{was.wer:.3f}" if was else "-",
+            f"{file.wer:.3f}",
+            f"{was.flagged if was else '-'} -> {file.flagged}",
+            f"{file.audio_s / file.wall_s:.1f}" if file.wall_s else "-",
+        )
+    table.add_row(
+        "all", "", f"{before.wer:.3f}", f"{after.wer:.3f}", f"{before.flagged} -> {after.flagged}",
+        f"{after.speed:.1f}",
+    )  # fmt: skip
+    console.print(table)
+    console.print(plain(f"before: {before.key}\nafter:  {after.key}"))
+    if verdict.worse:
+        errors.print(plain("worse: " + "; ".join(verdict.reasons)), style="red")
+    else:
+        console.print("not worse", style="green")
 
 
 @app.command()

@@ -39,7 +39,7 @@ UNCLEAR_LOGPROB = -1.0
 SECOND_CHANCE_WORD_CONFIDENCE = 0.8
 SECOND_CHANCE_LOGPROB = -0.5
 PADDING_S = 0.3
-MIN_GAP_S = 1.0
+MIN_GAP_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -67,27 +67,26 @@ class TranscriptSegment:
 
 
 Decoder = Callable[[np.ndarray], list[TranscriptSegment]]
-SpeechFinder = Callable[[np.ndarray], list[tuple[float, float]]]
 
 
 def review(
     segments: Sequence[TranscriptSegment],
     samples: np.ndarray,
     redecode: Decoder,
-    speech: SpeechFinder,
+    speech: list[tuple[float, float]],
 ) -> list[TranscriptSegment]:
     """The window's segments with flagged ones re-decoded or marked, and gaps filled."""
     reviewed: list[TranscriptSegment] = []
-    for segment, reason in zip(segments, flags(segments), strict=True):
-        if reason is None:
-            reviewed.append(segment)
+    for run in _runs(segments, flags(segments)):
+        if run[0][1] is None:
+            reviewed += [segment for segment, _ in run]
             continue
-        again = _decode_span(samples, segment.start, segment.end, redecode)
+        again = _decode_span(samples, run[0][0].start, run[-1][0].end, redecode)
         if _convincing(again):
             reviewed += again
         else:
-            reviewed.append(replace(segment, flag=reason))
-    for start, end in _uncovered(speech(samples), reviewed):
+            reviewed += [replace(segment, flag=reason) for segment, reason in run]
+    for start, end in _uncovered(speech, reviewed):
         before = _just_before(reviewed, start)
         if before is not None:  # words lost at a chunk's end: decode them with what led up
             again = _decode_span(samples, before.start, end, redecode)
@@ -98,6 +97,20 @@ def review(
         if _convincing(again):
             reviewed += again
     return sorted(reviewed, key=lambda segment: segment.start)
+
+
+def _runs(
+    segments: Sequence[TranscriptSegment], reasons: list[str | None]
+) -> list[list[tuple[TranscriptSegment, str | None]]]:
+    """Consecutive segments that are all trusted, or all flagged: a flagged run is decoded
+    again as one span (one call, and the words around a cut are heard together)."""
+    runs: list[list[tuple[TranscriptSegment, str | None]]] = []
+    for segment, reason in zip(segments, reasons, strict=True):
+        if runs and (runs[-1][-1][1] is None) == (reason is None):
+            runs[-1].append((segment, reason))
+        else:
+            runs.append([(segment, reason)])
+    return runs
 
 
 def _convincing(segments: Sequence[TranscriptSegment]) -> bool:

@@ -72,14 +72,14 @@ def test_plain_speech_is_never_flagged() -> None:
 def test_a_flagged_segment_is_replaced_when_a_second_decoding_convinces() -> None:
     doubtful = segment(1, 3, "Tufafir Faitigin", confidence=0.4)
     clear = segment(0, 1.5, "ask what you can do", confidence=0.95)
-    reviewed = review([doubtful], SILENCE, redecode=lambda _span: [clear], speech=lambda _s: [])
+    reviewed = review([doubtful], SILENCE, redecode=lambda _span: [clear], speech=[])
     assert [(s.text, s.flag) for s in reviewed] == [("ask what you can do", None)]
     assert reviewed[0].start == pytest.approx(0.7 + 0.0)
 
 
 def test_a_segment_still_doubtful_after_a_second_decoding_is_kept_out_marked() -> None:
     doubtful = segment(1, 3, "Tufafir Faitigin", confidence=0.4)
-    reviewed = review([doubtful], SILENCE, redecode=lambda _span: [doubtful], speech=lambda _s: [])
+    reviewed = review([doubtful], SILENCE, redecode=lambda _span: [doubtful], speech=[])
     assert [s.text for s in reviewed] == ["Tufafir Faitigin"]
     assert (reviewed[0].flag or "").startswith("unclear: word confidence 0.40")
 
@@ -93,18 +93,21 @@ def test_speech_no_segment_covers_is_decoded_with_what_led_up_to_it() -> None:
         spans.append(len(span))
         return [segment(0, 11, "the above copyright notice and this permission notice")]
 
-    reviewed = review([cut], SILENCE, redecode=redecode, speech=lambda _s: [(0.0, 11.0)])
+    reviewed = review([cut], SILENCE, redecode=redecode, speech=[(0.0, 11.0)])
     assert [s.text for s in reviewed] == ["the above copyright notice and this permission notice"]
     assert spans == [int(11.3 * 16_000)]
 
 
 @pytest.mark.slow
-def test_no_loop_or_invented_text_reaches_a_stored_transcript_of_the_shared_clips() -> None:
-    settings = Settings()
+@pytest.mark.parametrize("batch_size", [1, 8], ids=["sequential", "batched"])
+def test_no_loop_or_invented_text_reaches_a_stored_transcript_of_the_shared_clips(
+    batch_size: int,
+) -> None:
+    settings = Settings(whisper_batch_size=batch_size)
     mixed = transcribe(decode(DATA_DIR / "multilingual.mp3", 3600), settings)
     english = REFERENCES["multilingual.mp3"]["text_en"]
     assert word_error_rate(english, mixed.text) < 0.05, "the German half is kept out"
-    assert [s.flag is None for s in mixed.segments if s.start < 29] == [True] * 7
+    assert all(s.flag is None for s in mixed.segments if s.start < 29)
     assert all(s.flag for s in mixed.segments if s.start > 30)
     for name in ("jfk.flac", "hotwords.mp3", "stereo_diarization.wav"):
         clean = transcribe(decode(DATA_DIR / name, 3600), settings)

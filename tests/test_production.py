@@ -187,7 +187,7 @@ def test_deployed_runs_from_run_deployment_rest_and_the_inbox(
     deployments = {
         d["name"]: d for d in api(env, "POST", "/deployments/filter", json={"limit": 20})
     }
-    assert set(deployments) == {"process-recording", "process-batch", "inbox", "ask"}
+    assert set(deployments) == {"process-recording", "process-batch", "inbox", "ask", "evaluate"}
     assert deployments["process-recording"]["work_pool_name"] == "e2e"
     assert deployments["process-recording"]["parameters"]["llm_block"] == "e2e-llm"
     assert deployments["inbox"]["schedules"][0]["schedule"]["cron"] == "0 0 1 1 *"

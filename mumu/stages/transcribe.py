@@ -8,7 +8,6 @@ options here without loading it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -21,17 +20,18 @@ from mumu.audio import SAMPLE_RATE, DecodedAudio
 from mumu.db.models import Segment, Stage, Transcript
 from mumu.db.recordings import update_recording
 from mumu.db.runs import run_stage
+from mumu.errors import ConfigurationError
 from mumu.gate import TranscriptSegment, Word
 from mumu.settings import Settings
 
 if TYPE_CHECKING:
     from faster_whisper import WhisperModel
     from faster_whisper.transcribe import Segment as WhisperSegment
-    from faster_whisper.transcribe import TranscriptionInfo
 
 NAME = Stage.TRANSCRIBE
 WINDOW_S = 600.0
-GATE_VERSION = 1
+CLIP_S = 30.0
+GATE_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -79,30 +79,73 @@ class TranscriptResult:
 
 
 def decode_segments(
-    model: WhisperModel, audio: np.ndarray | str, options: TranscribeOptions
-) -> tuple[Iterable[WhisperSegment], TranscriptionInfo]:
-    """faster-whisper with mumu's options: one definition, used by mumu and its benchmark.
+    model: WhisperModel,
+    audio: np.ndarray,
+    options: TranscribeOptions,
+    speech: list[tuple[float, float]] | None = None,
+) -> tuple[list[WhisperSegment], tuple[str, float] | None]:
+    """faster-whisper with mumu's options: the segments, and the language with its
+    probability (None when there was nothing to decode).
 
-    Batched decoding keeps timestamp tokens (``without_timestamps=False``): with
-    faster-whisper's default the tiny model drops about a quarter of the words of each
-    30 s chunk (WER 0.31 against 0.15; dev/decisions/0013).
+    Sequential decoding does not condition on the previous text: on the shared clips it
+    turned a wrong word into a loop that ran for minutes (WER 0.19 against 0.08).
+    Batched decoding keeps timestamp tokens (without them the tiny model drops a quarter
+    of the words, decision record 0013) and decodes ``speech_clips``: stretches of the
+    recording as they were said, silences within them kept, rather than faster-whisper's
+    default of speech from far apart glued into one chunk, after which the model often
+    stops early (decision record 0019).
     """
-    from faster_whisper import BatchedInferencePipeline
+    from mumu.batched import batched_pipeline
 
     kwargs: dict[str, Any] = {
         "language": options.language,
         "beam_size": options.beam_size,
-        "vad_filter": options.vad,
         "word_timestamps": options.word_timestamps,
     }
-    decoded: tuple[Iterable[WhisperSegment], TranscriptionInfo]
-    if options.batch_size > 1:
-        decoded = BatchedInferencePipeline(model=model).transcribe(
-            audio, batch_size=options.batch_size, without_timestamps=False, **kwargs
+    if options.batch_size <= 1:
+        found, info = model.transcribe(
+            audio, vad_filter=options.vad, condition_on_previous_text=False, **kwargs
         )
-    else:
-        decoded = model.transcribe(audio, **kwargs)
-    return decoded
+        segments = list(found)
+        return segments, (info.language, info.language_probability)
+    if not options.vad:
+        raise ConfigurationError(
+            "batched decoding cuts the audio where VAD finds speech: set "
+            "MUMU_WHISPER_VAD=true, or MUMU_WHISPER_BATCH_SIZE=1 to decode without VAD"
+        )
+    clips = speech_clips(find_speech(audio) if speech is None else speech)
+    if not clips:
+        return [], None
+    found, info = batched_pipeline(model).transcribe(
+        audio,
+        batch_size=options.batch_size,
+        without_timestamps=False,
+        clip_timestamps=clips,
+        **kwargs,
+    )
+    segments = list(found)
+    return segments, (info.language, info.language_probability)
+
+
+def find_speech(samples: np.ndarray) -> list[tuple[float, float]]:
+    """Where Silero VAD hears speech, in seconds, no stretch longer than a Whisper window."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    spans = get_speech_timestamps(
+        samples, VadOptions(max_speech_duration_s=CLIP_S, min_silence_duration_ms=160)
+    )
+    return [(span["start"] / SAMPLE_RATE, span["end"] / SAMPLE_RATE) for span in spans]
+
+
+def speech_clips(speech: list[tuple[float, float]]) -> list[dict[str, float]]:
+    """Consecutive speech joined, pauses and all, into clips of at most one window."""
+    clips: list[dict[str, float]] = []
+    for start, end in speech:
+        if clips and end - clips[-1]["start"] <= CLIP_S:
+            clips[-1]["end"] = end
+        else:
+            clips.append({"start": start, "end": end})
+    return clips
 
 
 def transcribe(decoded: DecodedAudio, settings: Settings) -> TranscriptResult:
@@ -115,15 +158,16 @@ def transcribe(decoded: DecodedAudio, settings: Settings) -> TranscriptResult:
     segments: list[TranscriptSegment] = []
     language: tuple[str, float] | None = None
     for first, samples in decoded.windows(WINDOW_S):
-        found, info = decode_segments(model, samples, options)
+        speech = find_speech(samples) if options.vad else []
+        found, found_language = decode_segments(model, samples, options, speech)
         window = gate.review(
             [_segment(segment) for segment in found if segment.text.strip()],
             samples,
             redecode=lambda span: _redecode(model, span, options),
-            speech=_speech if options.vad else lambda _samples: [],
+            speech=speech,
         )
         if language is None and any(segment.flag is None for segment in window):
-            language = (info.language, info.language_probability)
+            language = found_language
         segments += [segment.shifted(first / SAMPLE_RATE) for segment in window]
     return TranscriptResult(
         text=" ".join(segment.text for segment in segments if segment.flag is None),
@@ -147,13 +191,6 @@ def _redecode(
         condition_on_previous_text=False,
     )
     return [_segment(segment) for segment in found if segment.text.strip()]
-
-
-def _speech(samples: np.ndarray) -> list[tuple[float, float]]:
-    from faster_whisper.vad import VadOptions, get_speech_timestamps
-
-    spans = get_speech_timestamps(samples, VadOptions())
-    return [(span["start"] / SAMPLE_RATE, span["end"] / SAMPLE_RATE) for span in spans]
 
 
 def _segment(segment: WhisperSegment) -> TranscriptSegment:

@@ -217,8 +217,11 @@ def test_odd_file_names_work(engine: Engine, tmp_path: Path) -> None:
 
 
 def test_what_the_gate_does_not_trust_is_stored_marked_and_kept_out(
-    engine: Engine, settings: Settings
+    engine: Engine, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Batched decoding, which writes more invented text over the German half to flag."""
+    monkeypatch.setenv("MUMU_WHISPER_BATCH_SIZE", "8")
+    get_settings.cache_clear()
     [outcome] = batch([str(DATA_DIR / "multilingual.mp3")])
     detail = views.recording_detail(engine, outcome.recording_id or 0)
     assert detail is not None and detail.transcript is not None

@@ -1,10 +1,12 @@
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from mumu.audio import DecodedAudio, decode
-from mumu.bench import word_error_rate
+from mumu.bench import build_corpus, word_error_rate
 from mumu.settings import Settings
-from mumu.stages.transcribe import transcribe
+from mumu.stages.transcribe import speech_clips, transcribe
 from tests.conftest import DATA_DIR, REFERENCES
 
 
@@ -49,12 +51,12 @@ def test_silence_gives_an_empty_transcript(default_settings: Settings) -> None:
     assert result.segments == []
 
 
-def test_sequential_decoding_is_a_setting(default_settings: Settings) -> None:
-    assert default_settings.whisper_batch_size == 8
-    sequential = default_settings.model_copy(update={"whisper_batch_size": 1})
-    result = transcribe(decode(DATA_DIR / "jfk.flac", 3600), sequential)
+def test_batched_decoding_is_a_setting(default_settings: Settings) -> None:
+    assert default_settings.whisper_batch_size == 1
+    batched = default_settings.model_copy(update={"whisper_batch_size": 8})
+    result = transcribe(decode(DATA_DIR / "jfk.flac", 3600), batched)
     assert word_error_rate(REFERENCES["jfk.flac"]["text"], result.text) < 0.1
-    assert "batch=1" in result.options.key
+    assert "batch=8" in result.options.key
 
 
 def test_a_recording_longer_than_a_window_is_transcribed_window_by_window(
@@ -69,3 +71,27 @@ def test_a_recording_longer_than_a_window_is_transcribed_window_by_window(
     starts = [segment.start for segment in result.segments]
     assert starts == sorted(starts) and starts[-1] > 13.0
     assert result.segments[-1].end <= audio.duration_s + 0.1
+
+
+def test_speech_is_decoded_in_clips_as_it_was_said() -> None:
+    speech = [(1.0, 5.0), (6.0, 20.0), (20.5, 31.0), (40.0, 50.0), (90.0, 95.0)]
+    assert speech_clips(speech) == [
+        {"start": 1.0, "end": 31.0},
+        {"start": 40.0, "end": 50.0},
+        {"start": 90.0, "end": 95.0},
+    ]
+    assert speech_clips([]) == []
+
+
+@pytest.mark.slow
+def test_batched_decoding_keeps_the_words_of_speech_far_apart(tmp_path: Path) -> None:
+    """Clips a second apart, as the benchmark corpus lays them out: faster-whisper's batched
+    default glues far-apart speech into one chunk and the model stops early (WER 0.23)."""
+    corpus = build_corpus(DATA_DIR, minutes=2.5, files=0, out=tmp_path)
+    audio = decode(Path(corpus["long"]), 3600)
+    batched = transcribe(audio, Settings(whisper_batch_size=8))
+    sequential = transcribe(audio, Settings(whisper_batch_size=1))
+    batched_wer = word_error_rate(corpus["long_reference"], batched.text)
+    sequential_wer = word_error_rate(corpus["long_reference"], sequential.text)
+    assert sequential_wer < 0.12
+    assert batched_wer < sequential_wer + 0.05

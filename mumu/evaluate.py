@@ -1,0 +1,210 @@
+"""The golden set: transcript quality measured the same way before and after a change.
+
+A golden set is recordings with reference text: a folder holding ``references.json`` (the
+shape of ``../shared/data``), or any folder of audio files each with a ``.txt`` beside
+it. ``score`` transcribes it with some settings and measures, per file and overall, the
+word error rate (errors over reference words, jiwer on normalised words), what the
+hallucination gate flagged, and the speed. ``compare`` says whether a candidate is worse
+than the current settings by more than a margin; ``mumu eval`` and the ``evaluate`` flow
+print both side by side and fail when it is. ``dev/golden-baseline.json`` holds the
+accepted scores of the defaults on the shared clips, which the test suite holds every
+change to.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from mumu.audio import decode
+from mumu.errors import BadInput
+from mumu.settings import Settings
+from mumu.sources import AUDIO_EXTENSIONS
+from mumu.stages.transcribe import TranscribeOptions, transcribe
+
+DEFAULT_MARGIN = 0.02
+
+
+@dataclass(frozen=True)
+class GoldenItem:
+    name: str
+    path: Path
+    reference: str
+
+
+@dataclass(frozen=True)
+class FileScore:
+    name: str
+    reference_words: int
+    errors: int
+    flagged: int
+    audio_s: float
+    wall_s: float
+
+    @property
+    def wer(self) -> float:
+        return self.errors / self.reference_words if self.reference_words else 0.0
+
+
+@dataclass(frozen=True)
+class Score:
+    label: str
+    key: str
+    files: list[FileScore]
+
+    @property
+    def wer(self) -> float:
+        words = sum(f.reference_words for f in self.files)
+        return sum(f.errors for f in self.files) / words if words else 0.0
+
+    @property
+    def flagged(self) -> int:
+        return sum(f.flagged for f in self.files)
+
+    @property
+    def speed(self) -> float:
+        wall = sum(f.wall_s for f in self.files)
+        return sum(f.audio_s for f in self.files) / wall if wall else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "label": self.label,
+            "key": self.key,
+            "wer": round(self.wer, 4),
+            "flagged": self.flagged,
+            "files": [asdict(f) | {"wer": round(f.wer, 4)} for f in self.files],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Score:
+        files = [FileScore(**{k: v for k, v in f.items() if k != "wer"}) for f in data["files"]]
+        return cls(label=data["label"], key=data["key"], files=files)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    worse: bool
+    reasons: list[str]
+
+
+def golden_set(folders: list[Path]) -> list[GoldenItem]:
+    items: list[GoldenItem] = []
+    for folder in folders:
+        if not folder.is_dir():
+            raise ValueError(f"golden set folder {folder} does not exist")
+        references = folder / "references.json"
+        if references.is_file():
+            for name, entry in sorted(json.loads(references.read_text()).items()):
+                text = reference_text(entry)
+                if text and (folder / name).is_file():
+                    items.append(GoldenItem(name, folder / name, text))
+        for audio in sorted(folder.iterdir()):
+            written = audio.with_suffix(".txt")
+            if audio.suffix.lower() in AUDIO_EXTENSIONS and written.is_file():
+                items.append(GoldenItem(audio.name, audio, written.read_text()))
+    return items
+
+
+def reference_text(entry: dict[str, Any]) -> str | None:
+    """What was said in the whole recording, from the fields references.json uses."""
+    if entry.get("text"):
+        return str(entry["text"])
+    if entry.get("channel_texts"):
+        return " ".join(entry["channel_texts"])
+    parts = [entry.get(key) for key in ("text_en", "text_de", "text_de_approx")]
+    if any(parts):
+        return " ".join(str(part) for part in parts if part)
+    return str(entry["text_approx"]) if entry.get("text_approx") else None
+
+
+def score(items: list[GoldenItem], settings: Settings, label: str) -> Score:
+    files = []
+    for item in items:
+        started = time.perf_counter()
+        try:
+            decoded = decode(item.path, settings.max_duration.total_seconds())
+        except BadInput as exc:
+            raise BadInput(f"{item.name}: {exc}") from None
+        result = transcribe(decoded, settings)
+        wall = time.perf_counter() - started
+        reference = _normalise(item.reference)
+        errors = _errors(reference, _normalise(result.text))
+        flagged = sum(1 for segment in result.segments if segment.flag)
+        words = len(reference.split())
+        files.append(FileScore(item.name, words, errors, flagged, decoded.duration_s, wall))
+    return Score(label, TranscribeOptions.from_settings(settings).key, files)
+
+
+def compare(current: Score, candidate: Score, margin: float = DEFAULT_MARGIN) -> Verdict:
+    """Worse: more word errors overall, or on any file, by more than ``margin``."""
+    reasons = []
+    if candidate.wer > current.wer + margin:
+        reasons.append(f"overall WER {candidate.wer:.3f} against {current.wer:.3f}")
+    before = {f.name: f for f in current.files}
+    for after in candidate.files:
+        if after.name in before and after.wer > before[after.name].wer + margin:
+            reasons.append(
+                f"{after.name}: WER {after.wer:.3f} against {before[after.name].wer:.3f}"
+            )
+    return Verdict(bool(reasons), reasons)
+
+
+def candidate_settings(overrides: list[str], current: Settings) -> Settings:
+    """``current`` with ``NAME=VALUE`` overrides (``whisper_batch_size=1`` or
+    ``MUMU_WHISPER_BATCH_SIZE=1``), each validated as the environment would be."""
+    values: dict[str, str] = {}
+    for override in overrides:
+        name, _, value = override.partition("=")
+        field = name.strip().lower().removeprefix("mumu_")
+        if not value or field not in Settings.model_fields:
+            raise ValueError(f"{override!r} is not NAME=VALUE with a mumu setting for NAME")
+        values[field] = value
+    validated = Settings(**values)  # type: ignore[arg-type]
+    return current.model_copy(update={name: getattr(validated, name) for name in values})
+
+
+def append_row(
+    results_file: Path, current: Score, candidate: Score | None, verdict: Verdict
+) -> None:
+    """One dated line per evaluation in a Markdown table."""
+    if not results_file.exists():
+        results_file.write_text(
+            "# `mumu eval` results\n\nWER is word errors over reference words on the golden "
+            "set; flagged is segments the hallucination gate kept out.\n\n"
+            "| date | current | WER | flagged | candidate | WER | flagged | verdict |\n"
+            "| --- | --- | --- | --- | --- | --- | --- | --- |\n"
+        )
+    other = (
+        f"`{_cell(candidate.key)}` | {candidate.wer:.3f} | {candidate.flagged}"
+        if candidate
+        else "- | - | -"
+    )
+    outcome = "worse: " + "; ".join(verdict.reasons) if verdict.worse else "not worse"
+    date = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    with results_file.open("a") as handle:
+        handle.write(
+            f"| {date} | `{_cell(current.key)}` | {current.wer:.3f} | {current.flagged} | {other} "
+            f"| {outcome} |\n"
+        )
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def _normalise(text: str) -> str:
+    return " ".join(re.sub(r"[^\w' ]+", " ", text.lower()).split())
+
+
+def _errors(reference: str, hypothesis: str) -> int:
+    import jiwer
+
+    if not reference:
+        return len(hypothesis.split())
+    output = jiwer.process_words(reference, hypothesis)
+    return int(output.substitutions + output.deletions + output.insertions)

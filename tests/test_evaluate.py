@@ -1,0 +1,101 @@
+"""The golden set: references read, scores compared, and every change held to the baseline."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from mumu.evaluate import (
+    FileScore,
+    Score,
+    candidate_settings,
+    compare,
+    golden_set,
+    reference_text,
+    score,
+)
+from mumu.settings import Settings
+from tests.conftest import DATA_DIR, REPO, run_mumu
+
+BASELINE = REPO / "dev" / "golden-baseline.json"
+
+
+def scored(*files: tuple[str, int, int]) -> Score:
+    return Score(
+        "x", "key", [FileScore(name, words, errors, 0, 10.0, 1.0) for name, words, errors in files]
+    )
+
+
+def test_references_come_from_every_shape_references_json_uses() -> None:
+    references = json.loads((DATA_DIR / "references.json").read_text())
+    assert reference_text(references["jfk.flac"]) == references["jfk.flac"]["text"]
+    stereo = reference_text(references["stereo_diarization.wav"])
+    assert stereo and "wizard" in stereo and "horizon" in stereo
+    mixed = reference_text(references["multilingual.mp3"])
+    assert mixed and mixed.startswith("Permission") and "Jedem" in mixed
+    assert reference_text(references["hotwords.mp3"]) == references["hotwords.mp3"]["text_approx"]
+
+
+def test_any_folder_of_audio_with_text_beside_it_is_a_golden_set(tmp_path: Path) -> None:
+    shutil.copy(DATA_DIR / "jfk.flac", tmp_path / "speech.flac")
+    (tmp_path / "speech.txt").write_text("ask not what your country can do for you")
+    shutil.copy(DATA_DIR / "hotwords.mp3", tmp_path / "no-reference.mp3")
+    [item] = golden_set([tmp_path])
+    assert (item.name, item.reference) == (
+        "speech.flac",
+        "ask not what your country can do for you",
+    )
+
+
+def test_a_candidate_is_worse_only_beyond_the_margin() -> None:
+    current = scored(("a.wav", 100, 10), ("b.wav", 100, 10))
+    assert not compare(current, scored(("a.wav", 100, 11), ("b.wav", 100, 10))).worse
+    overall = compare(current, scored(("a.wav", 100, 14), ("b.wav", 100, 14)))
+    assert overall.worse and overall.reasons[0] == "overall WER 0.140 against 0.100"
+    one_file = compare(current, scored(("a.wav", 100, 4), ("b.wav", 100, 16)))
+    assert one_file.worse and one_file.reasons == ["b.wav: WER 0.160 against 0.100"]
+
+
+def test_candidates_are_the_current_settings_with_validated_overrides() -> None:
+    current = Settings(whisper_beam_size=3)
+    candidate = candidate_settings(["MUMU_WHISPER_BATCH_SIZE=1", "whisper_vad=false"], current)
+    assert (candidate.whisper_batch_size, candidate.whisper_vad) == (1, False)
+    assert candidate.whisper_beam_size == 3
+    for wrong in ("whisper_batch_size", "no_such_setting=1", "whisper_batch_size=zero"):
+        with pytest.raises(ValueError):
+            candidate_settings([wrong], current)
+
+
+@pytest.mark.slow
+def test_the_defaults_hold_the_golden_baseline() -> None:
+    """Every change to decoding, the gate or the model is held to the accepted scores
+    (update them with `mumu eval --update-baseline` when a change is meant to)."""
+    baseline = Score.from_dict(json.loads(BASELINE.read_text()))
+    current = score(golden_set([DATA_DIR]), Settings(), "current")
+    verdict = compare(baseline, current)
+    assert not verdict.worse, verdict.reasons
+    assert current.key == baseline.key, "the defaults changed: update the baseline"
+
+
+@pytest.mark.e2e
+def test_eval_compares_a_candidate_and_fails_a_worse_one(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    results = tmp_path / "eval-results.md"
+    golden = ["--set", str(DATA_DIR), "--results", str(results)]
+    same = run_mumu("eval", "-c", "whisper_beam_size=5", *golden, env=cli_env)
+    assert same.returncode == 0, same.stdout + same.stderr
+    assert "not worse" in same.stdout and "jfk.flac" in same.stdout
+    worse = run_mumu("eval", "-c", "whisper_beam_size=5", "--margin", "-0.5", *golden, env=cli_env)
+    assert worse.returncode == 1 and "worse: overall WER" in worse.stderr
+    rows = [line for line in results.read_text().splitlines() if line.startswith("| 20")]
+    assert [row.endswith("| not worse |") for row in rows] == [True, False]
+    wrong = run_mumu(
+        "eval", "-c", "whisper_batch_size=8", "-c", "whisper_vad=false", *golden, env=cli_env
+    )
+    assert wrong.returncode == 2
+    assert "batched decoding cuts the audio where VAD finds speech" in wrong.stderr
+    assert "Traceback" not in wrong.stderr
