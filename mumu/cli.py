@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import sys
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -363,7 +363,8 @@ def eval_(
     if candidate_score is not None:
         before, after = current, candidate_score
     elif baseline.is_file() and not update_baseline:
-        before = evaluate.Score.from_dict(json.loads(baseline.read_text()))
+        accepted = evaluate.Score.from_dict(json.loads(baseline.read_text()))
+        before = replace(accepted, label=f"baseline {baseline}")
         after = current
     else:
         before, after = current, current
@@ -379,7 +380,7 @@ def eval_(
 
 def _print_scores(before: Score, after: Score, verdict: Verdict) -> None:
     table = Table(title=f"golden set: {before.label} against {after.label}")
-    for column in ("file", "words", "WER before", "WER after", "flagged", "audio s / wall s"):
+    for column in ("file", "words", "WER before", "WER after", "flagged", "x real time"):
         table.add_column(column)
     by_name = {f.name: f for f in before.files}
     for file in after.files:
@@ -451,5 +452,9 @@ def bench(
         f"mumu / raw sequential: {summary['mumu_vs_raw_sequential']:.2f}   "
         f"orchestration overhead per short file: {summary['overhead_per_short_file_s']:.3f} s"
     )
-    append_row(results, summary, command=f"mumu bench --minutes {minutes:g} --files {files}")
+    batch_size = get_settings().whisper_batch_size
+    command = (
+        f"MUMU_WHISPER_BATCH_SIZE={batch_size} mumu bench --minutes {minutes:g} --files {files}"
+    )
+    append_row(results, summary, command=command)
     console.print(f"results: {out / 'results.json'}; row appended to {results}")
