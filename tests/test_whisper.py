@@ -28,10 +28,10 @@ def test_the_model_is_loaded_once_per_process(default_settings: Settings) -> Non
     assert whisper.model_loads == loads
 
 
-def test_the_bundled_model_resolves_to_a_local_directory() -> None:
-    path = Path(whisper.resolve_model("tiny.en"))
+def test_the_bundled_model_resolves_to_a_local_directory(tmp_path: Path) -> None:
+    path = Path(whisper.resolve_model("tiny.en", tmp_path))
     assert (path / "model.bin").is_file()
-    assert whisper.resolve_model("large-v3") == "large-v3"
+    assert whisper.resolve_model("large-v3", tmp_path) == "large-v3"
 
 
 @pytest.mark.skipif(ctranslate2.get_cuda_device_count() > 0, reason="a GPU is visible here")

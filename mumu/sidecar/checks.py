@@ -11,7 +11,8 @@ from sqlalchemy import text
 
 from mumu.db.engine import DatabaseUnavailable, check_schema, describe_db_error, get_engine
 from mumu.download import redact_url
-from mumu.errors import one_line
+from mumu.errors import ConfigurationError, one_line
+from mumu.packaged_models import PACKAGED, PackagedModel, installed, joined
 from mumu.settings import Settings
 from mumu.whisper import resolve_model
 
@@ -50,7 +51,10 @@ def prefect_api(api_url: str | None) -> Check:
 
 
 def whisper_model(settings: Settings) -> Check:
-    resolved = resolve_model(settings.whisper_model)
+    packaged = PACKAGED.get(settings.whisper_model)
+    if packaged is not None:
+        return _packaged(packaged, settings)
+    resolved = resolve_model(settings.whisper_model, settings.models_dir)
     path = Path(resolved)
     if path.is_dir():
         if (path / "model.bin").is_file():
@@ -64,6 +68,18 @@ def whisper_model(settings: Settings) -> Check:
     return Check(
         "whisper_model", False, f"{resolved} is not downloaded under {settings.models_dir}"
     )
+
+
+def _packaged(model: PackagedModel, settings: Settings) -> Check:
+    """Readiness without side effects: joining the parts is the first run's work."""
+    ready = joined(model, settings.models_dir)
+    if ready is not None:
+        return Check("whisper_model", True, f"{model.name} at {ready}")
+    try:
+        installed(model)
+    except ConfigurationError as exc:
+        return Check("whisper_model", False, str(exc))
+    return Check("whisper_model", True, f"{model.name} installed, joined on first use")
 
 
 def gpu(settings: Settings) -> Check:
