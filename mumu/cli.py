@@ -25,7 +25,7 @@ from mumu.prefect_env import apply_cli_defaults, local_run_settings
 from mumu.settings import get_settings
 
 if TYPE_CHECKING:
-    from mumu.evaluate import Score, Verdict
+    from mumu.evaluate import FileScore, Score, Verdict
     from mumu.sources import Source
 
 app = typer.Typer(
@@ -194,9 +194,14 @@ def show(
             due = f", due {item.due}" if item.due else ""
             console.print(plain(f"  - {item.task}{who}{due}"))
     if detail.transcript:
+        languages = detail.transcript.languages
+        if len(languages) > 1:
+            console.print(plain("languages: " + ", ".join(languages)))
         console.print()
         for segment in detail.transcript.segments:
             at = export.timestamp(segment.start, ".")
+            if len(languages) > 1 and segment.language:
+                at += f" [{segment.language}]"
             if segment.flag:
                 doubt = plain(f"[unclear: {segment.flag}] {segment.text}")
                 doubt.stylize("dim italic")
@@ -378,6 +383,10 @@ def eval_(
         raise typer.Exit(1)
 
 
+def _speed(file: FileScore | None) -> str:
+    return f"{file.audio_s / file.wall_s:.1f}" if file and file.wall_s else "-"
+
+
 def _print_scores(before: Score, after: Score, verdict: Verdict) -> None:
     table = Table(title=f"golden set: {before.label} against {after.label}")
     for column in ("file", "words", "WER before", "WER after", "flagged", "x real time"):
@@ -391,11 +400,11 @@ def _print_scores(before: Score, after: Score, verdict: Verdict) -> None:
             f"{was.wer:.3f}" if was else "-",
             f"{file.wer:.3f}",
             f"{was.flagged if was else '-'} -> {file.flagged}",
-            f"{file.audio_s / file.wall_s:.1f}" if file.wall_s else "-",
+            f"{_speed(was)} -> {_speed(file)}",
         )
     table.add_row(
         "all", "", f"{before.wer:.3f}", f"{after.wer:.3f}", f"{before.flagged} -> {after.flagged}",
-        f"{after.speed:.1f}",
+        f"{before.speed:.1f} -> {after.speed:.1f}",
     )  # fmt: skip
     console.print(table)
     console.print(plain(f"before: {before.key}\nafter:  {after.key}"))

@@ -45,10 +45,15 @@ def to_srt(segments: Sequence[SegmentView]) -> str:
 
 
 def to_vtt(segments: Sequence[SegmentView]) -> str:
-    cues = [
-        f"{timestamp(s.start, '.')} --> {timestamp(s.end, '.')}\n{_vtt_text(_cue(_said(s)))}\n"
-        for s in segments
-    ]
+    """WebVTT; where a recording has more than one language, each cue's text is a
+    ``<lang>`` span, so players and screen readers know what they are reading."""
+    several = len({s.language for s in segments if s.language}) > 1
+    cues = []
+    for s in segments:
+        said = _vtt_text(_cue(_said(s)))
+        if several and s.language:
+            said = f"<lang {s.language}>{said}</lang>"
+        cues.append(f"{timestamp(s.start, '.')} --> {timestamp(s.end, '.')}\n{said}\n")
     return "WEBVTT\n\n" + "\n".join(cues)
 
 

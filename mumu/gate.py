@@ -60,6 +60,7 @@ class TranscriptSegment:
     compression_ratio: float
     words: list[Word]
     flag: str | None = None
+    language: str | None = None
 
     def shifted(self, seconds: float) -> TranscriptSegment:
         words = [replace(w, start=w.start + seconds, end=w.end + seconds) for w in self.words]

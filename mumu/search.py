@@ -34,7 +34,7 @@ STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
 POSTGRES = text(
     """
-    SELECT s.id, s.recording_id, r.source, s.start, s."end", s.text,
+    SELECT s.id, s.recording_id, r.source, s.start, s."end", s.text, s.language,
            ts_rank_cd(to_tsvector('english', s.text), q) AS score
     FROM segments s
     JOIN recordings r ON r.id = s.recording_id,
@@ -46,7 +46,7 @@ POSTGRES = text(
 )
 SQLITE = text(
     """
-    SELECT s.id, s.recording_id, r.source, s.start, s."end", s.text,
+    SELECT s.id, s.recording_id, r.source, s.start, s."end", s.text, s.language,
            -bm25(segments_fts) AS score
     FROM segments_fts
     JOIN segments s ON s.id = segments_fts.rowid
@@ -67,6 +67,7 @@ class Hit:
     end: float
     text: str
     score: float
+    language: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -89,8 +90,8 @@ def search(engine: Engine, query: str, limit: int = 10) -> list[Hit]:
     with engine.connect() as connection:
         rows = connection.execute(statement, {"query": parameter, "limit": limit})
         return [
-            Hit(segment_id, recording_id, source, start, end, body, round(float(score), 6))
-            for segment_id, recording_id, source, start, end, body, score in rows
+            Hit(segment_id, recording_id, source, start, end, body, round(float(score), 6), lang)
+            for segment_id, recording_id, source, start, end, body, lang, score in rows
         ]
 
 
@@ -105,7 +106,7 @@ def neighbours(engine: Engine, hits: list[Hit], around: int = 1) -> list[Hit]:
             rows = connection.execute(
                 text(
                     """
-                    SELECT s.id, s.recording_id, r.source, s.start, s."end", s.text
+                    SELECT s.id, s.recording_id, r.source, s.start, s."end", s.text, s.language
                     FROM segments s JOIN recordings r ON r.id = s.recording_id
                     WHERE s.recording_id = :recording AND s.flag IS NULL
                       AND s.idx BETWEEN (SELECT idx FROM segments WHERE id = :segment) - :around
@@ -114,10 +115,11 @@ def neighbours(engine: Engine, hits: list[Hit], around: int = 1) -> list[Hit]:
                 ),
                 {"recording": hit.recording_id, "segment": hit.segment_id, "around": around},
             )
-            for segment_id, recording_id, source, start, end, body in rows:
+            for segment_id, recording_id, source, start, end, body, language in rows:
                 score = hit.score if segment_id == hit.segment_id else 0.0
                 found.setdefault(
-                    segment_id, Hit(segment_id, recording_id, source, start, end, body, score)
+                    segment_id,
+                    Hit(segment_id, recording_id, source, start, end, body, score, language),
                 )
     return sorted(found.values(), key=lambda h: (h.recording_id, h.start))
 
@@ -162,15 +164,15 @@ def nearest(engine: Engine, settings: Settings, query: str, limit: int) -> list[
     with engine.connect() as connection:
         segments = connection.execute(
             text(
-                'SELECT s.id, s.recording_id, r.source, s.start, s."end", s.text '
+                'SELECT s.id, s.recording_id, r.source, s.start, s."end", s.text, s.language '
                 "FROM segments s JOIN recordings r ON r.id = s.recording_id "
                 "WHERE s.id IN :ids AND s.flag IS NULL"
             ).bindparams(bindparam("ids", expanding=True)),
             {"ids": list(chosen)},
         ).all()
     hits = [
-        Hit(segment_id, recording_id, source, start, end, body, round(chosen[segment_id], 6))
-        for segment_id, recording_id, source, start, end, body in segments
+        Hit(segment, recording, source, start, end, body, round(chosen[segment], 6), language)
+        for segment, recording, source, start, end, body, language in segments
     ]
     return sorted(hits, key=lambda hit: -hit.score)
 

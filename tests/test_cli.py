@@ -203,7 +203,7 @@ def test_reads_never_migrate_and_say_when_the_schema_is_behind(
         result = run_mumu(*read, env=cli_env)
         assert result.returncode == 2
         assert result.stderr.strip().endswith(
-            "has schema revision 0004, this mumu needs 0006: run `mumu db upgrade`"
+            "has schema revision 0004, this mumu needs 0007: run `mumu db upgrade`"
         )
         assert_clean(result)
     with get_engine(database_url).connect() as connection:
@@ -242,3 +242,24 @@ def test_an_unreachable_database_is_a_clear_error(cli_env: dict[str, str]) -> No
         assert len(result.stderr.strip().splitlines()) == 1
         assert "pw-s3cret" not in result.stdout + result.stderr
         assert_clean(result)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite", "postgres"], indirect=True)
+def test_each_language_of_a_recording_is_stored_shown_exported_and_found(
+    cli_env: dict[str, str],
+) -> None:
+    env = cli_env | {"MUMU_WHISPER_MODEL": "base"}
+    ran = run_mumu("run", str(DATA_DIR / "multilingual.mp3"), env=env)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    [row] = json.loads(run_mumu("list", "--json", env=env).stdout)
+    assert row["language"] in {"en", "de"}
+    shown = run_mumu("show", str(row["id"]), env=env).stdout
+    assert "languages: " in shown and "[de]" in shown and "[en]" in shown
+    detail = json.loads(run_mumu("export", str(row["id"]), "--format", "json", env=env).stdout)
+    assert set(detail["transcript"]["languages"]) == {"en", "de"}
+    spoken = {s["language"] for s in detail["transcript"]["segments"] if not s["flag"]}
+    assert spoken == {"en", "de"}
+    vtt = run_mumu("export", str(row["id"]), "--format", "vtt", env=env).stdout
+    assert "<lang de>" in vtt and "<lang en>Permission" in vtt
+    hits = json.loads(run_mumu("search", "Genehmigung", "--json", env=env).stdout)
+    assert hits and hits[0]["language"] == "de"

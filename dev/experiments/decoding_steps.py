@@ -20,7 +20,7 @@ from mumu import whisper
 from mumu.audio import decode
 from mumu.bench import word_error_rate
 from mumu.settings import Settings
-from mumu.stages.transcribe import find_speech, speech_clips
+from mumu.speech import find_speech, speech_clips
 
 
 def main(corpus_file: str) -> None:

@@ -98,6 +98,7 @@ class Segment(SQLModel, table=True):
     flag: str | None = Field(
         default=None, sa_column=Column(Text), description="Why the text is not trusted."
     )
+    language: str | None = Field(default=None, description="Language it was decoded in.")
 
 
 class Insight(SQLModel, table=True):

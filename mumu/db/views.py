@@ -7,7 +7,7 @@ transaction, retried when the connection drops under it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Engine
@@ -35,6 +35,7 @@ class SegmentView:
     text: str
     words: list[dict[str, Any]]
     flag: str | None = None
+    language: str | None = None
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class TranscriptView:
     language: str | None
     model: str
     segments: list[SegmentView]
+    languages: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -129,14 +131,7 @@ def recording_detail(engine: Engine, recording_id: int) -> RecordingDetail | Non
         return RecordingDetail(
             **vars(row),
             transcript=(
-                TranscriptView(
-                    text=transcript.text,
-                    language=transcript.language,
-                    model=transcript.model,
-                    segments=_segments(session, recording_id),
-                )
-                if transcript
-                else None
+                _transcript(transcript, _segments(session, recording_id)) if transcript else None
             ),
             insights=_insights(session, recording_id),
             stages=[
@@ -158,11 +153,25 @@ def _row(recording: Recording) -> RecordingRow:
     )
 
 
+def _transcript(transcript: Transcript, segments: list[SegmentView]) -> TranscriptView:
+    """The transcript with every language spoken in it, most spoken first."""
+    spoken: dict[str, float] = {}
+    for segment in segments:
+        if segment.language and not segment.flag:
+            spoken[segment.language] = (
+                spoken.get(segment.language, 0.0) + segment.end - segment.start
+            )
+    languages = sorted(spoken, key=lambda language: -spoken[language])
+    return TranscriptView(
+        transcript.text, transcript.language, transcript.model, segments, languages
+    )
+
+
 def _segments(session: Session, recording_id: int) -> list[SegmentView]:
     segments = session.exec(
         select(Segment).where(Segment.recording_id == recording_id).order_by(col(Segment.idx))
     ).all()
-    return [SegmentView(s.start, s.end, s.text, s.words, s.flag) for s in segments]
+    return [SegmentView(s.start, s.end, s.text, s.words, s.flag, s.language) for s in segments]
 
 
 def _insights(session: Session, recording_id: int) -> InsightsView | None:

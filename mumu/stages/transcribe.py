@@ -8,7 +8,8 @@ options here without loading it.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -23,6 +24,7 @@ from mumu.db.runs import run_stage
 from mumu.errors import ConfigurationError
 from mumu.gate import TranscriptSegment, Word
 from mumu.settings import Settings
+from mumu.speech import LanguageRun, Span, find_speech, language_runs, speech_clips, within
 
 if TYPE_CHECKING:
     from faster_whisper import WhisperModel
@@ -30,8 +32,7 @@ if TYPE_CHECKING:
 
 NAME = Stage.TRANSCRIBE
 WINDOW_S = 600.0
-CLIP_S = 30.0
-GATE_VERSION = 2
+DECODING_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ class TranscribeOptions:
                 f"lang={self.language or 'auto'}",
                 f"vad={int(self.vad)}",
                 f"words={int(self.word_timestamps)}",
-                f"gate={GATE_VERSION}",
+                f"decoding={DECODING_VERSION}",
             ]
         )
 
@@ -127,59 +128,74 @@ def decode_segments(
     return segments, (info.language, info.language_probability)
 
 
-def find_speech(samples: np.ndarray) -> list[tuple[float, float]]:
-    """Where Silero VAD hears speech, in seconds, no stretch longer than a Whisper window."""
-    from faster_whisper.vad import VadOptions, get_speech_timestamps
-
-    spans = get_speech_timestamps(
-        samples, VadOptions(max_speech_duration_s=CLIP_S, min_silence_duration_ms=160)
-    )
-    return [(span["start"] / SAMPLE_RATE, span["end"] / SAMPLE_RATE) for span in spans]
-
-
-def speech_clips(speech: list[tuple[float, float]]) -> list[dict[str, float]]:
-    """Consecutive speech joined, pauses and all, into clips of at most one window."""
-    clips: list[dict[str, float]] = []
-    for start, end in speech:
-        if clips and end - clips[-1]["start"] <= CLIP_S:
-            clips[-1]["end"] = end
-        else:
-            clips.append({"start": start, "end": end})
-    return clips
-
-
 def transcribe(decoded: DecodedAudio, settings: Settings) -> TranscriptResult:
     """The recording a window at a time, so memory stays flat whatever its length; each
-    window's segments through the hallucination gate (``mumu.gate``)."""
+    window in runs of one language (``mumu.speech``), each run's segments through the
+    hallucination gate (``mumu.gate``) and labelled with the language it was decoded in."""
     from mumu import whisper
 
     options = TranscribeOptions.from_settings(settings)
     model = whisper.get_model(whisper.EngineSpec.from_settings(settings))
     segments: list[TranscriptSegment] = []
-    language: tuple[str, float] | None = None
+    confidence: dict[str, float] = {}
     for first, samples in decoded.windows(WINDOW_S):
         speech = find_speech(samples) if options.vad else []
-        found, found_language = decode_segments(model, samples, options, speech)
-        window = gate.review(
-            [_segment(segment) for segment in found if segment.text.strip()],
-            samples,
-            redecode=lambda span: _redecode(model, span, options),
-            speech=speech,
-        )
-        if language is None and any(segment.flag is None for segment in window):
-            language = found_language
-        segments += [segment.shifted(first / SAMPLE_RATE) for segment in window]
+        for run in _language_runs(model, samples, speech, options):
+            part = samples[int(run.start * SAMPLE_RATE) : int(run.end * SAMPLE_RATE)]
+            run_options = replace(options, language=run.language or options.language)
+            found, found_language = decode_segments(model, part, run_options, within(speech, run))
+            reviewed = gate.review(
+                [_segment(segment) for segment in found if segment.text.strip()],
+                part,
+                redecode=partial(_redecode, model, options=run_options),
+                speech=within(speech, run),
+            )
+            language = found_language[0] if found_language else run.language
+            if found_language:
+                confidence.setdefault(found_language[0], found_language[1])
+            segments += [
+                replace(segment.shifted(first / SAMPLE_RATE + run.start), language=language)
+                for segment in reviewed
+            ]
+    main = _most_spoken(segments)
     return TranscriptResult(
         text=" ".join(segment.text for segment in segments if segment.flag is None),
-        language=language[0] if language else None,
-        language_probability=language[1] if language else None,
+        language=main,
+        language_probability=confidence.get(main) if main else None,
         segments=segments,
         options=options,
     )
 
 
+def _language_runs(
+    model: WhisperModel, samples: np.ndarray, speech: list[Span], options: TranscribeOptions
+) -> list[LanguageRun]:
+    """Runs of one language when the model can tell languages apart and none is set;
+    otherwise the whole window, decoded in the set (or detected) language."""
+    duration = len(samples) / SAMPLE_RATE
+    if options.language or not model.model.is_multilingual or not speech:
+        return [LanguageRun(0.0, duration, options.language)]
+
+    def detect(start: float, end: float) -> tuple[str, float]:
+        clip = samples[int(start * SAMPLE_RATE) : int(end * SAMPLE_RATE)]
+        language, probability, _ = model.detect_language(clip)
+        return language, probability
+
+    return language_runs(speech, duration, detect)
+
+
+def _most_spoken(segments: list[TranscriptSegment]) -> str | None:
+    spoken: dict[str, float] = {}
+    for segment in segments:
+        if segment.language and segment.flag is None:
+            spoken[segment.language] = (
+                spoken.get(segment.language, 0.0) + segment.end - segment.start
+            )
+    return max(spoken, key=lambda language: spoken[language]) if spoken else None
+
+
 def _redecode(
-    model: WhisperModel, span: np.ndarray, options: TranscribeOptions
+    model: WhisperModel, span: np.ndarray, *, options: TranscribeOptions
 ) -> list[TranscriptSegment]:
     """One span alone, sequentially: no previous text to lean on, temperature fallback."""
     found, _ = model.transcribe(
@@ -247,6 +263,7 @@ def save(session: Session, recording_id: int, result: TranscriptResult) -> None:
             no_speech_prob=segment.no_speech_prob,
             words=[asdict(word) for word in segment.words],
             flag=segment.flag,
+            language=segment.language,
         )
         for index, segment in enumerate(result.segments)
     )

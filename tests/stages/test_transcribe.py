@@ -6,7 +6,7 @@ import pytest
 from mumu.audio import DecodedAudio, decode
 from mumu.bench import build_corpus, word_error_rate
 from mumu.settings import Settings
-from mumu.stages.transcribe import speech_clips, transcribe
+from mumu.stages.transcribe import transcribe
 from tests.conftest import DATA_DIR, REFERENCES
 
 
@@ -73,16 +73,6 @@ def test_a_recording_longer_than_a_window_is_transcribed_window_by_window(
     assert result.segments[-1].end <= audio.duration_s + 0.1
 
 
-def test_speech_is_decoded_in_clips_as_it_was_said() -> None:
-    speech = [(1.0, 5.0), (6.0, 20.0), (20.5, 31.0), (40.0, 50.0), (90.0, 95.0)]
-    assert speech_clips(speech) == [
-        {"start": 1.0, "end": 31.0},
-        {"start": 40.0, "end": 50.0},
-        {"start": 90.0, "end": 95.0},
-    ]
-    assert speech_clips([]) == []
-
-
 @pytest.mark.slow
 def test_batched_decoding_keeps_the_words_of_speech_far_apart(tmp_path: Path) -> None:
     """Clips a second apart, as the benchmark corpus lays them out: faster-whisper's batched
@@ -95,3 +85,20 @@ def test_batched_decoding_keeps_the_words_of_speech_far_apart(tmp_path: Path) ->
     sequential_wer = word_error_rate(corpus["long_reference"], sequential.text)
     assert sequential_wer < 0.12
     assert batched_wer < sequential_wer + 0.05
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("batch_size", [1, 8], ids=["sequential", "batched"])
+def test_a_recording_that_switches_language_is_decoded_in_each(batch_size: int) -> None:
+    """multilingual.mp3 is English, then German; Whisper alone detects one language."""
+    settings = Settings(whisper_model="base", whisper_batch_size=batch_size)
+    result = transcribe(decode(DATA_DIR / "multilingual.mp3", 3600), settings)
+    said = {
+        language: " ".join(s.text for s in result.segments if s.language == language)
+        for language in ("en", "de")
+    }
+    reference = REFERENCES["multilingual.mp3"]
+    assert word_error_rate(reference["text_en"], said["en"]) < 0.05
+    assert word_error_rate(reference["text_de_approx"], said["de"]) < 0.3
+    assert all(s.language == "en" for s in result.segments if s.end < 29.5)
+    assert all(s.language == "de" for s in result.segments if s.start > 30)
