@@ -76,7 +76,13 @@ def reader() -> Engine | None:
 
 
 @app.command()
-def run(paths: Annotated[list[str], typer.Argument(help="Files, folders or globs.")]) -> None:
+def run(
+    paths: Annotated[list[str], typer.Argument(help="Files, folders or globs.")],
+    vocabulary: Annotated[
+        str | None,
+        typer.Option(help='Names and terms the recordings use, e.g. "ComfyUI, Prefect".'),
+    ] = None,
+) -> None:
     """Transcribe and summarise recordings; exit 1 if any failed."""
     apply_cli_defaults()
     database = writer()
@@ -85,6 +91,8 @@ def run(paths: Annotated[list[str], typer.Argument(help="Files, folders or globs
     from mumu.stages.plan import already_stored
 
     settings = get_settings()
+    if vocabulary:
+        settings = settings.model_copy(update={"whisper_vocabulary": vocabulary})
     sources = expand([protect(path) for path in paths])
     if not sources:
         raise fail("no recordings found in " + ", ".join(shown(path) for path in paths))
@@ -96,14 +104,14 @@ def run(paths: Annotated[list[str], typer.Argument(help="Files, folders or globs
             outcomes[label] = outcome(database, label, recording_id, note=ALREADY_STORED)
     todo = [source for source in sources if shown(source) not in outcomes]
     if todo:
-        for result in _process(todo):
+        for result in _process(todo, vocabulary):
             outcomes[result.source] = result
     _print_summary([outcomes[shown(source)] for source in sources])
     if not all(result.completed for result in outcomes.values()):
         raise typer.Exit(1)
 
 
-def _process(sources: list[Source]) -> list[RecordingOutcome]:
+def _process(sources: list[Source], vocabulary: str | None) -> list[RecordingOutcome]:
     """Run the batch flow with a progress display fed by the flows' stage reports."""
     from mumu.flows.process_batch import process_batch
 
@@ -127,7 +135,7 @@ def _process(sources: list[Source]) -> list[RecordingOutcome]:
         unsubscribe = progress.subscribe(on_stage)
         try:
             with local_run_settings():
-                outcomes = process_batch(sources)
+                outcomes = process_batch(sources, vocabulary=vocabulary)
         finally:
             unsubscribe()
     if not isinstance(outcomes, list):  # a configuration state; no blocks are named here

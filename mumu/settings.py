@@ -45,6 +45,11 @@ class Settings(BaseSettings):
     whisper_language: str | None = None
     whisper_vad: bool = True
     whisper_word_timestamps: bool = True
+    whisper_vocabulary: str | None = Field(
+        default=None,
+        description='Names and terms the recordings use ("ComfyUI, Prefect"), given to '
+        "faster-whisper as hotwords in every window.",
+    )
     whisper_cpu_threads: int = Field(default=0, ge=0, description="0 = CTranslate2's default.")
     whisper_model_dir: Path | None = Field(
         default=None, description="Download cache for hub models; default $MUMU_HOME/models."

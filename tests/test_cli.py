@@ -263,3 +263,19 @@ def test_each_language_of_a_recording_is_stored_shown_exported_and_found(
     assert "<lang de>" in vtt and "<lang en>Permission" in vtt
     hits = json.loads(run_mumu("search", "Genehmigung", "--json", env=env).stdout)
     assert hits and hits[0]["language"] == "de"
+
+
+def test_a_vocabulary_given_to_run_re_transcribes_and_spells_names_right(
+    cli_env: dict[str, str],
+) -> None:
+    hotwords = str(DATA_DIR / "hotwords.mp3")
+    assert run_mumu("run", hotwords, env=cli_env).returncode == 0
+    [row] = json.loads(run_mumu("list", "--json", env=cli_env).stdout)
+    before = json.loads(run_mumu("show", str(row["id"]), "--json", env=cli_env).stdout)
+    assert "ComfyUI" not in before["transcript"]["text"]
+    hinted = run_mumu("run", "--vocabulary", "ComfyUI", hotwords, env=cli_env)
+    assert hinted.returncode == 0 and "already stored" not in hinted.stdout
+    after = json.loads(run_mumu("show", str(row["id"]), "--json", env=cli_env).stdout)
+    assert after["transcript"]["text"].count("ComfyUI") == 2
+    again = run_mumu("run", "--vocabulary", "ComfyUI", hotwords, env=cli_env)
+    assert "already stored" in again.stdout

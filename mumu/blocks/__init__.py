@@ -23,6 +23,7 @@ def settings_from_blocks(
     whisper_block: str | None = None,
     llm_block: str | None = None,
     database_block: str | None = None,
+    vocabulary: str | None = None,
 ) -> Settings:
     """mumu's settings with the named block documents applied over the environment.
 
@@ -36,6 +37,8 @@ def settings_from_blocks(
     ):
         if name:
             updates |= _load(block_type, name, parameter).settings_update()
+    if vocabulary:
+        updates["whisper_vocabulary"] = vocabulary
     settings = get_settings()
     return settings.model_copy(update=updates) if updates else settings
 

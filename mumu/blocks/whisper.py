@@ -27,6 +27,9 @@ class WhisperEngine(Block):
     language: str | None = None
     vad: bool | None = None
     word_timestamps: bool | None = None
+    vocabulary: str | None = Field(
+        default=None, description="Names and terms the recordings use, e.g. 'ComfyUI, Prefect'."
+    )
 
     def settings_update(self) -> dict[str, Any]:
         values = {
@@ -38,5 +41,6 @@ class WhisperEngine(Block):
             "whisper_language": self.language,
             "whisper_vad": self.vad,
             "whisper_word_timestamps": self.word_timestamps,
+            "whisper_vocabulary": self.vocabulary,
         }
         return {name: value for name, value in values.items() if value is not None}

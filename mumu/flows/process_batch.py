@@ -40,12 +40,14 @@ def process_batch(
     whisper_block: str | None = None,
     llm_block: str | None = None,
     database_block: str | None = None,
+    vocabulary: str | None = None,
 ) -> list[RecordingOutcome] | State:
     """Process files, folders (recursively) and globs, a few recordings at a time."""
     blocks = {
         "whisper_block": whisper_block,
         "llm_block": llm_block,
         "database_block": database_block,
+        "vocabulary": vocabulary,
     }
     try:
         settings = settings_from_blocks(**blocks)

@@ -31,13 +31,14 @@ def process_recording(
     whisper_block: str | None = None,
     llm_block: str | None = None,
     database_block: str | None = None,
+    vocabulary: str | None = None,
 ) -> RecordingOutcome | State:
     """Process one recording (a path or URL). Block names override ``MUMU_`` settings.
 
     A URL with credentials may come as a secret: Prefect then stores and shows it masked.
     """
     with RecordingRun(source) as run:
-        settings = run.configure(whisper_block, llm_block, database_block)
+        settings = run.configure(whisper_block, llm_block, database_block, vocabulary)
         recording = run.hold(ingest(source, settings, run.owner))
         if isinstance(recording, Ingested):
             if Stage.TRANSCRIBE in recording.todo:

@@ -60,9 +60,13 @@ class RecordingRun:
         return self._result
 
     def configure(
-        self, whisper_block: str | None, llm_block: str | None, database_block: str | None
+        self,
+        whisper_block: str | None,
+        llm_block: str | None,
+        database_block: str | None,
+        vocabulary: str | None = None,
     ) -> Settings:
-        self._settings = settings_from_blocks(whisper_block, llm_block, database_block)
+        self._settings = settings_from_blocks(whisper_block, llm_block, database_block, vocabulary)
         init_sentry(self._settings)
         self._engine = engine_for(self._settings)
         return self._settings

@@ -8,6 +8,7 @@ options here without loading it.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import asdict, dataclass, replace
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -43,6 +44,7 @@ class TranscribeOptions:
     language: str | None
     vad: bool
     word_timestamps: bool
+    vocabulary: str | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TranscribeOptions:
@@ -53,6 +55,7 @@ class TranscribeOptions:
             language=settings.whisper_language,
             vad=settings.whisper_vad,
             word_timestamps=settings.whisper_word_timestamps,
+            vocabulary=settings.whisper_vocabulary or None,
         )
 
     @property
@@ -66,8 +69,14 @@ class TranscribeOptions:
                 f"vad={int(self.vad)}",
                 f"words={int(self.word_timestamps)}",
                 f"decoding={DECODING_VERSION}",
+                *([f"vocabulary={_digest(self.vocabulary)}"] if self.vocabulary else []),
             ]
         )
+
+
+def _digest(text: str) -> str:
+    """Twelve hex digits of the vocabulary's sha256: the key stays short whatever its length."""
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 @dataclass(frozen=True)
@@ -102,6 +111,7 @@ def decode_segments(
         "language": options.language,
         "beam_size": options.beam_size,
         "word_timestamps": options.word_timestamps,
+        "hotwords": options.vocabulary,
     }
     if options.batch_size <= 1:
         found, info = model.transcribe(
@@ -204,6 +214,7 @@ def _redecode(
         beam_size=options.beam_size,
         vad_filter=options.vad,
         word_timestamps=options.word_timestamps,
+        hotwords=options.vocabulary,
         condition_on_previous_text=False,
     )
     return [_segment(segment) for segment in found if segment.text.strip()]

@@ -6,7 +6,7 @@ import pytest
 from mumu.audio import DecodedAudio, decode
 from mumu.bench import build_corpus, word_error_rate
 from mumu.settings import Settings
-from mumu.stages.transcribe import transcribe
+from mumu.stages.transcribe import TranscribeOptions, transcribe
 from tests.conftest import DATA_DIR, REFERENCES
 
 
@@ -102,3 +102,23 @@ def test_a_recording_that_switches_language_is_decoded_in_each(batch_size: int) 
     assert word_error_rate(reference["text_de_approx"], said["de"]) < 0.3
     assert all(s.language == "en" for s in result.segments if s.end < 29.5)
     assert all(s.language == "de" for s in result.segments if s.start > 30)
+
+
+def test_the_vocabulary_is_part_of_the_key_and_only_when_set() -> None:
+    plain = TranscribeOptions.from_settings(Settings())
+    hinted = TranscribeOptions.from_settings(Settings(whisper_vocabulary="ComfyUI"))
+    assert "vocabulary" not in plain.key
+    assert hinted.key.startswith(plain.key + "|vocabulary=") and "ComfyUI" not in hinted.key
+
+
+@pytest.mark.slow
+def test_a_vocabulary_spells_names_right_and_changes_nothing_else(
+    default_settings: Settings,
+) -> None:
+    hinted = default_settings.model_copy(update={"whisper_vocabulary": "ComfyUI"})
+    hotwords = decode(DATA_DIR / "hotwords.mp3", 3600)
+    assert "ComfyUI" not in transcribe(hotwords, default_settings).text
+    assert transcribe(hotwords, hinted).text.count("ComfyUI") == 2
+    jfk = decode(DATA_DIR / "jfk.flac", 3600)
+    without = transcribe(jfk, default_settings).text
+    assert word_error_rate(without, transcribe(jfk, hinted).text) == 0.0
