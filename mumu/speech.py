@@ -12,7 +12,7 @@ detecting per VAD region (a second or two) guessed ``pl`` for a short English ph
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -31,6 +31,7 @@ class LanguageRun:
     start: float
     end: float
     language: str | None
+    probability: float | None = field(default=None, compare=False)
 
 
 def find_speech(samples: np.ndarray) -> list[Span]:
@@ -70,13 +71,16 @@ def language_runs(
     for index in range(len(languages) - 2, -1, -1):
         languages[index] = languages[index] or languages[index + 1]
     runs: list[LanguageRun] = []
-    for clip, language, (guess, _) in zip(clips, languages, detected, strict=True):
+    for clip, language, (guess, probability) in zip(clips, languages, detected, strict=True):
         language = language or guess
+        sure = probability if language == guess else None
         if runs and runs[-1].language == language:
+            best = max(filter(None, (runs[-1].probability, sure)), default=None)
+            runs[-1] = replace(runs[-1], probability=best)
             continue
         if runs:
-            runs[-1] = LanguageRun(runs[-1].start, clip["start"], runs[-1].language)
-        runs.append(LanguageRun(clip["start"] if runs else 0.0, duration_s, language))
+            runs[-1] = replace(runs[-1], end=clip["start"])
+        runs.append(LanguageRun(clip["start"] if runs else 0.0, duration_s, language, sure))
     return runs or [LanguageRun(0.0, duration_s, None)]
 
 

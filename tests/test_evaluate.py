@@ -12,6 +12,7 @@ from mumu.evaluate import (
     FileScore,
     Score,
     candidate_settings,
+    comparable,
     compare,
     golden_set,
     reference_text,
@@ -57,6 +58,32 @@ def test_a_candidate_is_worse_only_beyond_the_margin() -> None:
     assert overall.worse and overall.reasons[0] == "overall WER 0.140 against 0.100"
     one_file = compare(current, scored(("a.wav", 100, 4), ("b.wav", 100, 16)))
     assert one_file.worse and one_file.reasons == ["b.wav: WER 0.160 against 0.100"]
+
+
+def test_one_word_more_on_a_short_clip_is_not_a_regression() -> None:
+    current = scored(("short.wav", 11, 4), ("long.wav", 500, 50))
+    assert not compare(current, scored(("short.wav", 11, 5), ("long.wav", 500, 50))).worse
+    two_more = compare(current, scored(("short.wav", 11, 6), ("long.wav", 500, 50)))
+    assert two_more.reasons == ["short.wav: WER 0.545 against 0.364"]
+
+
+def test_a_baseline_is_compared_only_with_the_same_settings_and_recordings() -> None:
+    accepted = scored(("a.wav", 100, 10))
+    assert comparable(accepted, scored(("a.wav", 100, 30)))
+    assert not comparable(accepted, scored(("b.wav", 100, 10)))
+    assert not comparable(accepted, Score("x", "other-key", accepted.files))
+
+
+def test_each_recording_is_scored_once_and_a_bad_reference_is_one_error(
+    tmp_path: Path,
+) -> None:
+    shutil.copy(DATA_DIR / "jfk.flac", tmp_path / "jfk.flac")
+    (tmp_path / "jfk.txt").write_text("ask not")
+    (tmp_path / "references.json").write_text(json.dumps({"jfk.flac": {"text": "and so"}}))
+    assert [(i.name, i.reference) for i in golden_set([tmp_path])] == [("jfk.flac", "and so")]
+    (tmp_path / "references.json").write_text(json.dumps({"jfk.flac": "and so"}))
+    with pytest.raises(ValueError, match="the entry for jfk.flac is not an object"):
+        golden_set([tmp_path])
 
 
 def test_candidates_are_the_current_settings_with_validated_overrides() -> None:

@@ -35,6 +35,7 @@ def scan_inbox(
     whisper_block: str | None = None,
     llm_block: str | None = None,
     database_block: str | None = None,
+    vocabulary: str | None = None,
 ) -> list[str] | State:
     """Start a run of ``deployment`` for every new recording in folders, files or URLs.
 
@@ -45,6 +46,7 @@ def scan_inbox(
         "whisper_block": whisper_block,
         "llm_block": llm_block,
         "database_block": database_block,
+        "vocabulary": vocabulary,
     }
     try:
         check_locations(locations)

@@ -160,9 +160,10 @@ def transcribe(decoded: DecodedAudio, settings: Settings) -> TranscriptResult:
                 redecode=partial(_redecode, model, options=run_options),
                 speech=within(speech, run),
             )
-            language = found_language[0] if found_language else run.language
-            if found_language:
-                confidence.setdefault(found_language[0], found_language[1])
+            language = run.language or (found_language[0] if found_language else None)
+            if language and (run.probability or found_language):
+                detected = run.probability or (found_language[1] if found_language else 0.0)
+                confidence[language] = max(confidence.get(language, 0.0), detected)
             segments += [
                 replace(segment.shifted(first / SAMPLE_RATE + run.start), language=language)
                 for segment in reviewed
