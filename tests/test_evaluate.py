@@ -19,7 +19,7 @@ from mumu.evaluate import (
     score,
 )
 from mumu.settings import Settings
-from tests.conftest import DATA_DIR, REPO, run_mumu
+from tests.conftest import DATA_DIR, REFERENCES, REPO, run_mumu
 
 BASELINE = REPO / "dev" / "golden-baseline.json"
 
@@ -112,7 +112,9 @@ def test_eval_compares_a_candidate_and_fails_a_worse_one(
     cli_env: dict[str, str], tmp_path: Path
 ) -> None:
     results = tmp_path / "eval-results.md"
-    golden = ["--set", str(DATA_DIR), "--results", str(results)]
+    shutil.copy(DATA_DIR / "jfk.flac", tmp_path / "jfk.flac")
+    (tmp_path / "jfk.txt").write_text(REFERENCES["jfk.flac"]["text"])
+    golden = ["--set", str(tmp_path), "--results", str(results)]
     same = run_mumu("eval", "-c", "whisper_beam_size=5", *golden, env=cli_env)
     assert same.returncode == 0, same.stdout + same.stderr
     assert "not worse" in same.stdout and "jfk.flac" in same.stdout
