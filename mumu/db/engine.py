@@ -33,7 +33,7 @@ from mumu.errors import one_line
 from mumu.settings import Settings
 
 MIGRATIONS_DIR = Path(mumu.migrations.__file__).parent
-RECONNECT_DELAYS_S = (0.2, 0.5, 1.0, 2.0)
+RECONNECT_DELAYS_S = (0.1, 0.2, 0.5, 1.0, 1.0, 2.0, 2.0, 2.0, 2.0, 2.0)
 MIGRATION_LOCK_KEY = 0x6D756D75  # "mumu"
 T = TypeVar("T")
 P = ParamSpec("P")
