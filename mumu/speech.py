@@ -11,8 +11,9 @@ detecting per VAD region (a second or two) guessed ``pl`` for a short English ph
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Protocol
 
 import numpy as np
 
@@ -21,6 +22,30 @@ CLIP_S = 30.0
 MIN_LANGUAGE_PROBABILITY = 0.5
 
 Span = tuple[float, float]
+
+
+class Said(Protocol):
+    """A transcript segment, stored or just decoded."""
+
+    @property
+    def start(self) -> float: ...
+    @property
+    def end(self) -> float: ...
+    @property
+    def language(self) -> str | None: ...
+    @property
+    def flag(self) -> str | None: ...
+
+
+def languages_spoken(segments: Sequence[Said]) -> list[str]:
+    """Every language of the trusted segments, the one spoken longest first."""
+    spoken: dict[str, float] = {}
+    for segment in segments:
+        if segment.language and segment.flag is None:
+            spoken[segment.language] = (
+                spoken.get(segment.language, 0.0) + segment.end - segment.start
+            )
+    return sorted(spoken, key=lambda language: -spoken[language])
 
 
 @dataclass(frozen=True)

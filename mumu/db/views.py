@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from mumu.db.engine import retrying, transaction
 from mumu.db.models import Insight, Recording, Segment, Stage, StageRun, Transcript, row_id
+from mumu.speech import languages_spoken
 
 
 @dataclass(frozen=True)
@@ -155,13 +156,7 @@ def _row(recording: Recording) -> RecordingRow:
 
 def _transcript(transcript: Transcript, segments: list[SegmentView]) -> TranscriptView:
     """The transcript with every language spoken in it, most spoken first."""
-    spoken: dict[str, float] = {}
-    for segment in segments:
-        if segment.language and not segment.flag:
-            spoken[segment.language] = (
-                spoken.get(segment.language, 0.0) + segment.end - segment.start
-            )
-    languages = sorted(spoken, key=lambda language: -spoken[language])
+    languages = languages_spoken(segments)
     return TranscriptView(
         transcript.text, transcript.language, transcript.model, segments, languages
     )

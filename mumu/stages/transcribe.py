@@ -25,7 +25,15 @@ from mumu.db.runs import run_stage
 from mumu.errors import ConfigurationError
 from mumu.gate import TranscriptSegment, Word
 from mumu.settings import Settings
-from mumu.speech import LanguageRun, Span, find_speech, language_runs, speech_clips, within
+from mumu.speech import (
+    LanguageRun,
+    Span,
+    find_speech,
+    language_runs,
+    languages_spoken,
+    speech_clips,
+    within,
+)
 
 if TYPE_CHECKING:
     from faster_whisper import WhisperModel
@@ -168,7 +176,7 @@ def transcribe(decoded: DecodedAudio, settings: Settings) -> TranscriptResult:
                 replace(segment.shifted(first / SAMPLE_RATE + run.start), language=language)
                 for segment in reviewed
             ]
-    main = _most_spoken(segments)
+    main = next(iter(languages_spoken(segments)), None)
     return TranscriptResult(
         text=" ".join(segment.text for segment in segments if segment.flag is None),
         language=main,
@@ -193,16 +201,6 @@ def _language_runs(
         return language, probability
 
     return language_runs(speech, duration, detect)
-
-
-def _most_spoken(segments: list[TranscriptSegment]) -> str | None:
-    spoken: dict[str, float] = {}
-    for segment in segments:
-        if segment.language and segment.flag is None:
-            spoken[segment.language] = (
-                spoken.get(segment.language, 0.0) + segment.end - segment.start
-            )
-    return max(spoken, key=lambda language: spoken[language]) if spoken else None
 
 
 def _redecode(
