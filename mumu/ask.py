@@ -58,10 +58,12 @@ class Citation:
     start: float
     end: float
     text: str
+    speaker: str | None = None
 
     @property
     def label(self) -> str:
-        return f"{self.source} @ {clock(self.start)}"
+        said = f"{self.source} @ {clock(self.start)}"
+        return f"{said}, {self.speaker}" if self.speaker else said
 
 
 @dataclass
@@ -97,7 +99,7 @@ def answer_question(question: str, settings: Settings, engine: Engine, limit: in
         return _store(engine, result, settings)
     passages = neighbours(engine, hits)
     numbered = "\n".join(
-        f"[{number}] {hit.source} @ {hit.start:.0f}-{hit.end:.0f} s: {hit.text}"
+        f"[{number}] {hit.source} @ {hit.start:.0f}-{hit.end:.0f} s: {_spoken_by(hit)}{hit.text}"
         for number, hit in enumerate(passages, start=1)
     )
     try:
@@ -111,7 +113,7 @@ def answer_question(question: str, settings: Settings, engine: Engine, limit: in
         result = AskResult(question, FAILED, f"No answer: {exc}", matches=hits)
         return _store(engine, result, settings)
     citations = [
-        Citation(hit.recording_id, hit.source, hit.start, hit.end, hit.text)
+        Citation(hit.recording_id, hit.source, hit.start, hit.end, hit.text, hit.speaker)
         for hit in (passages[number - 1] for number in reply.citations)
     ]
     result = AskResult(question, ANSWERED, reply.answer, citations, hits)
@@ -125,8 +127,15 @@ def markdown(result: AskResult) -> str:
         lines += [f"- `{c.label}`: {c.text}" for c in result.citations]
     elif result.matches:
         lines += ["## Best matching segments", ""]
-        lines += [f"- `{hit.source} @ {clock(hit.start)}`: {hit.text}" for hit in result.matches]
+        lines += [
+            f"- `{hit.source} @ {clock(hit.start)}`: {_spoken_by(hit)}{hit.text}"
+            for hit in result.matches
+        ]
     return "\n".join(lines) + "\n"
+
+
+def _spoken_by(hit: Hit) -> str:
+    return f"{hit.speaker}: " if hit.speaker else ""
 
 
 @retrying

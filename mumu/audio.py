@@ -2,10 +2,12 @@
 
 Probing reads the container header (channels, sample rate, declared duration) before any
 decoding work, so a file declaring more than the duration limit is refused at once.
-Decoding streams frames through a 16 kHz mono resampler into a file of 16-bit samples
-and stops as soon as the output passes the limit: memory does not grow with the length
-of a recording (six hours are 690 MB of samples), and a few bytes that expand to hours
-of audio cannot exhaust it. The transcriber reads the samples back a window at a time.
+Decoding streams frames through a 16 kHz resampler into a file of 16-bit samples, every
+channel kept (interleaved), and stops as soon as the output passes the limit: memory does
+not grow with the length of a recording (six hours of mono are 690 MB of samples), and a
+few bytes that expand to hours of audio cannot exhaust it. The transcriber reads the
+samples back a window at a time, one channel or their mix (``mumu.channels`` decides
+which).
 A decode that comes up well short of the declared duration means the file is truncated,
 which is reported rather than transcribing half a recording.
 """
@@ -30,6 +32,7 @@ SAMPLE_RATE = 16_000
 SAMPLE_BYTES = 2
 TRUNCATION_TOLERANCE = 0.9
 PROBE_SECONDS = 30
+MAX_CHANNELS = 8
 STREAMED_RIFF_SIZES = (0, 0xFFFFFFFF)
 
 
@@ -43,21 +46,36 @@ class AudioInfo:
 
 
 class DecodedAudio:
-    """16 kHz mono audio as 16-bit samples in a temporary file, removed with this object."""
+    """16 kHz audio as 16-bit samples, channels interleaved, in a temporary file removed
+    with this object. ``speaker_channels`` are the channels (from 0) that each carry
+    their own speaker; empty when the recording is heard as one mix."""
 
-    def __init__(self, info: AudioInfo, path: Path, frames: int) -> None:
+    def __init__(
+        self,
+        info: AudioInfo,
+        path: Path,
+        frames: int,
+        channels: int = 1,
+        speaker_channels: tuple[int, ...] = (),
+    ) -> None:
         self.info = info
         self.path = path
         self.frames = frames
+        self.channels = channels
+        self.speaker_channels = speaker_channels
         weakref.finalize(self, _remove, path)
 
     @classmethod
     def from_samples(cls, samples: np.ndarray, info: AudioInfo | None = None) -> DecodedAudio:
-        """Float samples at 16 kHz, as if decoded (tests, the benchmark)."""
+        """Float samples at 16 kHz, as if decoded (tests, the benchmark): one channel, or
+        one column per channel."""
+        channels = 1 if samples.ndim == 1 else samples.shape[1]
         with _samples_file() as handle:
             handle.write((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
-        info = info or AudioInfo(channels=1, sample_rate=SAMPLE_RATE, declared_duration_s=None)
-        return cls(info, Path(handle.name), len(samples))
+        info = info or AudioInfo(
+            channels=channels, sample_rate=SAMPLE_RATE, declared_duration_s=None
+        )
+        return cls(info, Path(handle.name), len(samples), channels)
 
     @property
     def duration_s(self) -> float:
@@ -65,27 +83,36 @@ class DecodedAudio:
 
     @property
     def samples(self) -> np.ndarray:
-        """Every sample as float32 in [-1, 1]: four bytes a sample, for short recordings."""
+        """Every sample of the mix as float32 in [-1, 1], for short recordings."""
         return self.read(0, self.frames)
 
-    def read(self, start: int, count: int) -> np.ndarray:
+    def read_channels(self, start: int, count: int) -> np.ndarray:
+        """``count`` frames from ``start``: float32 in [-1, 1], one column per channel."""
         with self.path.open("rb") as handle:
-            handle.seek(start * SAMPLE_BYTES)
-            pcm = np.fromfile(handle, dtype="<i2", count=max(0, count))
-        return pcm.astype(np.float32) / 32768.0
+            handle.seek(start * self.channels * SAMPLE_BYTES)
+            pcm = np.fromfile(handle, dtype="<i2", count=max(0, count) * self.channels)
+        return pcm.reshape(-1, self.channels).astype(np.float32) / 32768.0
 
-    def windows(self, seconds: float, search_s: float = 30.0) -> Iterator[tuple[int, np.ndarray]]:
-        """(first sample, samples) of consecutive windows of about ``seconds``, each cut at
-        the quietest tenth of a second in its last ``search_s``, so that a cut falls
-        between words rather than inside one."""
+    def read(self, start: int, count: int, channel: int | None = None) -> np.ndarray:
+        """One channel, or (``None``) the mean of all of them."""
+        frames = self.read_channels(start, count)
+        return frames[:, channel] if channel is not None else frames.mean(axis=1)
+
+    def windows(
+        self, seconds: float, search_s: float = 30.0, channel: int | None = None
+    ) -> Iterator[tuple[int, np.ndarray]]:
+        """(first sample, samples) of consecutive windows of about ``seconds`` of one
+        channel or the mix, each cut at the quietest tenth of a second in its last
+        ``search_s``, so that a cut falls between words rather than inside one."""
         length = int(seconds * SAMPLE_RATE)
         search = min(int(search_s * SAMPLE_RATE), length // 2)
         start = 0
         while start < self.frames:
             end = min(start + length, self.frames)
             if end < self.frames:
-                end = _quietest_point(self.read(end - search, search), end - search)
-            yield start, self.read(start, end - start)
+                tail = self.read(end - search, search, channel)
+                end = _quietest_point(tail, end - search)
+            yield start, self.read(start, end - start, channel)
             start = end
 
 
@@ -117,7 +144,12 @@ def probe(path: Path) -> AudioInfo:
 
 
 def decode(path: Path, max_duration_s: float) -> DecodedAudio:
+    """The audio stream at 16 kHz, every channel kept (up to eight; more are mixed to
+    one), and which channels carry a speaker each."""
+    from mumu.channels import speaker_channels
+
     info = probe(path)
+    channels = info.channels if 1 <= info.channels <= MAX_CHANNELS else 1
     if info.declared_duration_s and info.declared_duration_s > max_duration_s:
         raise BadInput(_too_long(f"{_minutes(info.declared_duration_s)} declared", max_duration_s))
     _check_riff_size(path)
@@ -128,8 +160,8 @@ def decode(path: Path, max_duration_s: float) -> DecodedAudio:
         with handle:
             frames = 0
             try:
-                for chunk in _pcm16(path, info.stream):
-                    frames += chunk.size
+                for chunk in _pcm16(path, info.stream, layout=None if channels > 1 else "mono"):
+                    frames += chunk.size // channels
                     if frames > max_frames:
                         raise BadInput(_too_long("more audio than declared", max_duration_s))
                     handle.write(chunk.astype("<i2", copy=False).tobytes())
@@ -145,12 +177,17 @@ def decode(path: Path, max_duration_s: float) -> DecodedAudio:
     except BaseException:
         _remove(target)
         raise
-    return DecodedAudio(info, target, frames)
+    decoded = DecodedAudio(info, target, frames, channels)
+    decoded.speaker_channels = speaker_channels(decoded)
+    return decoded
 
 
-def _pcm16(path: Path, stream: int, limit_s: float | None = None) -> Iterator[np.ndarray]:
-    """16 kHz mono signed 16-bit samples, chunk by chunk; invalid frames are skipped."""
-    resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
+def _pcm16(
+    path: Path, stream: int, limit_s: float | None = None, layout: str | None = "mono"
+) -> Iterator[np.ndarray]:
+    """16 kHz signed 16-bit samples, chunk by chunk, channels interleaved (``layout``
+    None keeps the stream's); invalid frames are skipped."""
+    resampler = av.AudioResampler(format="s16", layout=layout, rate=SAMPLE_RATE)
     decoded = 0
     with av.open(str(path), mode="r", metadata_errors="ignore") as container:
         frames = container.decode(audio=stream)

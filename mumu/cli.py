@@ -205,17 +205,21 @@ def show(
         languages = detail.transcript.languages
         if len(languages) > 1:
             console.print(plain("languages: " + ", ".join(languages)))
+        if detail.transcript.speakers:
+            speaking = ", ".join(speaker.name for speaker in detail.transcript.speakers)
+            console.print(plain(f"speakers: {speaking}"))
         console.print()
         for segment in detail.transcript.segments:
             at = export.timestamp(segment.start, ".")
             if len(languages) > 1 and segment.language:
                 at += f" [{segment.language}]"
+            voice = Text.assemble(plain(segment.speaker), ": ") if segment.speaker else Text()
             if segment.flag:
                 doubt = plain(f"[unclear: {segment.flag}] {segment.text}")
                 doubt.stylize("dim italic")
-                console.print(Text.assemble((at, "dim"), " ", doubt))
+                console.print(Text.assemble((at, "dim"), " ", voice, doubt))
             else:
-                console.print(Text.assemble((at, "dim"), " ", plain(segment.text)))
+                console.print(Text.assemble((at, "dim"), " ", voice, plain(segment.text)))
     columns = ("name", "status", "attempts", "duration_s", "error")
     stages = Table(title="stages")
     for column in columns:
@@ -266,7 +270,7 @@ def search_(
             str(hit.recording_id),
             plain(Path(hit.source).name),
             f"{export.clock(hit.start)}-{export.clock(hit.end)}",
-            plain(hit.text),
+            plain(f"{hit.speaker}: {hit.text}" if hit.speaker else hit.text),
         )
     console.print(table)
 
@@ -301,10 +305,36 @@ def ask(
     elif result.matches:
         console.print("\n[bold]Best matching segments[/bold]")
         for hit in result.matches:
-            quote = plain(hit.text)
+            quote = plain(f"{hit.speaker}: {hit.text}" if hit.speaker else hit.text)
             quote.stylize("dim")
             label = plain(f"  {hit.source} @ {export.clock(hit.start)}  ")
             console.print(Text.assemble(label, quote), highlight=False)
+
+
+@app.command()
+def speakers(
+    recording_id: Annotated[int, typer.Argument(metavar="ID")],
+    names: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="[CHANNEL=NAME]...", help='Names to give, as 1="Agent".'),
+    ] = None,
+) -> None:
+    """Show or name the speakers of a recording with one speaker per channel."""
+    from mumu.channels import parse_names
+    from mumu.db.recordings import name_speakers
+
+    if names:
+        try:
+            name_speakers(writer(), recording_id, parse_names(names))
+        except BadInput as exc:
+            raise fail(str(exc)) from None
+    transcript = _detail(recording_id).transcript
+    if transcript is None or not transcript.speakers:
+        raise fail(f"recording {recording_id} has no speaker per channel")
+    for speaker in transcript.speakers:
+        console.print(Text.assemble(f"{speaker.channel}  ", plain(speaker.name)))
+    if names:
+        console.print("the notes are written again with these names on the recording's next run")
 
 
 @db_app.command("upgrade")

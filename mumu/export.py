@@ -33,12 +33,13 @@ UNCLEAR = "[unclear]"
 
 
 def to_txt(segments: Sequence[SegmentView]) -> str:
-    return "".join(f"{_said(segment)}\n" for segment in segments)
+    return "".join(f"{_spoken_by(segment)}{_said(segment)}\n" for segment in segments)
 
 
 def to_srt(segments: Sequence[SegmentView]) -> str:
     blocks = [
-        f"{index}\n{timestamp(s.start, ',')} --> {timestamp(s.end, ',')}\n{_cue(_said(s))}\n"
+        f"{index}\n{timestamp(s.start, ',')} --> {timestamp(s.end, ',')}\n"
+        f"{_cue(_spoken_by(s) + _said(s))}\n"
         for index, s in enumerate(segments, start=1)
     ]
     return "\n".join(blocks)
@@ -46,13 +47,16 @@ def to_srt(segments: Sequence[SegmentView]) -> str:
 
 def to_vtt(segments: Sequence[SegmentView]) -> str:
     """WebVTT; where a recording has more than one language, each cue's text is a
-    ``<lang>`` span, so players and screen readers know what they are reading."""
+    ``<lang>`` span, so players and screen readers know what they are reading; where
+    it has a speaker per channel, a ``<v>`` voice span names who speaks."""
     several = len({s.language for s in segments if s.language}) > 1
     cues = []
     for s in segments:
         said = _vtt_text(_cue(_said(s)))
         if several and s.language:
             said = f"<lang {s.language}>{said}</lang>"
+        if s.speaker:
+            said = f"<v {_vtt_text(_cue(s.speaker)).replace('>', '&gt;')}>{said}"
         cues.append(f"{timestamp(s.start, '.')} --> {timestamp(s.end, '.')}\n{said}\n")
     return "WEBVTT\n\n" + "\n".join(cues)
 
@@ -73,6 +77,10 @@ def render(detail: RecordingDetail, fmt: str) -> str:
 def _said(segment: SegmentView) -> str:
     """What a reader gets: the text, or [unclear] where the gate did not trust it."""
     return UNCLEAR if segment.flag else segment.text
+
+
+def _spoken_by(segment: SegmentView) -> str:
+    return f"{segment.speaker}: " if segment.speaker else ""
 
 
 def _cue(text: str) -> str:

@@ -61,6 +61,7 @@ class TranscriptSegment:
     words: list[Word]
     flag: str | None = None
     language: str | None = None
+    channel: int | None = None
 
     def shifted(self, seconds: float) -> TranscriptSegment:
         words = [replace(w, start=w.start + seconds, end=w.end + seconds) for w in self.words]

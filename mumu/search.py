@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Engine, bindparam, text
 
+from mumu.channels import speaker_name
 from mumu.db.engine import retrying, transaction
 from mumu.db.models import SegmentEmbedding
 from mumu.llm.embeddings import embed
@@ -35,6 +36,7 @@ STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 POSTGRES = text(
     """
     SELECT s.id, s.recording_id, r.source, s.start, s."end", s.text, s.language,
+           s.channel, r.speakers,
            ts_rank_cd(to_tsvector('english', s.text), q) AS score
     FROM segments s
     JOIN recordings r ON r.id = s.recording_id,
@@ -47,6 +49,7 @@ POSTGRES = text(
 SQLITE = text(
     """
     SELECT s.id, s.recording_id, r.source, s.start, s."end", s.text, s.language,
+           s.channel, r.speakers,
            -bm25(segments_fts) AS score
     FROM segments_fts
     JOIN segments s ON s.id = segments_fts.rowid
@@ -68,6 +71,7 @@ class Hit:
     text: str
     score: float
     language: str | None = None
+    speaker: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -90,8 +94,20 @@ def search(engine: Engine, query: str, limit: int = 10) -> list[Hit]:
     with engine.connect() as connection:
         rows = connection.execute(statement, {"query": parameter, "limit": limit})
         return [
-            Hit(segment_id, recording_id, source, start, end, body, round(float(score), 6), lang)
-            for segment_id, recording_id, source, start, end, body, lang, score in rows
+            Hit(
+                segment_id,
+                recording_id,
+                source,
+                start,
+                end,
+                body,
+                round(float(score), 6),
+                lang,
+                speaker_name(channel, _names(names)),
+            )
+            for segment_id, recording_id, source, start, end, body, lang, channel, names, score in (
+                rows
+            )
         ]
 
 
@@ -106,7 +122,8 @@ def neighbours(engine: Engine, hits: list[Hit], around: int = 1) -> list[Hit]:
             rows = connection.execute(
                 text(
                     """
-                    SELECT s.id, s.recording_id, r.source, s.start, s."end", s.text, s.language
+                    SELECT s.id, s.recording_id, r.source, s.start, s."end", s.text, s.language,
+                           s.channel, r.speakers
                     FROM segments s JOIN recordings r ON r.id = s.recording_id
                     WHERE s.recording_id = :recording AND s.flag IS NULL
                       AND s.idx BETWEEN (SELECT idx FROM segments WHERE id = :segment) - :around
@@ -115,11 +132,12 @@ def neighbours(engine: Engine, hits: list[Hit], around: int = 1) -> list[Hit]:
                 ),
                 {"recording": hit.recording_id, "segment": hit.segment_id, "around": around},
             )
-            for segment_id, recording_id, source, start, end, body, language in rows:
+            for segment_id, recording_id, source, start, end, body, lang, channel, names in rows:
                 score = hit.score if segment_id == hit.segment_id else 0.0
+                speaker = speaker_name(channel, _names(names))
                 found.setdefault(
                     segment_id,
-                    Hit(segment_id, recording_id, source, start, end, body, score, language),
+                    Hit(segment_id, recording_id, source, start, end, body, score, lang, speaker),
                 )
     return sorted(found.values(), key=lambda h: (h.recording_id, h.start))
 
@@ -164,15 +182,26 @@ def nearest(engine: Engine, settings: Settings, query: str, limit: int) -> list[
     with engine.connect() as connection:
         segments = connection.execute(
             text(
-                'SELECT s.id, s.recording_id, r.source, s.start, s."end", s.text, s.language '
+                'SELECT s.id, s.recording_id, r.source, s.start, s."end", s.text, s.language, '
+                "s.channel, r.speakers "
                 "FROM segments s JOIN recordings r ON r.id = s.recording_id "
                 "WHERE s.id IN :ids AND s.flag IS NULL"
             ).bindparams(bindparam("ids", expanding=True)),
             {"ids": list(chosen)},
         ).all()
     hits = [
-        Hit(segment, recording, source, start, end, body, round(chosen[segment], 6), language)
-        for segment, recording, source, start, end, body, language in segments
+        Hit(
+            segment,
+            recording,
+            source,
+            start,
+            end,
+            body,
+            round(chosen[segment], 6),
+            language,
+            speaker_name(channel, _names(names)),
+        )
+        for segment, recording, source, start, end, body, language, channel, names in segments
     ]
     return sorted(hits, key=lambda hit: -hit.score)
 
@@ -193,6 +222,11 @@ def _embed_missing(engine: Engine, settings: Settings, model: str) -> None:
     with transaction(engine) as session:
         for (segment_id, _), vector in zip(missing, vectors, strict=True):
             session.merge(SegmentEmbedding(segment_id=segment_id, model=model, vector=vector))
+
+
+def _names(value: Any) -> dict[str, str]:
+    """A recording's speaker names as the driver returns a JSON column read with text()."""
+    return json.loads(value) if isinstance(value, str) else dict(value or {})
 
 
 def _vector(value: Any) -> list[float]:

@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 from mumu import ask
 from mumu.db.engine import get_engine
 from mumu.db.models import Question, Segment, SegmentEmbedding
+from mumu.db.recordings import name_speakers
 from mumu.search import search
 from mumu.settings import get_settings
 from tests.conftest import DATA_DIR, create_database, drop_database, run_mumu, user_environment
@@ -101,6 +102,23 @@ def test_an_answer_cites_stored_segments(
         "stereo_diarization.wav"
     )
     assert stored.prompt_tokens > 0
+
+
+def test_named_speakers_are_found_told_to_the_llm_and_cited(
+    transcribed: Engine, fake_llm: Callable[[str], FakeLLM]
+) -> None:
+    [hit] = search(transcribed, "horizon")
+    assert hit.speaker == "channel 2"
+    name_speakers(transcribed, hit.recording_id, {1: "Agent", 2: "Customer"})
+    try:
+        server = fake_llm(GOOD)
+        result = ask.answer_question("What about the horizon?", get_settings(), transcribed)
+        assert search(transcribed, "horizon")[0].speaker == "Customer"
+    finally:
+        name_speakers(transcribed, hit.recording_id, {1: "", 2: ""})
+    assert "Customer: The horizon" in server.requests[0]["messages"][-1]["content"]
+    assert result.citations
+    assert all(c.label.endswith((", Agent", ", Customer")) for c in result.citations)
 
 
 def test_a_citation_of_something_not_retrieved_is_sent_back_once(

@@ -143,3 +143,15 @@ def test_vtt_always_has_a_header_and_well_formed_cues(items: list[SegmentView]) 
         assert text and all(line.strip() and "-->" not in line for line in text)
         unescaped = [re.sub(r"&(amp|lt);", "", line) for line in text]
         assert not any("<" in line or "&" in line for line in unescaped)
+
+
+def test_speakers_are_named_in_every_format() -> None:
+    said = [
+        SegmentView(0.0, 1.0, "Hello.", [], channel=1, speaker="Agent"),
+        SegmentView(0.5, 2.0, "Hi <there>.", [], channel=2, speaker="Ann <B> & --> Co"),
+    ]
+    assert to_srt(said).split("\n")[2] == "Agent: Hello."
+    cues = to_vtt(said).split("\n")
+    assert cues[3] == "<v Agent>Hello."
+    assert cues[6] == "<v Ann &lt;B&gt; &amp; -&gt; Co>Hi &lt;there>."
+    assert render(detail(said), "txt") == "Agent: Hello.\nAnn <B> & --> Co: Hi <there>.\n"

@@ -63,6 +63,11 @@ class Recording(SQLModel, table=True):
     channels: int | None = None
     sample_rate: int | None = None
     language: str | None = Field(default=None, max_length=16)
+    speakers: dict[str, str] = Field(
+        default_factory=dict,
+        sa_column=Column(JSON, nullable=False, server_default="{}"),
+        description="Names given to channels, by channel number from 1.",
+    )
     claimed_by: str | None = Field(default=None, max_length=255)
     heartbeat_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
@@ -99,6 +104,9 @@ class Segment(SQLModel, table=True):
         default=None, sa_column=Column(Text), description="Why the text is not trusted."
     )
     language: str | None = Field(default=None, description="Language it was decoded in.")
+    channel: int | None = Field(
+        default=None, description="Channel (from 1) of a recording with a speaker per channel."
+    )
 
 
 class Insight(SQLModel, table=True):

@@ -16,12 +16,14 @@ from mumu.db.engine import retrying, transaction
 from mumu.db.models import (
     Recording,
     RecordingStatus,
+    Segment,
     Stage,
     StageRun,
     StageStatus,
     row_id,
     utcnow,
 )
+from mumu.errors import BadInput
 
 
 @retrying
@@ -129,3 +131,51 @@ def update_recording(session: Session, recording_id: int, **fields: Any) -> None
         setattr(recording, name, value)
     recording.updated_at = utcnow()
     session.add(recording)
+
+
+@retrying
+def name_speakers(engine: Engine, recording_id: int, names: dict[int, str]) -> dict[str, str]:
+    """Give channels of a recording names (an empty name gives the default back), and
+    mark its notes stale, so that the next run writes them with the new names.
+
+    Returns every name now given; raises ``BadInput`` for a channel without a speaker.
+    """
+    with transaction(engine) as session:
+        recording = session.get(Recording, recording_id)
+        if recording is None:
+            raise BadInput(f"no recording with id {recording_id}")
+        channels: set[int] = set(
+            channel
+            for channel in session.exec(
+                select(Segment.channel)
+                .where(Segment.recording_id == recording_id, col(Segment.channel).is_not(None))
+                .distinct()
+            ).all()
+            if channel is not None
+        )
+        if not channels:
+            raise BadInput(
+                f"recording {recording_id} has no speaker per channel: it was transcribed "
+                "as one mix (one channel, or channels that carry the same sound)"
+            )
+        unknown = sorted(set(names) - channels)
+        if unknown:
+            known = ", ".join(str(channel) for channel in sorted(channels))
+            raise BadInput(
+                f"recording {recording_id} has no channel {unknown[0]}; its channels are {known}"
+            )
+        given = dict(recording.speakers or {})
+        for channel, name in names.items():
+            given.pop(str(channel), None)
+            if name:
+                given[str(channel)] = name
+        update_recording(session, recording_id, speakers=given)
+        notes = session.exec(
+            select(StageRun).where(
+                StageRun.recording_id == recording_id, StageRun.stage == Stage.INSIGHTS
+            )
+        ).first()
+        if notes is not None:
+            notes.key = None
+            session.add(notes)
+        return given

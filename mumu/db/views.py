@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from mumu.channels import speaker_name
 from mumu.db.engine import retrying, transaction
 from mumu.db.models import Insight, Recording, Segment, Stage, StageRun, Transcript, row_id
 from mumu.speech import languages_spoken
@@ -37,6 +38,14 @@ class SegmentView:
     words: list[dict[str, Any]]
     flag: str | None = None
     language: str | None = None
+    channel: int | None = None
+    speaker: str | None = None
+
+
+@dataclass(frozen=True)
+class SpeakerView:
+    channel: int
+    name: str
 
 
 @dataclass(frozen=True)
@@ -46,6 +55,7 @@ class TranscriptView:
     model: str
     segments: list[SegmentView]
     languages: list[str] = field(default_factory=list)
+    speakers: list[SpeakerView] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -111,7 +121,8 @@ def insights_of(engine: Engine, recording_id: int) -> InsightsView | None:
 @retrying
 def segments_of(engine: Engine, recording_id: int) -> list[SegmentView]:
     with transaction(engine) as session:
-        return _segments(session, recording_id)
+        recording = session.get(Recording, recording_id)
+        return _segments(session, recording_id, recording.speakers if recording else None)
 
 
 @retrying
@@ -132,7 +143,9 @@ def recording_detail(engine: Engine, recording_id: int) -> RecordingDetail | Non
         return RecordingDetail(
             **vars(row),
             transcript=(
-                _transcript(transcript, _segments(session, recording_id)) if transcript else None
+                _transcript(transcript, _segments(session, recording_id, recording.speakers))
+                if transcript
+                else None
             ),
             insights=_insights(session, recording_id),
             stages=[
@@ -155,18 +168,38 @@ def _row(recording: Recording) -> RecordingRow:
 
 
 def _transcript(transcript: Transcript, segments: list[SegmentView]) -> TranscriptView:
-    """The transcript with every language spoken in it, most spoken first."""
-    languages = languages_spoken(segments)
+    """The transcript with every language spoken in it, most spoken first, and its
+    speakers in channel order."""
+    channels = sorted({s.channel: s.speaker for s in segments if s.channel is not None}.items())
     return TranscriptView(
-        transcript.text, transcript.language, transcript.model, segments, languages
+        transcript.text,
+        transcript.language,
+        transcript.model,
+        segments,
+        languages_spoken(segments),
+        [SpeakerView(channel, str(name)) for channel, name in channels],
     )
 
 
-def _segments(session: Session, recording_id: int) -> list[SegmentView]:
+def _segments(
+    session: Session, recording_id: int, names: dict[str, str] | None
+) -> list[SegmentView]:
     segments = session.exec(
         select(Segment).where(Segment.recording_id == recording_id).order_by(col(Segment.idx))
     ).all()
-    return [SegmentView(s.start, s.end, s.text, s.words, s.flag, s.language) for s in segments]
+    return [
+        SegmentView(
+            s.start,
+            s.end,
+            s.text,
+            s.words,
+            s.flag,
+            s.language,
+            s.channel,
+            speaker_name(s.channel, names),
+        )
+        for s in segments
+    ]
 
 
 def _insights(session: Session, recording_id: int) -> InsightsView | None:

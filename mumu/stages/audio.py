@@ -1,4 +1,4 @@
-"""Audio: decode to 16 kHz mono, and record what the file holds."""
+"""Audio: decode to 16 kHz, each channel kept, and record what the file holds."""
 
 from __future__ import annotations
 
@@ -27,8 +27,10 @@ class AudioOptions:
 
     @property
     def key(self) -> str:
-        """The limit refuses recordings; it does not change what an accepted one decodes to."""
-        return f"pyav-{audio.SAMPLE_RATE // 1000}k-mono"
+        """The limit refuses recordings; it does not change what an accepted one decodes to.
+        Channels with a speaker each are transcribed apart (``mumu.channels``): recordings
+        decoded to mono before that are decoded again."""
+        return f"pyav-{audio.SAMPLE_RATE // 1000}k-speaker-channels"
 
 
 def run(engine: Engine, recording_id: int, path: Path, settings: Settings) -> audio.DecodedAudio:

@@ -60,7 +60,9 @@ def run(engine: Engine, recording_id: int, settings: Settings) -> InsightsOutcom
         return _skip(engine, recording_id, options, NO_LLM_REASON)
     row = views.recording_row(engine, recording_id)
     lines = [
-        TimedText(s.start, s.text) for s in views.segments_of(engine, recording_id) if not s.flag
+        TimedText(s.start, f"{s.speaker}: {s.text}" if s.speaker else s.text)
+        for s in views.segments_of(engine, recording_id)
+        if not s.flag
     ]
     if not lines:
         return _skip(engine, recording_id, options, EMPTY_TRANSCRIPT_REASON)

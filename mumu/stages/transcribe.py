@@ -147,16 +147,42 @@ def decode_segments(
 
 
 def transcribe(decoded: DecodedAudio, settings: Settings) -> TranscriptResult:
-    """The recording a window at a time, so memory stays flat whatever its length; each
-    window in runs of one language (``mumu.speech``), each run's segments through the
-    hallucination gate (``mumu.gate``) and labelled with the language it was decoded in."""
+    """The recording, or each channel that carries its own speaker (``mumu.channels``),
+    merged in time order; see ``_transcribe_track``."""
     from mumu import whisper
 
     options = TranscribeOptions.from_settings(settings)
     model = whisper.get_model(whisper.EngineSpec.from_settings(settings))
-    segments: list[TranscriptSegment] = []
     confidence: dict[str, float] = {}
-    for first, samples in decoded.windows(WINDOW_S):
+    segments: list[TranscriptSegment] = []
+    for channel in decoded.speaker_channels or (None,):
+        segments += _transcribe_track(model, decoded, channel, options, confidence)
+    segments.sort(key=lambda segment: (segment.start, segment.channel or 0))
+    main = next(iter(languages_spoken(segments)), None)
+    return TranscriptResult(
+        text=" ".join(segment.text for segment in segments if segment.flag is None),
+        language=main,
+        language_probability=confidence.get(main) if main else None,
+        segments=segments,
+        options=options,
+    )
+
+
+def _transcribe_track(
+    model: WhisperModel,
+    decoded: DecodedAudio,
+    channel: int | None,
+    options: TranscribeOptions,
+    confidence: dict[str, float],
+) -> list[TranscriptSegment]:
+    """One channel (or the mix) a window at a time, so memory stays flat whatever its
+    length; each window in runs of one language (``mumu.speech``), each run's segments
+    through the hallucination gate (``mumu.gate``), labelled with the language it was
+    decoded in and the channel (from 1) it was heard on. ``confidence`` collects the
+    best detection probability of each language."""
+    label = None if channel is None else channel + 1
+    segments: list[TranscriptSegment] = []
+    for first, samples in decoded.windows(WINDOW_S, channel=channel):
         speech = find_speech(samples) if options.vad else []
         for run in _language_runs(model, samples, speech, options):
             part = samples[int(run.start * SAMPLE_RATE) : int(run.end * SAMPLE_RATE)]
@@ -173,17 +199,14 @@ def transcribe(decoded: DecodedAudio, settings: Settings) -> TranscriptResult:
                 detected = run.probability or (found_language[1] if found_language else 0.0)
                 confidence[language] = max(confidence.get(language, 0.0), detected)
             segments += [
-                replace(segment.shifted(first / SAMPLE_RATE + run.start), language=language)
+                replace(
+                    segment.shifted(first / SAMPLE_RATE + run.start),
+                    language=language,
+                    channel=label,
+                )
                 for segment in reviewed
             ]
-    main = next(iter(languages_spoken(segments)), None)
-    return TranscriptResult(
-        text=" ".join(segment.text for segment in segments if segment.flag is None),
-        language=main,
-        language_probability=confidence.get(main) if main else None,
-        segments=segments,
-        options=options,
-    )
+    return segments
 
 
 def _language_runs(
@@ -274,6 +297,7 @@ def save(session: Session, recording_id: int, result: TranscriptResult) -> None:
             words=[asdict(word) for word in segment.words],
             flag=segment.flag,
             language=segment.language,
+            channel=segment.channel,
         )
         for index, segment in enumerate(result.segments)
     )

@@ -1,0 +1,31 @@
+"""speaker channels: segments keep the channel they were heard on, recordings the
+names given to their channels
+
+Revision ID: 0008
+Revises: 0007
+Create Date: 2026-11-26 15:50:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0008"
+down_revision: str | None = "0007"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("segments") as batch:
+        batch.add_column(sa.Column("channel", sa.Integer(), nullable=True))
+    with op.batch_alter_table("recordings") as batch:
+        batch.add_column(sa.Column("speakers", sa.JSON(), nullable=False, server_default="{}"))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("recordings") as batch:
+        batch.drop_column("speakers")
+    with op.batch_alter_table("segments") as batch:
+        batch.drop_column("channel")

@@ -1,0 +1,77 @@
+import numpy as np
+import pytest
+
+from mumu.audio import DecodedAudio, decode
+from mumu.channels import parse_names, speaker_channels, speaker_name
+from mumu.errors import BadInput
+from tests.conftest import DATA_DIR
+
+
+@pytest.fixture(scope="module")
+def voices() -> tuple[np.ndarray, np.ndarray]:
+    """The two speakers of the stereo file, as separate mono signals."""
+    decoded = decode(DATA_DIR / "stereo_diarization.wav", 60)
+    return decoded.read(0, decoded.frames, 0), decoded.read(0, decoded.frames, 1)
+
+
+def stereo(left: np.ndarray, right: np.ndarray) -> DecodedAudio:
+    return DecodedAudio.from_samples(np.stack([left, right], axis=1))
+
+
+def test_a_speaker_per_channel_is_found_though_they_talk_at_once() -> None:
+    decoded = decode(DATA_DIR / "stereo_diarization.wav", 60)
+    assert decoded.channels == 2
+    assert decoded.speaker_channels == (0, 1)
+
+
+@pytest.mark.parametrize("name", ["jfk.flac", "hotwords.mp3"])
+def test_the_shared_dual_mono_files_are_one_mix(name: str) -> None:
+    decoded = decode(DATA_DIR / name, 60)
+    assert (decoded.channels, decoded.speaker_channels) == (2, ())
+
+
+def test_the_same_sound_on_both_channels_is_one_mix(voices: tuple[np.ndarray, np.ndarray]) -> None:
+    first, _ = voices
+    assert speaker_channels(stereo(first, first)) == ()
+
+
+def test_a_stereo_microphone_is_one_mix(voices: tuple[np.ndarray, np.ndarray]) -> None:
+    """The second microphone hears the room a millisecond later and quieter."""
+    first, second = voices
+    room = first + 0.5 * second
+    late = np.concatenate([np.zeros(16, np.float32), room[:-16]]) * 0.7
+    assert speaker_channels(stereo(room, late)) == ()
+
+
+def test_a_silent_channel_is_no_speaker(voices: tuple[np.ndarray, np.ndarray]) -> None:
+    first, _ = voices
+    assert speaker_channels(stereo(first, np.zeros_like(first))) == ()
+
+
+def test_channels_read_apart_and_mixed(voices: tuple[np.ndarray, np.ndarray]) -> None:
+    first, second = voices
+    decoded = stereo(first, second)
+    assert np.allclose(decoded.read(0, 100, 1), second[:100], atol=1e-4)
+    assert np.allclose(decoded.read(0, 100), (first[:100] + second[:100]) / 2, atol=1e-4)
+
+
+def test_names_are_parsed_as_typed() -> None:
+    assert parse_names(["1=Agent", "2= Customer  Care ", "3="]) == {
+        1: "Agent",
+        2: "Customer Care",
+        3: "",
+    }
+    assert parse_names(["1=Ann\x1b[31m\nLee"]) == {1: "Ann [31m Lee"}
+
+
+@pytest.mark.parametrize("typed", ["Agent", "0=Agent", "one=Agent", "=Agent", "1=" + "x" * 81])
+def test_a_name_not_given_as_channel_equals_name_is_refused_in_one_line(typed: str) -> None:
+    with pytest.raises(BadInput) as caught:
+        parse_names([typed])
+    assert "\n" not in str(caught.value)
+
+
+def test_a_channel_without_a_name_is_called_by_its_number() -> None:
+    assert speaker_name(2, {"1": "Agent"}) == "channel 2"
+    assert speaker_name(1, {"1": "Agent"}) == "Agent"
+    assert speaker_name(None, {"1": "Agent"}) is None
