@@ -43,6 +43,7 @@ class AudioInfo:
     declared_duration_s: float | None
     stream: int = 0
     streams: int = 1
+    layout: str = "mono"
 
 
 class DecodedAudio:
@@ -88,15 +89,24 @@ class DecodedAudio:
 
     def read_channels(self, start: int, count: int) -> np.ndarray:
         """``count`` frames from ``start``: float32 in [-1, 1], one column per channel."""
+        return self._pcm(start, count).astype(np.float32) / 32768.0
+
+    def read(self, start: int, count: int, channel: int | None = None) -> np.ndarray:
+        """One channel, or (``None``) the mean of all of them: float32 for one channel
+        only, so a window of eight channels costs what a window of one does."""
+        pcm = self._pcm(start, count)
+        if channel is not None:
+            return np.ascontiguousarray(pcm[:, channel]).astype(np.float32) / 32768.0
+        if self.channels == 1:
+            return pcm[:, 0].astype(np.float32) / 32768.0
+        mixed: np.ndarray = pcm.sum(axis=1, dtype=np.int32) / (32768.0 * self.channels)
+        return mixed.astype(np.float32)
+
+    def _pcm(self, start: int, count: int) -> np.ndarray:
         with self.path.open("rb") as handle:
             handle.seek(start * self.channels * SAMPLE_BYTES)
             pcm = np.fromfile(handle, dtype="<i2", count=max(0, count) * self.channels)
-        return pcm.reshape(-1, self.channels).astype(np.float32) / 32768.0
-
-    def read(self, start: int, count: int, channel: int | None = None) -> np.ndarray:
-        """One channel, or (``None``) the mean of all of them."""
-        frames = self.read_channels(start, count)
-        return frames[:, channel] if channel is not None else frames.mean(axis=1)
+        return pcm.reshape(-1, self.channels)
 
     def windows(
         self, seconds: float, search_s: float = 30.0, channel: int | None = None
@@ -138,6 +148,7 @@ def probe(path: Path) -> AudioInfo:
                 declared_duration_s=declared,
                 stream=index,
                 streams=len(streams),
+                layout=stream.codec_context.layout.name,
             )
     except av.error.FFmpegError as exc:
         raise BadInput(f"not an audio file ({_ffmpeg_reason(exc)})") from exc
@@ -149,7 +160,8 @@ def decode(path: Path, max_duration_s: float) -> DecodedAudio:
     from mumu.channels import speaker_channels
 
     info = probe(path)
-    channels = info.channels if 1 <= info.channels <= MAX_CHANNELS else 1
+    layout = info.layout if 1 < info.channels <= MAX_CHANNELS else "mono"
+    channels = av.AudioLayout(layout).nb_channels
     if info.declared_duration_s and info.declared_duration_s > max_duration_s:
         raise BadInput(_too_long(f"{_minutes(info.declared_duration_s)} declared", max_duration_s))
     _check_riff_size(path)
@@ -160,7 +172,7 @@ def decode(path: Path, max_duration_s: float) -> DecodedAudio:
         with handle:
             frames = 0
             try:
-                for chunk in _pcm16(path, info.stream, layout=None if channels > 1 else "mono"):
+                for chunk in _pcm16(path, info.stream, layout=layout):
                     frames += chunk.size // channels
                     if frames > max_frames:
                         raise BadInput(_too_long("more audio than declared", max_duration_s))
@@ -183,10 +195,10 @@ def decode(path: Path, max_duration_s: float) -> DecodedAudio:
 
 
 def _pcm16(
-    path: Path, stream: int, limit_s: float | None = None, layout: str | None = "mono"
+    path: Path, stream: int, limit_s: float | None = None, layout: str = "mono"
 ) -> Iterator[np.ndarray]:
-    """16 kHz signed 16-bit samples, chunk by chunk, channels interleaved (``layout``
-    None keeps the stream's); invalid frames are skipped."""
+    """16 kHz signed 16-bit samples in ``layout``, chunk by chunk, channels interleaved
+    (whatever layout a frame comes in); invalid frames are skipped."""
     resampler = av.AudioResampler(format="s16", layout=layout, rate=SAMPLE_RATE)
     decoded = 0
     with av.open(str(path), mode="r", metadata_errors="ignore") as container:

@@ -1,4 +1,4 @@
-"""Which channels of a recording carry a speaker each, and what they are called.
+"""Which channels of a recording carry a speaker each, and what speakers are called.
 
 Call and meeting recorders often write one speaker per channel; mixing them to mono
 makes Whisper follow one voice where both speak at once (``stereo_diarization.wav``
@@ -8,12 +8,15 @@ loudness envelope (RMS over 10 ms): a channel per speaker rises and falls with i
 speaker (envelope correlation 0.2 on that file, though the two talk over each other),
 while two microphones in one room, or one voice panned, rise and fall together (0.99
 for a copy 1 ms late, where the samples themselves correlate at 0.02). Channels are
-transcribed apart only when every pair of channels with sound in them moves apart;
-anything else is mixed, as before.
+transcribed apart only when every pair of channels with speech-like sound in them (loud
+and quiet by turns, not a steady hiss) moves apart; anything else is mixed, as before.
+Where one speaker leaks into the other's channel (an echo on a phone line), the leaked
+copy is flagged as crosstalk and kept out of the text: it is heard louder elsewhere.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -24,10 +27,14 @@ from mumu.errors import BadInput
 if TYPE_CHECKING:
     from mumu.audio import DecodedAudio
 
-FRAME = 160  # 10 ms at 16 kHz
+VERSION = 1  # in the audio stage's key: a change to how channels are told apart redoes it
+SAMPLE_RATE = 16_000
+FRAME = 160  # 10 ms
 BLOCK_FRAMES = 6000  # read a minute at a time
 MAX_ENVELOPE_CORRELATION = 0.7
 SILENT_BELOW_DB = -40.0  # relative to the loudest channel
+MIN_DYNAMIC_RANGE_DB = 20.0  # loud 10 ms against quiet ones: speech has pauses, hiss not
+CROSSTALK_DB = 10.0
 
 
 def speaker_channels(decoded: DecodedAudio) -> tuple[int, ...]:
@@ -38,14 +45,34 @@ def speaker_channels(decoded: DecodedAudio) -> tuple[int, ...]:
     if len(envelope) < 2:
         return ()
     level = np.sqrt(np.mean(envelope**2, axis=0))
-    voiced = np.flatnonzero(level > level.max() * 10 ** (SILENT_BELOW_DB / 20))
+    loud, quiet = np.percentile(envelope, 95, axis=0), np.percentile(envelope, 10, axis=0)
+    voiced = np.flatnonzero(
+        (level > level.max() * 10 ** (SILENT_BELOW_DB / 20))
+        & (loud > quiet * 10 ** (MIN_DYNAMIC_RANGE_DB / 20))
+    )
     if len(voiced) < 2:
         return ()
-    correlation = np.corrcoef(envelope[:, voiced].T)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        correlation = np.corrcoef(envelope[:, voiced].T)
     apart = correlation[~np.eye(len(voiced), dtype=bool)]
     if np.isnan(apart).any() or apart.max() > MAX_ENVELOPE_CORRELATION:
         return ()
     return tuple(int(channel) for channel in voiced)
+
+
+def louder_elsewhere(
+    decoded: DecodedAudio, channel: int, start_s: float, end_s: float
+) -> int | None:
+    """The channel (from 0) on which what ``channel`` holds from ``start_s`` to ``end_s``
+    is at least 10 dB louder, if any: the speech leaked from there."""
+    first = int(start_s * SAMPLE_RATE)
+    frames = decoded.read_channels(first, max(1, int(end_s * SAMPLE_RATE) - first))
+    level = np.sqrt(np.mean(np.square(frames), axis=0))
+    others = [c for c in decoded.speaker_channels if c != channel]
+    loudest = max(others, key=lambda c: level[c], default=None)
+    if loudest is None or level[loudest] < level[channel] * 10 ** (CROSSTALK_DB / 20):
+        return None
+    return int(loudest)
 
 
 def _envelope(decoded: DecodedAudio) -> np.ndarray:
@@ -61,32 +88,46 @@ def _envelope(decoded: DecodedAudio) -> np.ndarray:
     return np.concatenate(rows) if rows else np.zeros((0, decoded.channels), np.float32)
 
 
-def speaker_name(channel: int | None, names: Mapping[str, str] | None) -> str | None:
-    """What a segment's speaker is called: the name given to its channel (numbered from
-    1, as people count them), or ``channel N``; None for a recording heard as one mix."""
-    if channel is None:
+def speaker_name(
+    channel: int | None, voice: int | None, names: Mapping[str, str] | None
+) -> str | None:
+    """What a segment's speaker is called: the name given to its number (from 1, as
+    people count), or ``channel N`` (a speaker per channel), ``speaker N`` (told apart by
+    voice); None when nobody told them apart."""
+    number = channel or voice
+    if number is None:
         return None
-    return (names or {}).get(str(channel)) or f"channel {channel}"
+    default = f"channel {number}" if channel else f"speaker {number}"
+    return (names or {}).get(str(number)) or default
 
 
 MAX_NAME_LENGTH = 80
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _shown(character: str) -> str:
+    """Control characters and line breaks become spaces; direction overrides, which can
+    make a name read as another, are dropped; joiners (emoji) stay."""
+    if character in BIDI_CONTROLS:
+        return ""
+    return " " if unicodedata.category(character) in {"Cc", "Zl", "Zp"} else character
 
 
 def parse_names(assignments: Sequence[str]) -> dict[int, str]:
-    """``1=Agent 2="Customer"`` as typed: channel number to name, the name on one line
-    without control characters; ``1=`` gives channel 1 its default name back."""
+    """``1=Agent 2="Customer"`` as typed: speaker number to name, the name on one line
+    without control characters; ``1=`` gives speaker 1 its default name back."""
     names: dict[int, str] = {}
     for assignment in assignments:
-        channel, equals, name = assignment.partition("=")
-        if not equals or not channel.strip().isdigit() or int(channel) < 1:
+        number, equals, name = assignment.partition("=")
+        if not equals or not number.strip().isdecimal() or int(number) < 1:
             raise BadInput(
-                f"{assignment!r} is not CHANNEL=NAME: give a channel number from 1 and a "
+                f"{assignment!r} is not NUMBER=NAME: give a speaker number from 1 and a "
                 'name, as in 1="Agent"'
             )
-        clean = " ".join("".join(c if c.isprintable() else " " for c in name).split())
+        clean = " ".join("".join(_shown(c) for c in name).split())
         if len(clean) > MAX_NAME_LENGTH:
             raise BadInput(
-                f"the name for channel {int(channel)} is over {MAX_NAME_LENGTH} characters"
+                f"the name for speaker {int(number)} is over {MAX_NAME_LENGTH} characters"
             )
-        names[int(channel)] = clean
+        names[int(number)] = clean
     return names

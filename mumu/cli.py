@@ -316,25 +316,27 @@ def speakers(
     recording_id: Annotated[int, typer.Argument(metavar="ID")],
     names: Annotated[
         list[str] | None,
-        typer.Argument(metavar="[CHANNEL=NAME]...", help='Names to give, as 1="Agent".'),
+        typer.Argument(metavar="[NUMBER=NAME]...", help='Names to give, as 1="Agent".'),
     ] = None,
 ) -> None:
-    """Show or name the speakers of a recording with one speaker per channel."""
+    """Show or name the speakers of a recording (a speaker per channel, or told apart by
+    voice with MUMU_DIARIZE)."""
     from mumu.channels import parse_names
     from mumu.db.recordings import name_speakers
 
     if names:
         try:
-            name_speakers(writer(), recording_id, parse_names(names))
+            given = parse_names(names)
+            name_speakers(writer(), recording_id, given)
         except BadInput as exc:
             raise fail(str(exc)) from None
     transcript = _detail(recording_id).transcript
     if transcript is None or not transcript.speakers:
-        raise fail(f"recording {recording_id} has no speaker per channel")
+        raise fail(f"recording {recording_id} has no speakers told apart")
     for speaker in transcript.speakers:
-        console.print(Text.assemble(f"{speaker.channel}  ", plain(speaker.name)))
-    if names:
-        console.print("the notes are written again with these names on the recording's next run")
+        console.print(Text.assemble(f"{speaker.number}  ", plain(speaker.name)))
+    if names and get_settings().llm_configured:
+        console.print("its notes are written again with these names on its next run")
 
 
 @db_app.command("upgrade")

@@ -62,6 +62,7 @@ class TranscriptSegment:
     flag: str | None = None
     language: str | None = None
     channel: int | None = None
+    voice: int | None = None
 
     def shifted(self, seconds: float) -> TranscriptSegment:
         words = [replace(w, start=w.start + seconds, end=w.end + seconds) for w in self.words]

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Engine, bindparam, text
+from sqlalchemy import Engine, Row, bindparam, text
 
 from mumu.channels import speaker_name
 from mumu.db.engine import retrying, transaction
@@ -36,7 +36,7 @@ STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 POSTGRES = text(
     """
     SELECT s.id, s.recording_id, r.source, s.start, s."end", s.text, s.language,
-           s.channel, r.speakers,
+           s.channel, s.voice, r.speakers,
            ts_rank_cd(to_tsvector('english', s.text), q) AS score
     FROM segments s
     JOIN recordings r ON r.id = s.recording_id,
@@ -49,7 +49,7 @@ POSTGRES = text(
 SQLITE = text(
     """
     SELECT s.id, s.recording_id, r.source, s.start, s."end", s.text, s.language,
-           s.channel, r.speakers,
+           s.channel, s.voice, r.speakers,
            -bm25(segments_fts) AS score
     FROM segments_fts
     JOIN segments s ON s.id = segments_fts.rowid
@@ -93,22 +93,7 @@ def search(engine: Engine, query: str, limit: int = 10) -> list[Hit]:
         statement, parameter = SQLITE, " OR ".join(f'"{word}"' for word in words)
     with engine.connect() as connection:
         rows = connection.execute(statement, {"query": parameter, "limit": limit})
-        return [
-            Hit(
-                segment_id,
-                recording_id,
-                source,
-                start,
-                end,
-                body,
-                round(float(score), 6),
-                lang,
-                speaker_name(channel, _names(names)),
-            )
-            for segment_id, recording_id, source, start, end, body, lang, channel, names, score in (
-                rows
-            )
-        ]
+        return [_hit(row, float(row.score)) for row in rows]
 
 
 @retrying
@@ -123,7 +108,7 @@ def neighbours(engine: Engine, hits: list[Hit], around: int = 1) -> list[Hit]:
                 text(
                     """
                     SELECT s.id, s.recording_id, r.source, s.start, s."end", s.text, s.language,
-                           s.channel, r.speakers
+                           s.channel, s.voice, r.speakers
                     FROM segments s JOIN recordings r ON r.id = s.recording_id
                     WHERE s.recording_id = :recording AND s.flag IS NULL
                       AND s.idx BETWEEN (SELECT idx FROM segments WHERE id = :segment) - :around
@@ -132,13 +117,8 @@ def neighbours(engine: Engine, hits: list[Hit], around: int = 1) -> list[Hit]:
                 ),
                 {"recording": hit.recording_id, "segment": hit.segment_id, "around": around},
             )
-            for segment_id, recording_id, source, start, end, body, lang, channel, names in rows:
-                score = hit.score if segment_id == hit.segment_id else 0.0
-                speaker = speaker_name(channel, _names(names))
-                found.setdefault(
-                    segment_id,
-                    Hit(segment_id, recording_id, source, start, end, body, score, lang, speaker),
-                )
+            for row in rows:
+                found.setdefault(row.id, _hit(row, hit.score if row.id == hit.segment_id else 0.0))
     return sorted(found.values(), key=lambda h: (h.recording_id, h.start))
 
 
@@ -183,26 +163,13 @@ def nearest(engine: Engine, settings: Settings, query: str, limit: int) -> list[
         segments = connection.execute(
             text(
                 'SELECT s.id, s.recording_id, r.source, s.start, s."end", s.text, s.language, '
-                "s.channel, r.speakers "
+                "s.channel, s.voice, r.speakers "
                 "FROM segments s JOIN recordings r ON r.id = s.recording_id "
                 "WHERE s.id IN :ids AND s.flag IS NULL"
             ).bindparams(bindparam("ids", expanding=True)),
             {"ids": list(chosen)},
         ).all()
-    hits = [
-        Hit(
-            segment,
-            recording,
-            source,
-            start,
-            end,
-            body,
-            round(chosen[segment], 6),
-            language,
-            speaker_name(channel, _names(names)),
-        )
-        for segment, recording, source, start, end, body, language, channel, names in segments
-    ]
+    hits = [_hit(row, chosen[row.id]) for row in segments]
     return sorted(hits, key=lambda hit: -hit.score)
 
 
@@ -224,9 +191,22 @@ def _embed_missing(engine: Engine, settings: Settings, model: str) -> None:
             session.merge(SegmentEmbedding(segment_id=segment_id, model=model, vector=vector))
 
 
-def _names(value: Any) -> dict[str, str]:
-    """A recording's speaker names as the driver returns a JSON column read with text()."""
-    return json.loads(value) if isinstance(value, str) else dict(value or {})
+def _hit(row: Row[Any], score: float) -> Hit:
+    """A hit from a row of ``segments s JOIN recordings r``; the speakers' names as the
+    driver returns a JSON column read with text(): a string from SQLite, a dict from
+    psycopg."""
+    names = json.loads(row.speakers) if isinstance(row.speakers, str) else row.speakers
+    return Hit(
+        row.id,
+        row.recording_id,
+        row.source,
+        row.start,
+        row.end,
+        row.text,
+        round(score, 6),
+        row.language,
+        speaker_name(row.channel, row.voice, names or {}),
+    )
 
 
 def _vector(value: Any) -> list[float]:

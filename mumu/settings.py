@@ -50,6 +50,11 @@ class Settings(BaseSettings):
         description='Names and terms the recordings use ("ComfyUI, Prefect"), given to '
         "faster-whisper as hotwords in every window.",
     )
+    diarize: bool = Field(
+        default=False,
+        description="Tell speakers apart by voice in a recording heard as one mix "
+        "(pip install 'mumu[speakers]').",
+    )
     whisper_cpu_threads: int = Field(default=0, ge=0, description="0 = CTranslate2's default.")
     whisper_model_dir: Path | None = Field(
         default=None, description="Download cache for hub models; default $MUMU_HOME/models."

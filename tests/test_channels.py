@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from mumu.audio import DecodedAudio, decode
-from mumu.channels import parse_names, speaker_channels, speaker_name
+from mumu.channels import louder_elsewhere, parse_names, speaker_channels, speaker_name
 from mumu.errors import BadInput
 from tests.conftest import DATA_DIR
 
@@ -43,9 +43,25 @@ def test_a_stereo_microphone_is_one_mix(voices: tuple[np.ndarray, np.ndarray]) -
     assert speaker_channels(stereo(room, late)) == ()
 
 
-def test_a_silent_channel_is_no_speaker(voices: tuple[np.ndarray, np.ndarray]) -> None:
+def test_a_silent_or_hissing_channel_is_no_speaker(voices: tuple[np.ndarray, np.ndarray]) -> None:
     first, _ = voices
     assert speaker_channels(stereo(first, np.zeros_like(first))) == ()
+    hiss = np.random.default_rng(1).normal(0, 0.001, len(first)).astype(np.float32)
+    assert speaker_channels(stereo(first, hiss)) == ()
+
+
+def test_a_speaker_leaking_into_the_other_channel_is_heard_louder_on_their_own(
+    voices: tuple[np.ndarray, np.ndarray],
+) -> None:
+    """An echo on a phone line: each channel holds a tenth of the other speaker."""
+    first, second = voices
+    decoded = stereo(first + 0.1 * second, second + 0.1 * first)
+    assert decoded.speaker_channels == ()  # from_samples does not decide; decode does
+    decoded.speaker_channels = speaker_channels(decoded)
+    assert decoded.speaker_channels == (0, 1)
+    assert louder_elsewhere(decoded, 1, 2.7, 4.5) == 0  # only the first speaker then
+    assert louder_elsewhere(decoded, 0, 2.7, 4.5) is None
+    assert louder_elsewhere(decoded, 1, 0.5, 2.0) is None  # both speak
 
 
 def test_channels_read_apart_and_mixed(voices: tuple[np.ndarray, np.ndarray]) -> None:
@@ -62,16 +78,23 @@ def test_names_are_parsed_as_typed() -> None:
         3: "",
     }
     assert parse_names(["1=Ann\x1b[31m\nLee"]) == {1: "Ann [31m Lee"}
+    assert parse_names(["1=\u202eAnn", "2=\U0001f469\u200d\U0001f4bb"]) == {
+        1: "Ann",
+        2: "\U0001f469\u200d\U0001f4bb",
+    }
 
 
-@pytest.mark.parametrize("typed", ["Agent", "0=Agent", "one=Agent", "=Agent", "1=" + "x" * 81])
+@pytest.mark.parametrize(
+    "typed", ["Agent", "0=Agent", "one=Agent", "=Agent", "\u00b2=Agent", "1=" + "x" * 81]
+)
 def test_a_name_not_given_as_channel_equals_name_is_refused_in_one_line(typed: str) -> None:
     with pytest.raises(BadInput) as caught:
         parse_names([typed])
     assert "\n" not in str(caught.value)
 
 
-def test_a_channel_without_a_name_is_called_by_its_number() -> None:
-    assert speaker_name(2, {"1": "Agent"}) == "channel 2"
-    assert speaker_name(1, {"1": "Agent"}) == "Agent"
-    assert speaker_name(None, {"1": "Agent"}) is None
+def test_a_speaker_without_a_name_is_called_by_its_number() -> None:
+    assert speaker_name(2, None, {"1": "Agent"}) == "channel 2"
+    assert speaker_name(1, None, {"1": "Agent"}) == "Agent"
+    assert speaker_name(None, 2, {}) == "speaker 2"
+    assert speaker_name(None, None, {"1": "Agent"}) is None

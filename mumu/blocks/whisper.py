@@ -30,6 +30,9 @@ class WhisperEngine(Block):
     vocabulary: str | None = Field(
         default=None, description="Names and terms the recordings use, e.g. 'ComfyUI, Prefect'."
     )
+    diarize: bool | None = Field(
+        default=None, description="Tell speakers apart by voice in a recording heard as one mix."
+    )
 
     def settings_update(self) -> dict[str, Any]:
         values = {
@@ -42,5 +45,6 @@ class WhisperEngine(Block):
             "whisper_vad": self.vad,
             "whisper_word_timestamps": self.word_timestamps,
             "whisper_vocabulary": self.vocabulary,
+            "diarize": self.diarize,
         }
         return {name: value for name, value in values.items() if value is not None}

@@ -66,7 +66,7 @@ class Recording(SQLModel, table=True):
     speakers: dict[str, str] = Field(
         default_factory=dict,
         sa_column=Column(JSON, nullable=False, server_default="{}"),
-        description="Names given to channels, by channel number from 1.",
+        description="Names given to speakers, by channel or voice number from 1.",
     )
     claimed_by: str | None = Field(default=None, max_length=255)
     heartbeat_at: datetime | None = None
@@ -106,6 +106,9 @@ class Segment(SQLModel, table=True):
     language: str | None = Field(default=None, description="Language it was decoded in.")
     channel: int | None = Field(
         default=None, description="Channel (from 1) of a recording with a speaker per channel."
+    )
+    voice: int | None = Field(
+        default=None, description="Speaker (from 1) told apart by voice in a mixed recording."
     )
 
 

@@ -135,40 +135,45 @@ def update_recording(session: Session, recording_id: int, **fields: Any) -> None
 
 @retrying
 def name_speakers(engine: Engine, recording_id: int, names: dict[int, str]) -> dict[str, str]:
-    """Give channels of a recording names (an empty name gives the default back), and
-    mark its notes stale, so that the next run writes them with the new names.
+    """Give a recording's speakers names (an empty name gives the default back), and mark
+    its notes stale, so that the next run writes them with the new names.
 
-    Returns every name now given; raises ``BadInput`` for a channel without a speaker.
+    Returns every name now given; raises ``BadInput`` for a speaker it does not have, or
+    while it is being processed (its notes would be written with the old names).
     """
     with transaction(engine) as session:
         recording = session.get(Recording, recording_id)
         if recording is None:
             raise BadInput(f"no recording with id {recording_id}")
-        channels: set[int] = set(
-            channel
-            for channel in session.exec(
-                select(Segment.channel)
-                .where(Segment.recording_id == recording_id, col(Segment.channel).is_not(None))
+        if recording.status == RecordingStatus.RUNNING:
+            raise BadInput(
+                f"recording {recording_id} is being processed: name its speakers when it is done"
+            )
+        numbers = {
+            number
+            for channel, voice in session.exec(
+                select(Segment.channel, Segment.voice)
+                .where(Segment.recording_id == recording_id)
                 .distinct()
             ).all()
-            if channel is not None
-        )
-        if not channels:
+            if (number := channel or voice) is not None
+        }
+        if not numbers:
             raise BadInput(
-                f"recording {recording_id} has no speaker per channel: it was transcribed "
-                "as one mix (one channel, or channels that carry the same sound)"
+                f"recording {recording_id} has no speakers told apart: it was heard as one "
+                "mix (set MUMU_DIARIZE=true to tell voices apart)"
             )
-        unknown = sorted(set(names) - channels)
+        unknown = sorted(set(names) - numbers)
         if unknown:
-            known = ", ".join(str(channel) for channel in sorted(channels))
+            known = ", ".join(str(number) for number in sorted(numbers))
             raise BadInput(
-                f"recording {recording_id} has no channel {unknown[0]}; its channels are {known}"
+                f"recording {recording_id} has no speaker {unknown[0]}; its speakers are {known}"
             )
         given = dict(recording.speakers or {})
-        for channel, name in names.items():
-            given.pop(str(channel), None)
+        for number, name in names.items():
+            given.pop(str(number), None)
             if name:
-                given[str(channel)] = name
+                given[str(number)] = name
         update_recording(session, recording_id, speakers=given)
         notes = session.exec(
             select(StageRun).where(

@@ -39,12 +39,13 @@ class SegmentView:
     flag: str | None = None
     language: str | None = None
     channel: int | None = None
+    voice: int | None = None
     speaker: str | None = None
 
 
 @dataclass(frozen=True)
 class SpeakerView:
-    channel: int
+    number: int
     name: str
 
 
@@ -169,15 +170,19 @@ def _row(recording: Recording) -> RecordingRow:
 
 def _transcript(transcript: Transcript, segments: list[SegmentView]) -> TranscriptView:
     """The transcript with every language spoken in it, most spoken first, and its
-    speakers in channel order."""
-    channels = sorted({s.channel: s.speaker for s in segments if s.channel is not None}.items())
+    speakers in number order."""
+    numbered = {
+        number: s.speaker
+        for s in segments
+        if (number := s.channel or s.voice) is not None and s.speaker is not None
+    }
     return TranscriptView(
         transcript.text,
         transcript.language,
         transcript.model,
         segments,
         languages_spoken(segments),
-        [SpeakerView(channel, str(name)) for channel, name in channels],
+        [SpeakerView(number, name) for number, name in sorted(numbered.items())],
     )
 
 
@@ -196,7 +201,8 @@ def _segments(
             s.flag,
             s.language,
             s.channel,
-            speaker_name(s.channel, names),
+            s.voice,
+            speaker_name(s.channel, s.voice, names),
         )
         for s in segments
     ]

@@ -119,6 +119,7 @@ class DatabaseCollector(Collector):
             kind = case(
                 (flag.like("repetition loop%"), "repetition"),
                 (flag.like("no speech%"), "no_speech"),
+                (flag.like("crosstalk%"), "crosstalk"),
                 else_="unclear",
             )
             for label, count in connection.execute(

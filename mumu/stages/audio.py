@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from mumu import audio
+from mumu import audio, channels
 from mumu.db.models import Stage
 from mumu.db.recordings import update_recording
 from mumu.db.runs import run_stage
@@ -28,9 +28,9 @@ class AudioOptions:
     @property
     def key(self) -> str:
         """The limit refuses recordings; it does not change what an accepted one decodes to.
-        Channels with a speaker each are transcribed apart (``mumu.channels``): recordings
-        decoded to mono before that are decoded again."""
-        return f"pyav-{audio.SAMPLE_RATE // 1000}k-speaker-channels"
+        Channels with a speaker each are transcribed apart (``mumu.channels``); migration
+        0008 keeps mono recordings decoded before that current."""
+        return f"pyav-{audio.SAMPLE_RATE // 1000}k-channels-{channels.VERSION}"
 
 
 def run(engine: Engine, recording_id: int, path: Path, settings: Settings) -> audio.DecodedAudio:

@@ -19,6 +19,7 @@ from sqlmodel import Session, col
 
 from mumu import gate
 from mumu.audio import SAMPLE_RATE, DecodedAudio
+from mumu.channels import louder_elsewhere
 from mumu.db.models import Segment, Stage, Transcript
 from mumu.db.recordings import update_recording
 from mumu.db.runs import run_stage
@@ -53,6 +54,7 @@ class TranscribeOptions:
     vad: bool
     word_timestamps: bool
     vocabulary: str | None = None
+    diarize: bool = False
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TranscribeOptions:
@@ -64,6 +66,7 @@ class TranscribeOptions:
             vad=settings.whisper_vad,
             word_timestamps=settings.whisper_word_timestamps,
             vocabulary=settings.whisper_vocabulary or None,
+            diarize=settings.diarize,
         )
 
     @property
@@ -78,6 +81,7 @@ class TranscribeOptions:
                 f"words={int(self.word_timestamps)}",
                 f"decoding={DECODING_VERSION}",
                 *([f"vocabulary={_digest(self.vocabulary)}"] if self.vocabulary else []),
+                *(["voices=1"] if self.diarize else []),
             ]
         )
 
@@ -157,6 +161,10 @@ def transcribe(decoded: DecodedAudio, settings: Settings) -> TranscriptResult:
     segments: list[TranscriptSegment] = []
     for channel in decoded.speaker_channels or (None,):
         segments += _transcribe_track(model, decoded, channel, options, confidence)
+    if decoded.speaker_channels:
+        segments = [_unless_crosstalk(decoded, segment) for segment in segments]
+    elif options.diarize:
+        segments = _told_apart_by_voice(decoded, segments)
     segments.sort(key=lambda segment: (segment.start, segment.channel or 0))
     main = next(iter(languages_spoken(segments)), None)
     return TranscriptResult(
@@ -207,6 +215,34 @@ def _transcribe_track(
                 for segment in reviewed
             ]
     return segments
+
+
+def _unless_crosstalk(decoded: DecodedAudio, segment: TranscriptSegment) -> TranscriptSegment:
+    """A segment heard louder on another channel is that speaker leaking into this one."""
+    if segment.flag is not None or segment.channel is None:
+        return segment
+    louder = louder_elsewhere(decoded, segment.channel - 1, segment.start, segment.end)
+    if louder is None:
+        return segment
+    return replace(segment, flag=f"crosstalk: heard louder on channel {louder + 1}")
+
+
+def _told_apart_by_voice(
+    decoded: DecodedAudio, segments: list[TranscriptSegment]
+) -> list[TranscriptSegment]:
+    """Each trusted segment numbered with its speaker (``mumu.voices``)."""
+    from mumu import voices
+
+    prints = {
+        index: voices.voiceprint(
+            decoded.read(int(s.start * SAMPLE_RATE), int((s.end - s.start) * SAMPLE_RATE))
+        )
+        for index, s in enumerate(segments)
+        if s.flag is None
+    }
+    heard = {index: found for index, found in prints.items() if found is not None}
+    numbers = dict(zip(heard, voices.speaker_numbers(list(heard.values())), strict=True))
+    return [replace(s, voice=numbers.get(index)) for index, s in enumerate(segments)]
 
 
 def _language_runs(
@@ -298,6 +334,7 @@ def save(session: Session, recording_id: int, result: TranscriptResult) -> None:
             flag=segment.flag,
             language=segment.language,
             channel=segment.channel,
+            voice=segment.voice,
         )
         for index, segment in enumerate(result.segments)
     )

@@ -87,3 +87,43 @@ def test_processes_starting_on_a_new_database_at_once_migrate_it_once(
     finally:
         if backend == "postgres":
             drop_database(url)
+
+
+def test_mono_recordings_decoded_before_speaker_channels_are_not_redone(
+    database_url: str,
+) -> None:
+    """Migration 0008: a mono file decodes as it did; a stereo one is looked at again."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from mumu.db.engine import alembic_config
+    from mumu.stages.audio import AudioOptions
+
+    engine = get_engine(database_url)
+    config = alembic_config(database_url)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0007")  # a new database
+        command.downgrade(config, "0007")  # one the fixture brought to the newest
+    with engine.begin() as connection:
+        for number, channels in ((1, 1), (2, 2)):
+            connection.execute(
+                text(
+                    "INSERT INTO recordings (id, source, status, channels, created_at, updated_at)"
+                    " VALUES (:id, :source, 'completed', :channels, :now, :now)"
+                ),
+                {"id": number, "source": f"r{number}", "channels": channels, "now": "2026-11-26"},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO stage_runs (recording_id, stage, status, key, attempts)"
+                    " VALUES (:id, 'audio', 'completed', 'pyav-16k-mono', 1)"
+                ),
+                {"id": number},
+            )
+    upgrade(database_url)
+    with engine.connect() as connection:
+        keys: dict[int, str] = dict(
+            connection.execute(text("SELECT recording_id, key FROM stage_runs")).tuples().all()
+        )
+    assert keys == {1: AudioOptions(max_duration_s=60).key, 2: "pyav-16k-mono"}

@@ -1,3 +1,4 @@
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -138,3 +139,47 @@ def test_each_channel_with_its_own_speaker_is_transcribed_and_labelled(
     starts = [segment.start for segment in result.segments]
     assert starts == sorted(starts)
     assert "horizon" in result.text.lower() and "wizard" in result.text.lower()
+
+
+def test_a_speaker_leaking_into_the_other_channel_is_not_said_twice(
+    default_settings: Settings,
+) -> None:
+    """An echo on a phone line: each channel holds a tenth of the other speaker."""
+    decoded = decode(DATA_DIR / "stereo_diarization.wav", 3600)
+    first, second = decoded.read(0, decoded.frames, 0), decoded.read(0, decoded.frames, 1)
+    echo = DecodedAudio.from_samples(np.stack([first + 0.1 * second, second + 0.1 * first], 1))
+    echo.speaker_channels = (0, 1)
+    result = transcribe(echo, default_settings)
+    assert result.text.lower().count("curtain") == 1
+    leaked = [s for s in result.segments if s.flag and s.flag.startswith("crosstalk")]
+    assert all(s.channel == 2 for s in leaked)
+
+
+def test_voices_are_told_apart_in_one_mix(
+    default_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Kennedy, then a second speaker, then Kennedy again, on one channel."""
+    kennedy = decode(DATA_DIR / "jfk.flac", 3600).samples
+    other = decode(DATA_DIR / "hotwords.mp3", 3600).samples
+    gap = np.zeros(16_000, dtype=np.float32)
+    mixed = DecodedAudio.from_samples(np.concatenate([kennedy, gap, other, gap, kennedy]))
+    diarizing = default_settings.model_copy(update={"diarize": True})
+    result = transcribe(mixed, diarizing)
+    assert "voices=1" in result.options.key
+    by_time = [(s.start < 11.5 or s.start > 16.5, s.voice) for s in result.segments if not s.flag]
+    assert {voice for is_kennedy, voice in by_time if is_kennedy} == {1}
+    assert {voice for is_kennedy, voice in by_time if not is_kennedy} == {2}
+
+
+def test_telling_voices_apart_without_the_encoder_is_a_configuration_error(
+    default_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mumu import voices
+    from mumu.errors import ConfigurationError
+
+    voices._encoder.cache_clear()
+    monkeypatch.setitem(sys.modules, "resemblyzer", None)
+    diarizing = default_settings.model_copy(update={"diarize": True})
+    with pytest.raises(ConfigurationError, match=r"pip install 'mumu\[speakers\]'"):
+        transcribe(decode(DATA_DIR / "jfk.flac", 3600), diarizing)
+    voices._encoder.cache_clear()
