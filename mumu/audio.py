@@ -92,8 +92,8 @@ class DecodedAudio:
         return self._pcm(start, count).astype(np.float32) / 32768.0
 
     def read(self, start: int, count: int, channel: int | None = None) -> np.ndarray:
-        """One channel, or (``None``) the mean of all of them: float32 for one channel
-        only, so a window of eight channels costs what a window of one does."""
+        """One channel, or (``None``) the mean of all of them; float32 only for what is
+        returned (a window of eight channels still reads eight as 16-bit)."""
         pcm = self._pcm(start, count)
         if channel is not None:
             return np.ascontiguousarray(pcm[:, channel]).astype(np.float32) / 32768.0
@@ -197,8 +197,8 @@ def decode(path: Path, max_duration_s: float) -> DecodedAudio:
 def _pcm16(
     path: Path, stream: int, limit_s: float | None = None, layout: str = "mono"
 ) -> Iterator[np.ndarray]:
-    """16 kHz signed 16-bit samples in ``layout``, chunk by chunk, channels interleaved
-    (whatever layout a frame comes in); invalid frames are skipped."""
+    """16 kHz signed 16-bit samples in ``layout``, chunk by chunk, channels interleaved;
+    invalid frames are skipped."""
     resampler = av.AudioResampler(format="s16", layout=layout, rate=SAMPLE_RATE)
     decoded = 0
     with av.open(str(path), mode="r", metadata_errors="ignore") as container:

@@ -33,7 +33,7 @@ FRAME = 160  # 10 ms
 BLOCK_FRAMES = 6000  # read a minute at a time
 MAX_ENVELOPE_CORRELATION = 0.7
 SILENT_BELOW_DB = -40.0  # relative to the loudest channel
-MIN_DYNAMIC_RANGE_DB = 20.0  # loud 10 ms against quiet ones: speech has pauses, hiss not
+MIN_DYNAMIC_RANGE_DB = 20.0  # loudest 1 % of 10 ms against the quietest 10 %: hiss has none
 CROSSTALK_DB = 10.0
 
 
@@ -45,7 +45,7 @@ def speaker_channels(decoded: DecodedAudio) -> tuple[int, ...]:
     if len(envelope) < 2:
         return ()
     level = np.sqrt(np.mean(envelope**2, axis=0))
-    loud, quiet = np.percentile(envelope, 95, axis=0), np.percentile(envelope, 10, axis=0)
+    loud, quiet = np.percentile(envelope, 99, axis=0), np.percentile(envelope, 10, axis=0)
     voiced = np.flatnonzero(
         (level > level.max() * 10 ** (SILENT_BELOW_DB / 20))
         & (loud > quiet * 10 ** (MIN_DYNAMIC_RANGE_DB / 20))
@@ -63,16 +63,21 @@ def speaker_channels(decoded: DecodedAudio) -> tuple[int, ...]:
 def louder_elsewhere(
     decoded: DecodedAudio, channel: int, start_s: float, end_s: float
 ) -> int | None:
-    """The channel (from 0) on which what ``channel`` holds from ``start_s`` to ``end_s``
-    is at least 10 dB louder, if any: the speech leaked from there."""
+    """The channel (from 0) from which what ``channel`` holds from ``start_s`` to
+    ``end_s`` leaked, if any: at least 10 dB louder there, and rising and falling with it
+    (a leak is a quieter copy; a quiet speaker talking over a loud one is not)."""
     first = int(start_s * SAMPLE_RATE)
-    frames = decoded.read_channels(first, max(1, int(end_s * SAMPLE_RATE) - first))
+    frames = decoded.read_channels(first, max(FRAME, int(end_s * SAMPLE_RATE) - first))
     level = np.sqrt(np.mean(np.square(frames), axis=0))
     others = [c for c in decoded.speaker_channels if c != channel]
     loudest = max(others, key=lambda c: level[c], default=None)
     if loudest is None or level[loudest] < level[channel] * 10 ** (CROSSTALK_DB / 20):
         return None
-    return int(loudest)
+    usable = len(frames) // FRAME * FRAME
+    envelope = np.sqrt(np.square(frames[:usable]).reshape(-1, FRAME, decoded.channels).mean(1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        together = np.corrcoef(envelope[:, channel], envelope[:, loudest])[0, 1]
+    return int(loudest) if together > MAX_ENVELOPE_CORRELATION else None
 
 
 def _envelope(decoded: DecodedAudio) -> np.ndarray:
@@ -88,17 +93,23 @@ def _envelope(decoded: DecodedAudio) -> np.ndarray:
     return np.concatenate(rows) if rows else np.zeros((0, decoded.channels), np.float32)
 
 
+def default_name(channel: int | None, voice: int | None) -> str | None:
+    """``channel N`` (a speaker per channel) or ``speaker N`` (told apart by voice),
+    numbered from 1 as people count; None when nobody told speakers apart."""
+    if channel is not None:
+        return f"channel {channel}"
+    return f"speaker {voice}" if voice is not None else None
+
+
 def speaker_name(
     channel: int | None, voice: int | None, names: Mapping[str, str] | None
 ) -> str | None:
-    """What a segment's speaker is called: the name given to its number (from 1, as
-    people count), or ``channel N`` (a speaker per channel), ``speaker N`` (told apart by
-    voice); None when nobody told them apart."""
-    number = channel or voice
-    if number is None:
-        return None
-    default = f"channel {number}" if channel else f"speaker {number}"
-    return (names or {}).get(str(number)) or default
+    """What a segment's speaker is called: the name given to its default name, or that.
+
+    Names are kept by default name, not by number, so a name given to channel 1 never
+    lands on speaker 1 of the same recording transcribed another way."""
+    default = default_name(channel, voice)
+    return (names or {}).get(default) or default if default else None
 
 
 MAX_NAME_LENGTH = 80

@@ -327,7 +327,7 @@ def speakers(
     if names:
         try:
             given = parse_names(names)
-            name_speakers(writer(), recording_id, given)
+            name_speakers(writer(), recording_id, given, get_settings().stale_after_s)
         except BadInput as exc:
             raise fail(str(exc)) from None
     transcript = _detail(recording_id).transcript

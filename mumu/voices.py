@@ -6,9 +6,10 @@ fetched at run time; ``pip install 'mumu[speakers]'``) gives each transcript seg
 (agglomerative clustering, average linkage). Measured on the shared recordings (nine
 clips of five speakers, 2 to 8 s): the same speaker 0.79 to 0.95 cosine similarity,
 different speakers 0.44 to 0.63; segments join while their average similarity is at
-least 0.72, which put all nine clips with their speaker. A segment
-gets one speaker: where two people speak inside one Whisper segment, it goes to the
-voice heard most of it.
+least 0.72, which put all nine clips with their speaker. A segment's voiceprint is of
+the whole segment: where two people speak inside one, it is a blend of both, which may
+join either or stand as a speaker of its own (not measured). Segments the gate kept out,
+or with under a quarter second of voice, get no speaker.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from __future__ import annotations
 import threading
 import warnings
 from collections.abc import Sequence
-from functools import cache
 from typing import Any
 
 import numpy as np
@@ -25,17 +25,22 @@ from mumu.errors import ConfigurationError
 
 SAMPLE_RATE = 16_000
 MIN_SIMILARITY = 0.72
+MIN_VOICE_S = 0.25
 _lock = threading.Lock()
+_encoders: list[Any] = []
 
 
 def voiceprint(samples: np.ndarray) -> np.ndarray | None:
     """The voice of a stretch of 16 kHz audio as a unit vector, loudness evened and long
-    silences cut as Resemblyzer prepares it; None when no voice is left."""
-    encoder = _encoder()
+    silences cut as Resemblyzer prepares it; None when too little voice is left."""
+    encoder = encoder_for_voices()
     from resemblyzer import preprocess_wav
 
-    voice = preprocess_wav(samples.astype(np.float32), source_sr=SAMPLE_RATE)
-    if len(voice) < SAMPLE_RATE // 4:
+    if len(samples) < MIN_VOICE_S * SAMPLE_RATE or not np.any(samples):
+        return None
+    with np.errstate(all="ignore"):
+        voice = preprocess_wav(samples.astype(np.float32), source_sr=SAMPLE_RATE)
+    if len(voice) < MIN_VOICE_S * SAMPLE_RATE:
         return None
     with _lock:  # one model, shared by the threads of a worker
         return np.asarray(encoder.embed_utterance(voice), np.float32)
@@ -55,14 +60,20 @@ def speaker_numbers(prints: Sequence[np.ndarray]) -> list[int]:
     return [order.setdefault(int(cluster), len(order) + 1) for cluster in clusters]
 
 
-@cache
-def _encoder() -> Any:
-    try:
-        with warnings.catch_warnings():  # its pkg_resources and scipy deprecations, to every user
-            warnings.simplefilter("ignore")
-            from resemblyzer import VoiceEncoder
-    except ImportError:
-        raise ConfigurationError(
-            "MUMU_DIARIZE needs the voice encoder: pip install 'mumu[speakers]'"
-        ) from None
-    return VoiceEncoder("cpu", verbose=False)
+def encoder_for_voices() -> Any:
+    """The voice encoder, loaded once per process (under the lock: threads share it);
+    a ``ConfigurationError`` naming the extra when it is not installed."""
+    with _lock:
+        if not _encoders:
+            try:
+                with warnings.catch_warnings():  # pkg_resources and scipy deprecations
+                    warnings.simplefilter("ignore")
+                    import torch
+                    from resemblyzer import VoiceEncoder
+            except ImportError:
+                raise ConfigurationError(
+                    "MUMU_DIARIZE needs the voice encoder: pip install 'mumu[speakers]'"
+                ) from None
+            torch.set_num_threads(1)  # the cores are Whisper's; a voiceprint is milliseconds
+            _encoders.append(VoiceEncoder("cpu", verbose=False))
+        return _encoders[0]

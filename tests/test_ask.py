@@ -109,13 +109,13 @@ def test_named_speakers_are_found_told_to_the_llm_and_cited(
 ) -> None:
     [hit] = search(transcribed, "horizon")
     assert hit.speaker == "channel 2"
-    name_speakers(transcribed, hit.recording_id, {1: "Agent", 2: "Customer"})
+    name_speakers(transcribed, hit.recording_id, {1: "Agent", 2: "Customer"}, 120)
     try:
         server = fake_llm(GOOD)
         result = ask.answer_question("What about the horizon?", get_settings(), transcribed)
         assert search(transcribed, "horizon")[0].speaker == "Customer"
     finally:
-        name_speakers(transcribed, hit.recording_id, {1: "", 2: ""})
+        name_speakers(transcribed, hit.recording_id, {1: "", 2: ""}, 120)
     assert "Customer: The horizon" in server.requests[0]["messages"][-1]["content"]
     assert result.citations
     assert all(c.label.endswith((", Agent", ", Customer")) for c in result.citations)

@@ -64,6 +64,17 @@ def test_a_speaker_leaking_into_the_other_channel_is_heard_louder_on_their_own(
     assert louder_elsewhere(decoded, 1, 0.5, 2.0) is None  # both speak
 
 
+def test_a_quiet_speaker_talking_over_a_loud_one_is_no_crosstalk(
+    voices: tuple[np.ndarray, np.ndarray],
+) -> None:
+    """A headset against a phone line: the second speaker 16 dB quieter, at once."""
+    first, second = voices
+    decoded = stereo(first, 0.15 * second)
+    decoded.speaker_channels = speaker_channels(decoded)
+    assert decoded.speaker_channels == (0, 1)
+    assert louder_elsewhere(decoded, 1, 0.3, 2.4) is None
+
+
 def test_channels_read_apart_and_mixed(voices: tuple[np.ndarray, np.ndarray]) -> None:
     first, second = voices
     decoded = stereo(first, second)
@@ -94,7 +105,8 @@ def test_a_name_not_given_as_channel_equals_name_is_refused_in_one_line(typed: s
 
 
 def test_a_speaker_without_a_name_is_called_by_its_number() -> None:
-    assert speaker_name(2, None, {"1": "Agent"}) == "channel 2"
-    assert speaker_name(1, None, {"1": "Agent"}) == "Agent"
-    assert speaker_name(None, 2, {}) == "speaker 2"
-    assert speaker_name(None, None, {"1": "Agent"}) is None
+    names = {"channel 1": "Agent"}
+    assert speaker_name(2, None, names) == "channel 2"
+    assert speaker_name(1, None, names) == "Agent"
+    assert speaker_name(None, 1, names) == "speaker 1"  # a channel's name is not a voice's
+    assert speaker_name(None, None, names) is None

@@ -6,12 +6,14 @@ read has no hash; it is kept, failed, under its source, until it becomes readabl
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, delete, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from mumu.channels import default_name
 from mumu.db.engine import retrying, transaction
 from mumu.db.models import (
     Recording,
@@ -134,46 +136,49 @@ def update_recording(session: Session, recording_id: int, **fields: Any) -> None
 
 
 @retrying
-def name_speakers(engine: Engine, recording_id: int, names: dict[int, str]) -> dict[str, str]:
+def name_speakers(
+    engine: Engine, recording_id: int, names: dict[int, str], stale_after_s: float
+) -> dict[str, str]:
     """Give a recording's speakers names (an empty name gives the default back), and mark
     its notes stale, so that the next run writes them with the new names.
 
-    Returns every name now given; raises ``BadInput`` for a speaker it does not have, or
-    while it is being processed (its notes would be written with the old names).
+    Names are stored by default name (``channel 1``, ``speaker 2``). Returns every name
+    now given; raises ``BadInput`` for a speaker the recording does not have, or while a
+    live run holds it (its notes would be written with the old names).
     """
     with transaction(engine) as session:
         recording = session.get(Recording, recording_id)
         if recording is None:
             raise BadInput(f"no recording with id {recording_id}")
-        if recording.status == RecordingStatus.RUNNING:
+        fresh = utcnow() - timedelta(seconds=stale_after_s)
+        heartbeat = recording.heartbeat_at
+        if recording.claimed_by and heartbeat and _aware(heartbeat) > fresh:
             raise BadInput(
                 f"recording {recording_id} is being processed: name its speakers when it is done"
             )
-        numbers = {
-            number
-            for channel, voice in session.exec(
-                select(Segment.channel, Segment.voice)
-                .where(Segment.recording_id == recording_id)
-                .distinct()
-            ).all()
-            if (number := channel or voice) is not None
-        }
-        if not numbers:
+        defaults: dict[int, str] = {}
+        for channel, voice in session.exec(
+            select(Segment.channel, Segment.voice).where(Segment.recording_id == recording_id)
+        ).all():
+            default = default_name(channel, voice)
+            if default is not None:
+                defaults[channel or voice or 0] = default
+        if not defaults:
             raise BadInput(
                 f"recording {recording_id} has no speakers told apart: it was heard as one "
-                "mix (set MUMU_DIARIZE=true to tell voices apart)"
+                "mix (run it again with MUMU_DIARIZE=true to tell voices apart)"
             )
-        unknown = sorted(set(names) - numbers)
+        unknown = sorted(set(names) - set(defaults))
         if unknown:
-            known = ", ".join(str(number) for number in sorted(numbers))
+            known = ", ".join(str(number) for number in sorted(defaults))
             raise BadInput(
                 f"recording {recording_id} has no speaker {unknown[0]}; its speakers are {known}"
             )
         given = dict(recording.speakers or {})
         for number, name in names.items():
-            given.pop(str(number), None)
+            given.pop(defaults[number], None)
             if name:
-                given[str(number)] = name
+                given[defaults[number]] = name
         update_recording(session, recording_id, speakers=given)
         notes = session.exec(
             select(StageRun).where(
@@ -184,3 +189,8 @@ def name_speakers(engine: Engine, recording_id: int, names: dict[int, str]) -> d
             notes.key = None
             session.add(notes)
         return given
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite gives datetimes back without their zone; they were written in UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

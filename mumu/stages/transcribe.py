@@ -20,7 +20,7 @@ from sqlmodel import Session, col
 from mumu import gate
 from mumu.audio import SAMPLE_RATE, DecodedAudio
 from mumu.channels import louder_elsewhere
-from mumu.db.models import Segment, Stage, Transcript
+from mumu.db.models import Recording, Segment, Stage, Transcript
 from mumu.db.recordings import update_recording
 from mumu.db.runs import run_stage
 from mumu.errors import ConfigurationError
@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from faster_whisper.transcribe import Segment as WhisperSegment
 
 NAME = Stage.TRANSCRIBE
+VOICES_VERSION = 1  # mumu.voices: its encoder and threshold
 WINDOW_S = 600.0
 DECODING_VERSION = 3
 
@@ -81,7 +82,7 @@ class TranscribeOptions:
                 f"words={int(self.word_timestamps)}",
                 f"decoding={DECODING_VERSION}",
                 *([f"vocabulary={_digest(self.vocabulary)}"] if self.vocabulary else []),
-                *(["voices=1"] if self.diarize else []),
+                *([f"voices={VOICES_VERSION}"] if self.diarize else []),
             ]
         )
 
@@ -156,6 +157,10 @@ def transcribe(decoded: DecodedAudio, settings: Settings) -> TranscriptResult:
     from mumu import whisper
 
     options = TranscribeOptions.from_settings(settings)
+    if options.diarize:
+        from mumu.voices import encoder_for_voices
+
+        encoder_for_voices()  # a missing extra is said before the Whisper pass, not after
     model = whisper.get_model(whisper.EngineSpec.from_settings(settings))
     confidence: dict[str, float] = {}
     segments: list[TranscriptSegment] = []
@@ -338,4 +343,10 @@ def save(session: Session, recording_id: int, result: TranscriptResult) -> None:
         )
         for index, segment in enumerate(result.segments)
     )
-    update_recording(session, recording_id, language=result.language)
+    recording = session.get(Recording, recording_id)
+    kept = {
+        label: name
+        for label, name in (recording.speakers if recording else {}).items()
+        if not label.startswith("speaker ")  # voices are numbered anew each transcription
+    }
+    update_recording(session, recording_id, language=result.language, speakers=kept)

@@ -123,7 +123,6 @@ def test_mono_recordings_decoded_before_speaker_channels_are_not_redone(
             )
     upgrade(database_url)
     with engine.connect() as connection:
-        keys: dict[int, str] = dict(
-            connection.execute(text("SELECT recording_id, key FROM stage_runs")).tuples().all()
-        )
+        rows = connection.execute(text("SELECT recording_id, key FROM stage_runs")).all()
+    keys = {int(row[0]): str(row[1]) for row in rows}
     assert keys == {1: AudioOptions(max_duration_s=60).key, 2: "pyav-16k-mono"}

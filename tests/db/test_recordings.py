@@ -45,3 +45,32 @@ def test_a_file_that_failed_while_being_written_leaves_nothing_failed_once_compl
         rows = session.exec(select(Recording)).all()
     assert [(row.sha256, row.status) for row in rows] == [("bb" * 32, "pending")]
     assert count(engine, StageRun) == 1, "the partial file's stage runs went with it"
+
+
+def test_names_of_channels_outlive_a_new_transcript_and_names_of_voices_do_not(
+    engine: Engine,
+) -> None:
+    """Voices are numbered anew by each transcription; channels stay what they are."""
+    from mumu.db.engine import transaction
+    from mumu.gate import TranscriptSegment
+    from mumu.settings import Settings
+    from mumu.stages.transcribe import TranscribeOptions, TranscriptResult, save
+
+    recording = recordings.register_recording(engine, "/in/call.wav", "ef" * 32, 10)
+
+    def transcript(**speaker: int) -> TranscriptResult:
+        said = TranscriptSegment(0.0, 1.0, "Hello.", -0.1, 0.1, 1.0, [], **speaker)  # type: ignore[arg-type]
+        options = TranscribeOptions.from_settings(Settings())
+        return TranscriptResult("Hello.", "en", 1.0, [said], options)
+
+    with transaction(engine) as session:
+        save(session, recording, transcript(voice=1))
+    assert recordings.name_speakers(engine, recording, {1: "Ann"}, 120) == {"speaker 1": "Ann"}
+    with transaction(engine) as session:
+        save(session, recording, transcript(channel=1))
+    assert recordings.name_speakers(engine, recording, {1: "Bo"}, 120) == {"channel 1": "Bo"}
+    with transaction(engine) as session:
+        save(session, recording, transcript(channel=1))
+    with Session(engine) as session:
+        stored = session.get(Recording, recording)
+        assert stored is not None and stored.speakers == {"channel 1": "Bo"}

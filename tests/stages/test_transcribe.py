@@ -177,9 +177,8 @@ def test_telling_voices_apart_without_the_encoder_is_a_configuration_error(
     from mumu import voices
     from mumu.errors import ConfigurationError
 
-    voices._encoder.cache_clear()
+    monkeypatch.setattr(voices, "_encoders", [])
     monkeypatch.setitem(sys.modules, "resemblyzer", None)
     diarizing = default_settings.model_copy(update={"diarize": True})
     with pytest.raises(ConfigurationError, match=r"pip install 'mumu\[speakers\]'"):
         transcribe(decode(DATA_DIR / "jfk.flac", 3600), diarizing)
-    voices._encoder.cache_clear()
