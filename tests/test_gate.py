@@ -104,7 +104,9 @@ def test_no_loop_or_invented_text_reaches_a_stored_transcript_of_the_shared_clip
     settings = Settings()
     mixed = transcribe(decode(DATA_DIR / "multilingual.mp3", 3600), settings)
     english = REFERENCES["multilingual.mp3"]["text_en"]
-    assert word_error_rate(english, mixed.text) < 0.05, "the German half is kept out"
+    # tiny.en's English half: 0.00 on one machine, 0.09 on another (CPU kernels differ,
+    # same code); the German half's text, were it kept, would add over 0.5
+    assert word_error_rate(english, mixed.text) < 0.12, "the German half is kept out"
     assert all(s.flag is None for s in mixed.segments if s.start < 29)
     assert all(s.flag for s in mixed.segments if s.start > 30)
     for name in ("jfk.flac", "hotwords.mp3", "stereo_diarization.wav"):
