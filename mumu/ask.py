@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 from sqlalchemy import Engine
 
+from mumu.channels import spoken_by
 from mumu.db.engine import retrying, transaction
 from mumu.db.models import Question
 from mumu.export import clock
@@ -99,7 +100,8 @@ def answer_question(question: str, settings: Settings, engine: Engine, limit: in
         return _store(engine, result, settings)
     passages = neighbours(engine, hits)
     numbered = "\n".join(
-        f"[{number}] {hit.source} @ {hit.start:.0f}-{hit.end:.0f} s: {_spoken_by(hit)}{hit.text}"
+        f"[{number}] {hit.source} @ {hit.start:.0f}-{hit.end:.0f} s: "
+        f"{spoken_by(hit.speaker)}{hit.text}"
         for number, hit in enumerate(passages, start=1)
     )
     try:
@@ -128,14 +130,10 @@ def markdown(result: AskResult) -> str:
     elif result.matches:
         lines += ["## Best matching segments", ""]
         lines += [
-            f"- `{hit.source} @ {clock(hit.start)}`: {_spoken_by(hit)}{hit.text}"
+            f"- `{hit.source} @ {clock(hit.start)}`: {spoken_by(hit.speaker)}{hit.text}"
             for hit in result.matches
         ]
     return "\n".join(lines) + "\n"
-
-
-def _spoken_by(hit: Hit) -> str:
-    return f"{hit.speaker}: " if hit.speaker else ""
 
 
 @retrying

@@ -73,8 +73,7 @@ def louder_elsewhere(
     loudest = max(others, key=lambda c: level[c], default=None)
     if loudest is None or level[loudest] < level[channel] * 10 ** (CROSSTALK_DB / 20):
         return None
-    usable = len(frames) // FRAME * FRAME
-    envelope = np.sqrt(np.square(frames[:usable]).reshape(-1, FRAME, decoded.channels).mean(1))
+    envelope = _rms_per_frame(frames)
     with np.errstate(invalid="ignore", divide="ignore"):
         together = np.corrcoef(envelope[:, channel], envelope[:, loudest])[0, 1]
     return int(loudest) if together > MAX_ENVELOPE_CORRELATION else None
@@ -85,12 +84,17 @@ def _envelope(decoded: DecodedAudio) -> np.ndarray:
     rows = []
     step = BLOCK_FRAMES * FRAME
     for start in range(0, decoded.frames - FRAME + 1, step):
-        block = decoded.read_channels(start, min(step, decoded.frames - start))
-        usable = len(block) // FRAME * FRAME
-        rows.append(
-            np.sqrt(np.square(block[:usable]).reshape(-1, FRAME, decoded.channels).mean(axis=1))
-        )
+        rows.append(_rms_per_frame(decoded.read_channels(start, min(step, decoded.frames - start))))
     return np.concatenate(rows) if rows else np.zeros((0, decoded.channels), np.float32)
+
+
+def _rms_per_frame(frames: np.ndarray) -> np.ndarray:
+    """RMS of each whole 10 ms of ``frames`` (one column per channel), a row per 10 ms."""
+    usable = len(frames) // FRAME * FRAME
+    rms: np.ndarray = np.sqrt(
+        np.square(frames[:usable]).reshape(-1, FRAME, frames.shape[1]).mean(axis=1)
+    )
+    return rms
 
 
 def default_name(channel: int | None, voice: int | None) -> str | None:
@@ -99,6 +103,11 @@ def default_name(channel: int | None, voice: int | None) -> str | None:
     if channel is not None:
         return f"channel {channel}"
     return f"speaker {voice}" if voice is not None else None
+
+
+def spoken_by(speaker: str | None) -> str:
+    """The prefix of a line someone said: ``Agent: ``, or nothing when nobody was told apart."""
+    return f"{speaker}: " if speaker else ""
 
 
 def speaker_name(

@@ -17,6 +17,7 @@ from rich.text import Text
 from sqlalchemy import Engine
 
 from mumu import export, progress
+from mumu.channels import spoken_by
 from mumu.db import views
 from mumu.db.engine import DatabaseUnavailable, EmptyDatabase, engine_for, read_engine, upgrade
 from mumu.errors import BadInput, ConfigurationError, one_line
@@ -213,7 +214,7 @@ def show(
             at = export.timestamp(segment.start, ".")
             if len(languages) > 1 and segment.language:
                 at += f" [{segment.language}]"
-            voice = Text.assemble(plain(segment.speaker), ": ") if segment.speaker else Text()
+            voice = plain(spoken_by(segment.speaker))
             if segment.flag:
                 doubt = plain(f"[unclear: {segment.flag}] {segment.text}")
                 doubt.stylize("dim italic")
@@ -270,7 +271,7 @@ def search_(
             str(hit.recording_id),
             plain(Path(hit.source).name),
             f"{export.clock(hit.start)}-{export.clock(hit.end)}",
-            plain(f"{hit.speaker}: {hit.text}" if hit.speaker else hit.text),
+            plain(spoken_by(hit.speaker) + hit.text),
         )
     console.print(table)
 
@@ -305,7 +306,7 @@ def ask(
     elif result.matches:
         console.print("\n[bold]Best matching segments[/bold]")
         for hit in result.matches:
-            quote = plain(f"{hit.speaker}: {hit.text}" if hit.speaker else hit.text)
+            quote = plain(spoken_by(hit.speaker) + hit.text)
             quote.stylize("dim")
             label = plain(f"  {hit.source} @ {export.clock(hit.start)}  ")
             console.print(Text.assemble(label, quote), highlight=False)

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 
+from mumu.channels import spoken_by
 from mumu.db.models import StageStatus
 from mumu.db.views import RecordingDetail, SegmentView
 
@@ -33,13 +34,13 @@ UNCLEAR = "[unclear]"
 
 
 def to_txt(segments: Sequence[SegmentView]) -> str:
-    return "".join(f"{_spoken_by(segment)}{_said(segment)}\n" for segment in segments)
+    return "".join(f"{spoken_by(segment.speaker)}{_said(segment)}\n" for segment in segments)
 
 
 def to_srt(segments: Sequence[SegmentView]) -> str:
     blocks = [
         f"{index}\n{timestamp(s.start, ',')} --> {timestamp(s.end, ',')}\n"
-        f"{_cue(_spoken_by(s) + _said(s))}\n"
+        f"{_cue(spoken_by(s.speaker) + _said(s))}\n"
         for index, s in enumerate(segments, start=1)
     ]
     return "\n".join(blocks)
@@ -77,10 +78,6 @@ def render(detail: RecordingDetail, fmt: str) -> str:
 def _said(segment: SegmentView) -> str:
     """What a reader gets: the text, or [unclear] where the gate did not trust it."""
     return UNCLEAR if segment.flag else segment.text
-
-
-def _spoken_by(segment: SegmentView) -> str:
-    return f"{segment.speaker}: " if segment.speaker else ""
 
 
 def _cue(text: str) -> str:

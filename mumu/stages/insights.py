@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, delete
 from sqlmodel import Session, col
 
+from mumu.channels import spoken_by
 from mumu.db import views
 from mumu.db.models import Insight, Stage
 from mumu.db.runs import run_stage, skip_stage
@@ -60,7 +61,7 @@ def run(engine: Engine, recording_id: int, settings: Settings) -> InsightsOutcom
         return _skip(engine, recording_id, options, NO_LLM_REASON)
     row = views.recording_row(engine, recording_id)
     lines = [
-        TimedText(s.start, f"{s.speaker}: {s.text}" if s.speaker else s.text)
+        TimedText(s.start, spoken_by(s.speaker) + s.text)
         for s in views.segments_of(engine, recording_id)
         if not s.flag
     ]
