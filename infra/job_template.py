@@ -10,6 +10,9 @@ infra/setup.sh runs it for both pools. From the environment:
 - ``MUMU_MODELS_VOLUME`` (default ``mumu-models``) and ``MUMU_INBOX_VOLUME`` (default
   ``mumu-inbox``): named volumes or host folders, mounted at /models and /data/inbox.
 - ``MUMU_PUBLIC_URL``: where people reach the sidecar; flow runs link transcripts there.
+- ``MUMU_NOTIFY_URL``: set, flow runs announce each recording there, signed. The pool
+  holds only references to the ``mumu-notify-url`` and ``mumu-notify-secret`` Secret
+  blocks (infra/setup.sh saves them); the worker resolves them for each flow run.
 """
 
 from __future__ import annotations
@@ -31,6 +34,11 @@ def render(template: dict[str, Any], image: str, environ: dict[str, str]) -> dic
     variables["volumes"]["default"] = [f"{models}:/models", f"{inbox}:/data/inbox"]
     if environ.get("MUMU_PUBLIC_URL"):
         variables["env"]["default"]["MUMU_PUBLIC_URL"] = environ["MUMU_PUBLIC_URL"]
+    if environ.get("MUMU_NOTIFY_URL"):
+        variables["env"]["default"] |= {
+            "MUMU_NOTIFY_URL": "{{ prefect.blocks.secret.mumu-notify-url }}",
+            "MUMU_NOTIFY_SECRET": "{{ prefect.blocks.secret.mumu-notify-secret }}",
+        }
     return template
 
 

@@ -8,12 +8,16 @@
 # their defaults in infra/deploy-env.sh and infra/README.md: MUMU_GPU_POOL, MUMU_CPU_POOL,
 # MUMU_GPU_IMAGE, MUMU_CPU_IMAGE, MUMU_GPU_COUNT, MUMU_LLM_LIMIT, MUMU_DOCKER_NETWORK,
 # MUMU_MODELS_VOLUME, MUMU_INBOX_VOLUME, MUMU_WHISPER_MODEL, MUMU_WHISPER_DEVICE,
-# OPENAI_BASE_URL, OPENAI_API_KEY, MUMU_LLM_MODEL.
+# OPENAI_BASE_URL, OPENAI_API_KEY, MUMU_LLM_MODEL, MUMU_NOTIFY_URL, MUMU_NOTIFY_SECRET.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${PREFECT_API_URL:?set PREFECT_API_URL to the Prefect server, e.g. http://host:4200/api}"
 : "${MUMU_DATABASE_URL:?set MUMU_DATABASE_URL, e.g. postgresql+psycopg://mumu:...@host:5432/mumu}"
 . infra/deploy-env.sh
+if [ -n "${MUMU_NOTIFY_URL:-}" ] && [ -z "${MUMU_NOTIFY_SECRET:-}" ]; then
+    echo "MUMU_NOTIFY_URL needs MUMU_NOTIFY_SECRET: notices are signed with it" >&2
+    exit 1
+fi
 
 pool() {  # name, job template, image
     local template
@@ -53,6 +57,11 @@ if os.environ.get("OPENAI_BASE_URL") or os.environ.get("OPENAI_API_KEY"):
         api_key=os.environ.get("OPENAI_API_KEY") or None,
         model=os.environ.get("MUMU_LLM_MODEL") or None,
     ).save("mumu-llm", overwrite=True)
+if os.environ.get("MUMU_NOTIFY_URL"):  # the pools' env refers to these two by name
+    from prefect.blocks.system import Secret
+
+    Secret(value=os.environ["MUMU_NOTIFY_URL"]).save("mumu-notify-url", overwrite=True)
+    Secret(value=os.environ["MUMU_NOTIFY_SECRET"]).save("mumu-notify-secret", overwrite=True)
 PY
 
 if [ -z "${OPENAI_BASE_URL:-}${OPENAI_API_KEY:-}" ]; then

@@ -26,6 +26,7 @@ from mumu.prefect_env import apply_cli_defaults, local_run_settings
 from mumu.settings import get_settings
 
 if TYPE_CHECKING:
+    from mumu.db.views import EvidenceView, InsightsView
     from mumu.evaluate import FileScore, Score, Verdict
     from mumu.sources import Source
 
@@ -87,6 +88,7 @@ def run(
     """Transcribe and summarise recordings; exit 1 if any failed."""
     apply_cli_defaults()
     database = writer()
+    from mumu import notify
     from mumu.outcome import ALREADY_STORED, outcome
     from mumu.sources import expand, protect, reveal, shown
     from mumu.stages.plan import already_stored
@@ -94,6 +96,10 @@ def run(
     settings = get_settings()
     if vocabulary:
         settings = settings.model_copy(update={"whisper_vocabulary": vocabulary})
+    try:
+        notify.check(settings)
+    except ConfigurationError as exc:
+        raise fail(str(exc)) from None
     sources = expand([protect(path) for path in paths])
     if not sources:
         raise fail("no recordings found in " + ", ".join(shown(path) for path in paths))
@@ -108,6 +114,9 @@ def run(
         for result in _process(todo, vocabulary):
             outcomes[result.source] = result
     _print_summary([outcomes[shown(source)] for source in sources])
+    if not notify.wait(0.2):
+        errors.print(f"sending notices (up to {settings.notify_budget_s:.0f} s)...")
+        notify.wait(settings.notify_budget_s)
     if not all(result.completed for result in outcomes.values()):
         raise typer.Exit(1)
 
@@ -197,11 +206,7 @@ def show(
     if insights:
         console.print()
         console.print(plain(insights.title), style="bold")
-        console.print(plain(insights.summary))
-        for item in insights.action_items:
-            who = f" ({item.owner})" if item.owner else ""
-            due = f", due {item.due}" if item.due else ""
-            console.print(plain(f"  - {item.task}{who}{due}"))
+        _print_notes(insights)
     if detail.transcript:
         languages = detail.transcript.languages
         if len(languages) > 1:
@@ -230,13 +235,44 @@ def show(
     console.print(stages)
 
 
+def _print_notes(insights: InsightsView) -> None:
+    """Each claim with the times of the segments it cites; what did not hold, and why."""
+
+    def cited(evidence: list[EvidenceView]) -> Text:
+        return Text(f" {export.cited_times(evidence, linked=False)}", style="dim")
+
+    if not insights.summary_claims:
+        console.print(plain(insights.summary))
+    for claim in insights.summary_claims:
+        console.print(Text.assemble(plain(claim.text), cited(claim.evidence)))
+    if insights.action_items:
+        console.print("action items:")
+    for item in insights.action_items:
+        who = f" ({item.owner})" if item.owner else ""
+        due = f", due {item.due}" if item.due else ""
+        console.print(Text.assemble(plain(f"  - {item.task}{who}{due}"), cited(item.evidence)))
+    if insights.chapters:
+        console.print("chapters:")
+    for chapter in insights.chapters:
+        console.print(plain(f"  {export.clock(chapter.start)} {chapter.title}"))
+    if insights.dropped:
+        console.print("not kept (not found in what was said):", style="yellow")
+    for dropped in insights.dropped:
+        console.print(
+            plain(f"  - {dropped.kind} {dropped.text!r}: {dropped.reason}"), style="yellow"
+        )
+
+
 @app.command("export")
 def export_(
     recording_id: Annotated[int, typer.Argument(metavar="ID")],
-    fmt: Annotated[str, typer.Option("--format", "-f", help="txt, srt, vtt or json.")] = "txt",
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="txt, srt, vtt, json, or notes (markdown).")
+    ] = "txt",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write.")] = None,
 ) -> None:
-    """Export a transcript as txt, srt, vtt or json."""
+    """Export a transcript as txt, srt, vtt or json, or the notes as markdown whose every
+    claim links to the moments it cites."""
     if fmt not in export.FORMATS:
         raise fail(f"unknown format {fmt!r}; choose one of {', '.join(export.FORMATS)}")
     text = export.render(_detail(recording_id), fmt)

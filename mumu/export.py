@@ -1,4 +1,5 @@
-"""Transcript exports: plain text, SubRip (SRT), WebVTT and JSON."""
+"""Exports: the transcript as plain text, SubRip (SRT), WebVTT and JSON; the notes as
+markdown whose every claim links to the moments it cites."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ from pathlib import Path
 
 from mumu.channels import spoken_by
 from mumu.db.models import StageStatus
-from mumu.db.views import RecordingDetail, SegmentView
+from mumu.db.views import EvidenceView, InsightsView, RecordingDetail, SegmentView
 
-FORMATS = ("txt", "srt", "vtt", "json")
+FORMATS = ("txt", "srt", "vtt", "json", "notes")
 
 
 def timestamp(seconds: float, separator: str) -> str:
@@ -72,6 +73,8 @@ def render(detail: RecordingDetail, fmt: str) -> str:
         return to_vtt(segments)
     if fmt == "json":
         return json.dumps(asdict(detail), indent=2, ensure_ascii=False) + "\n"
+    if fmt == "notes":
+        return notes_markdown(detail, linked=True)
     raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
 
 
@@ -96,29 +99,54 @@ def _vtt_text(text: str) -> str:
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|~])")
 
 
-def notes_markdown(detail: RecordingDetail) -> str:
+def notes_markdown(detail: RecordingDetail, linked: bool = False) -> str:
     """A recording's notes for people: title, summary, action items, chapters, or why not.
 
-    Everything that came from the recording or the LLM is escaped, so a title cannot
-    turn into a link or an image where the markdown is rendered (the Prefect UI).
+    Each claim is followed by the times of the segments it cites; ``linked`` (the
+    ``notes`` export) makes each time a link to its line in the transcript, which is
+    appended. Claims that did not hold are listed with the reason. Everything that came
+    from the recording or the LLM is escaped, so a title cannot turn into a link or an
+    image where the markdown is rendered (the Prefect UI).
     """
     insights = detail.insights
     source = Path(detail.source).name
-    lines = [f"# {_escape(insights.title if insights else source)}", ""]
-    facts = [f"recording {detail.id}", _escape(source), detail.status]
+    lines = [f"# {markdown_text(insights.title if insights else source)}", ""]
+    facts = [f"recording {detail.id}", markdown_text(source), detail.status]
     if detail.duration_s is not None:
         facts.append(clock(detail.duration_s))
     if detail.language:
         facts.append(detail.language)
     lines += [" · ".join(facts), ""]
     if detail.error:
-        lines += [f"**Failed:** {_escape(detail.error)}", ""]
+        lines += [f"**Failed:** {markdown_text(detail.error)}", ""]
     if insights is None:
         skipped = [stage.error for stage in detail.stages if stage.status == StageStatus.SKIPPED]
         reason = skipped[0] if skipped and skipped[0] else "not generated"
-        lines += [f"_No notes: {_escape(reason)}._", ""]
-        return "\n".join(lines)
-    lines += [_escape(insights.summary), ""]
+        lines += [f"_No notes: {markdown_text(reason)}._", ""]
+    else:
+        lines += _notes(insights, linked)
+    if linked and detail.transcript:
+        lines += ["## Transcript", ""]
+        lines += [
+            f'<a id="s-{s.id}"></a>**{clock(s.start)}** '
+            f"{markdown_text(spoken_by(s.speaker) + _said(s))}  "
+            for s in detail.transcript.segments
+        ]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _notes(insights: InsightsView, linked: bool) -> list[str]:
+    def cited(evidence: Sequence[EvidenceView]) -> str:
+        times = cited_times(evidence, linked)
+        return f" {times}" if times else ""
+
+    lines = ["## Summary", ""]
+    if insights.summary_claims:
+        lines += [f"- {markdown_text(c.text)}{cited(c.evidence)}" for c in insights.summary_claims]
+    else:
+        lines.append(markdown_text(insights.summary))
+    lines.append("")
     if insights.action_items:
         lines += ["## Action items", ""]
         for item in insights.action_items:
@@ -130,14 +158,43 @@ def notes_markdown(detail: RecordingDetail) -> str:
                 )
                 if part
             )
-            lines.append(f"- {_escape(item.task)}" + (f" ({_escape(said)})" if said else ""))
+            lines.append(
+                f"- {markdown_text(item.task)}"
+                + (f" ({markdown_text(said)})" if said else "")
+                + cited(item.evidence)
+            )
         lines.append("")
     if insights.chapters:
         lines += ["## Chapters", ""]
-        lines += [f"- {clock(c.start)} {_escape(c.title)}" for c in insights.chapters]
+        for chapter in insights.chapters:
+            first = cited_times(chapter.evidence[:1], linked) or clock(chapter.start)
+            lines.append(f"- {first} {markdown_text(chapter.title)}")
         lines.append("")
-    return "\n".join(lines)
+    if insights.dropped:
+        lines += ["## Not kept (not found in what was said)", ""]
+        lines += [
+            f"- {markdown_text(d.kind)} {markdown_text(repr(d.text))}: {markdown_text(d.reason)}"
+            for d in insights.dropped
+        ]
+        lines.append("")
+    return lines
 
 
-def _escape(text: str) -> str:
+CITED_TIMES_SHOWN = 4
+
+
+def cited_times(evidence: Sequence[EvidenceView], linked: bool) -> str:
+    """``[01:05](#s-12), [01:31](#s-19)``, or the bare times where not ``linked``."""
+    shown: dict[str, str] = {}
+    for e in evidence:
+        if e.start is not None:
+            time = clock(e.start)
+            shown.setdefault(time, f"[{time}](#s-{e.segment})" if linked else time)
+    times = list(shown.values())
+    more = len(times) - CITED_TIMES_SHOWN
+    text = ", ".join(times[:CITED_TIMES_SHOWN]) + (f" +{more}" if more > 0 else "")
+    return f"({text})" if text and not linked else text
+
+
+def markdown_text(text: str) -> str:
     return MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))

@@ -128,6 +128,18 @@ class Settings(BaseSettings):
         "artifacts link to the transcript exports it serves.",
     )
 
+    notify_url: SecretStr | None = Field(
+        default=None,
+        description="Where a signed notice is POSTed when a run completes or fails a "
+        "recording (a secret: chat webhooks carry their token in the URL).",
+    )
+    notify_secret: SecretStr | None = Field(
+        default=None, description="Key of the notices' HMAC signature (webhook-signature)."
+    )
+    notify_budget_s: float = Field(
+        default=30.0, gt=0, description="How long a notice is retried before it is given up."
+    )
+
     sentry_dsn: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("MUMU_SENTRY_DSN", "SENTRY_DSN")
     )
@@ -135,7 +147,8 @@ class Settings(BaseSettings):
 
     def secrets(self) -> list[str]:
         """Every secret value this configuration holds, for scrubbing outgoing text."""
-        values = [s.get_secret_value() for s in (self.llm_api_key, self.sentry_dsn) if s]
+        held = (self.llm_api_key, self.sentry_dsn, self.notify_url, self.notify_secret)
+        values = [s.get_secret_value() for s in held if s]
         if self.database_url is not None:
             password = make_url(self.database_url.get_secret_value()).password
             if password:

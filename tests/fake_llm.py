@@ -64,16 +64,34 @@ def answer_for(prompt: str, cite: int | None = None) -> dict[str, Any]:
     }
 
 
-def notes_for(prompt: str) -> dict[str, Any]:
-    """Notes derived from the prompt, so a test can tell which transcript was summarised."""
-    stamps = [float(s) for s in re.findall(r"\[(\d+(?:\.\d+)?)\]", prompt)]
-    words = re.sub(r"\[[^\]]*\]", " ", prompt).split()
-    return {
+def notes_for(
+    prompt: str, invented: list[int] | None = None, owner: str | None = None
+) -> dict[str, Any]:
+    """Notes derived from the prompt, so a test can tell which transcript was summarised:
+    each claim cites the first segment given ([id @ mm:ss] lines), or, merging partial
+    notes, the evidence they cite. ``invented`` adds a summary sentence and an action
+    item citing those ids instead; ``owner`` gives the action item an owner. Every claim
+    repeats words of what it cites, as a summary does."""
+    ids = [int(i) for i in re.findall(r"^\[(\d+) @ ", prompt, re.M)]
+    ids = ids or [int(i) for i in re.findall(r'"evidence": \[(\d+)', prompt)]
+    first = ids[:1]
+    text = re.sub(r"^\[[^\]]*\] ", "", prompt, flags=re.M)
+    if prompt.lstrip().startswith("{"):  # merging: the partial notes' first sentences
+        text = " ".join(re.findall(r'"text": "([^"]*)"', prompt))
+    words = text.split()
+    task = "Follow up: " + " ".join(text.splitlines()[0].split()) if text else "Follow up"
+    notes: dict[str, Any] = {
         "title": "Notes on " + " ".join(words[:4]),
-        "summary": " ".join(words[:30]) or "nothing",
-        "action_items": [{"task": "Send the minutes", "owner": "Ann", "due": "Friday"}],
-        "chapters": [{"start": stamps[0] if stamps else 0.0, "title": "Opening"}],
+        "summary": [{"text": " ".join(words[:30]) or "nothing", "evidence": first}],
+        "action_items": [{"task": task, "owner": owner, "due": None, "evidence": first}],
+        "chapters": [{"title": "Opening", "evidence": first}],
     }
+    if invented:
+        notes["summary"].append({"text": "The budget was approved.", "evidence": invented})
+        notes["action_items"].append(
+            {"task": "Book the venue", "owner": None, "due": None, "evidence": invented}
+        )
+    return notes
 
 
 class QuietServer(ThreadingHTTPServer):
@@ -84,6 +102,9 @@ class QuietServer(ThreadingHTTPServer):
 class FakeLLM:
     def __init__(self, behaviour: str = GOOD) -> None:
         self.behaviour = behaviour
+        self.invented: list[int] = []
+        self.owner: str | None = None
+        self.corrects_when_asked = False
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
         self._server = QuietServer(("127.0.0.1", 0), self._handler())
@@ -139,13 +160,17 @@ class FakeLLM:
                 self.behaviour == BAD_CITATION_ONCE and not corrected
             )
             notes: dict[str, Any] = answer_for(prompt, cite=99 if bad else None)
-        else:
+        elif corrected and self.corrects_when_asked:
             notes = notes_for(prompt)
+        else:
+            notes = notes_for(prompt, self.invented, self.owner)
         if self.behaviour == ALWAYS_BAD or (self.behaviour == BAD_ONCE and not corrected):
-            notes = {"headline": notes.get("title"), "chapters": [{"start": "soon"}]}
+            notes = {"headline": notes.get("title"), "chapters": [{"evidence": "soon"}]}
         if self.behaviour == HOSTILE_TEXT:
             notes["title"] = notes["answer"] = HOSTILE_TITLE
-            notes["summary"] = "[bold]not bold[/bold] [/]"
+            said = notes["summary"][0] if "summary" in notes else {"text": "", "evidence": []}
+            hostile = f"[bold]not bold[/bold] [/] {said['text']}"
+            notes["summary"] = [{"text": hostile, "evidence": said["evidence"]}]
         content = json.dumps(notes)
         if self.behaviour == TEXT_ONLY:
             content = f"Sure! Here are the notes:\n```json\n{content}\n```\nAnything else?"

@@ -6,6 +6,9 @@ from hypothesis import strategies as st
 from mumu.db.views import (
     ActionItemView,
     ChapterView,
+    ClaimView,
+    DroppedView,
+    EvidenceView,
     InsightsView,
     RecordingDetail,
     SegmentView,
@@ -97,6 +100,40 @@ def test_notes_escape_what_the_llm_wrote() -> None:
     assert "](http" not in notes and "<b>" not in notes
     assert "- Send \\*the\\* minutes (owner: Ann, due: Friday)" in notes
     assert "- 01:00 \\<b\\>Budget\\</b\\>" in notes
+
+
+def test_the_notes_export_links_every_claim_to_its_line_in_the_transcript() -> None:
+    said = [
+        SegmentView(5.0, 9.0, "We ship on Friday.", [], id=41, speaker="Ann"),
+        SegmentView(65.0, 70.0, "Budget [next].", [], id=42),
+        SegmentView(71.0, 72.0, "uh uh uh", [], flag="repetition loop", id=43),
+    ]
+    insights = InsightsView(
+        title="Launch",
+        summary="We ship on Friday.",
+        action_items=[ActionItemView("Ship", "Ann", "Friday", [EvidenceView(41, 5.0)])],
+        chapters=[ChapterView(65.0, "Budget", [EvidenceView(42, 65.0)])],
+        model="m",
+        prompt_tokens=1,
+        completion_tokens=1,
+        summary_claims=[
+            ClaimView("We ship on Friday.", [EvidenceView(41, 5.0), EvidenceView(42, 65.0)]),
+            ClaimView("Stale.", [EvidenceView(7, None)]),
+        ],
+        dropped=[DroppedView("owner", "Bob", "of 'Ship' is not said at 00:05 or next to it")],
+    )
+    notes = render(detail(said, insights), "notes")
+    assert "- We ship on Friday\\. [00:05](#s-41), [01:05](#s-42)\n" in notes
+    assert "- Stale\\.\n" in notes, "a segment no longer stored gives no link"
+    assert "- Ship (owner: Ann, due: Friday) [00:05](#s-41)" in notes
+    assert "- [01:05](#s-42) Budget" in notes
+    assert "- owner 'Bob': of 'Ship' is not said at 00:05 or next to it" in notes.replace("\\", "")
+    assert '<a id="s-41"></a>**00:05** Ann: We ship on Friday\\.  \n' in notes
+    assert '<a id="s-42"></a>**01:05** Budget \\[next\\]\\.' in notes
+    assert '<a id="s-43"></a>**01:11** \\[unclear\\]' in notes
+    artifact = notes_markdown(detail(said, insights))
+    assert "- We ship on Friday\\. (00:05, 01:05)" in artifact
+    assert "](#s-" not in artifact and "## Transcript" not in artifact
 
 
 segments = st.lists(

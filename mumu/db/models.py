@@ -119,8 +119,18 @@ class Insight(SQLModel, table=True):
     recording_id: int = Field(foreign_key="recordings.id", unique=True, ondelete="CASCADE")
     title: str = Field(sa_column=Column(Text, nullable=False))
     summary: str = Field(sa_column=Column(Text, nullable=False))
+    summary_claims: list[dict[str, Any]] = Field(
+        default_factory=list,
+        sa_column=Column(JSON),
+        description="The summary's sentences, each with the ids of the segments it cites.",
+    )
     action_items: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
     chapters: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
+    dropped: list[dict[str, Any]] = Field(
+        default_factory=list,
+        sa_column=Column(JSON),
+        description="Claims of the LLM not stored, or struck, with the reason.",
+    )
     model: str = Field(max_length=255)
     prompt_version: str = Field(max_length=32)
     prompt_tokens: int = 0

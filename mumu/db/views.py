@@ -41,6 +41,7 @@ class SegmentView:
     channel: int | None = None
     voice: int | None = None
     speaker: str | None = None
+    id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -60,16 +61,42 @@ class TranscriptView:
 
 
 @dataclass(frozen=True)
+class EvidenceView:
+    """A segment a claim cites; ``start`` is None where the transcript no longer has it."""
+
+    segment: int
+    start: float | None
+
+
+@dataclass(frozen=True)
+class ClaimView:
+    text: str
+    evidence: list[EvidenceView] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class ActionItemView:
     task: str
     owner: str | None = None
     due: str | None = None
+    evidence: list[EvidenceView] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
 class ChapterView:
     start: float
     title: str
+    evidence: list[EvidenceView] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DroppedView:
+    """A claim of the LLM not stored (``kind`` summary, action item, chapter), or an
+    owner or due date struck from an action item, and why."""
+
+    kind: str
+    text: str
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -81,6 +108,8 @@ class InsightsView:
     model: str
     prompt_tokens: int
     completion_tokens: int
+    summary_claims: list[ClaimView] = field(default_factory=list)
+    dropped: list[DroppedView] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -203,6 +232,7 @@ def _segments(
             s.channel,
             s.voice,
             speaker_name(s.channel, s.voice, names),
+            s.id,
         )
         for s in segments
     ]
@@ -212,12 +242,31 @@ def _insights(session: Session, recording_id: int) -> InsightsView | None:
     insight = session.exec(select(Insight).where(Insight.recording_id == recording_id)).first()
     if insight is None:
         return None
+    starts = dict(
+        session.execute(
+            select(Segment.id, Segment.start).where(Segment.recording_id == recording_id)
+        ).all()
+    )
+
+    def evidence(claim: dict[str, Any]) -> list[EvidenceView]:
+        return [EvidenceView(i, starts.get(i)) for i in claim.get("evidence", [])]
+
     return InsightsView(
         title=insight.title,
         summary=insight.summary,
-        action_items=[ActionItemView(**item) for item in insight.action_items],
-        chapters=[ChapterView(**chapter) for chapter in insight.chapters],
+        action_items=[
+            ActionItemView(item["task"], item.get("owner"), item.get("due"), evidence(item))
+            for item in insight.action_items
+        ],
+        chapters=[
+            ChapterView(chapter["start"], chapter["title"], evidence(chapter))
+            for chapter in insight.chapters
+        ],
         model=insight.model,
         prompt_tokens=insight.prompt_tokens,
         completion_tokens=insight.completion_tokens,
+        summary_claims=[
+            ClaimView(claim["text"], evidence(claim)) for claim in insight.summary_claims or []
+        ],
+        dropped=[DroppedView(**dropped) for dropped in insight.dropped or []],
     )

@@ -5,17 +5,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from prefect import flow, task
-from prefect.artifacts import create_table_artifact
+from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import State
 from prefect.task_runners import ThreadPoolTaskRunner
 
+from mumu import notify
 from mumu.blocks import settings_from_blocks
 from mumu.db.engine import engine_for
 from mumu.db.models import RecordingStatus, utcnow
 from mumu.db.runs import record_pipeline_run
 from mumu.errors import ConfigurationError
+from mumu.export import clock, markdown_text
 from mumu.flows.process_recording import process_recording
+from mumu.flows.recording_run import artifact_key
 from mumu.flows.states import configuration_failed
 from mumu.outcome import RecordingFailed, RecordingOutcome
 from mumu.sources import Source, expand, shown
@@ -51,6 +54,7 @@ def process_batch(
     }
     try:
         settings = settings_from_blocks(**blocks)
+        notify.check(settings)
     except ConfigurationError as exc:
         return configuration_failed(exc)
     started_at = utcnow()
@@ -71,16 +75,32 @@ def process_batch(
 
 
 def publish_table(outcomes: list[RecordingOutcome]) -> None:
-    create_table_artifact(
+    """The batch as a table whose rows link to each recording's notes artifact."""
+    from prefect.settings import PREFECT_UI_URL
+
+    ui = (PREFECT_UI_URL.value() or "").rstrip("/")
+    rows = ["| recording | file | status | duration | title or error |", "|---|---|---|---|---|"]
+    for outcome in outcomes:
+        number = "–"
+        if outcome.recording_id is not None:
+            number = (
+                f"[{outcome.recording_id}]({ui}/artifacts/key/{artifact_key(outcome.recording_id)})"
+            )
+        duration = clock(outcome.duration_s) if outcome.duration_s is not None else ""
+        said = outcome.error or outcome.title or ""
+        cells = [
+            number,
+            markdown_text(outcome.source),
+            outcome.status,
+            duration,
+            markdown_text(said),
+        ]
+        rows.append("| " + " | ".join(cells) + " |")
+    failed = sum(not outcome.completed for outcome in outcomes)
+    create_markdown_artifact(
         key="mumu-batch",
-        table=[
-            {
-                "file": outcome.source,
-                "duration_s": outcome.duration_s,
-                "status": outcome.status,
-                "error": outcome.error or "",
-            }
-            for outcome in outcomes
-        ],
+        markdown=f"# Batch: {len(outcomes)} recordings, {failed} failed\n\n"
+        + "\n".join(rows)
+        + "\n",
         description=f"{len(outcomes)} recordings",
     )

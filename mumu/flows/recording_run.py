@@ -16,7 +16,7 @@ from prefect.client.schemas.objects import State
 from prefect.states import Failed
 from sqlalchemy import Engine
 
-from mumu import export, progress
+from mumu import export, notify, progress
 from mumu.blocks import settings_from_blocks
 from mumu.db import claims, recordings, views
 from mumu.db.engine import engine_for
@@ -66,8 +66,10 @@ class RecordingRun:
         database_block: str | None,
         vocabulary: str | None = None,
     ) -> Settings:
-        self._settings = settings_from_blocks(whisper_block, llm_block, database_block, vocabulary)
-        init_sentry(self._settings)
+        settings = settings_from_blocks(whisper_block, llm_block, database_block, vocabulary)
+        notify.check(settings)
+        self._settings = settings
+        init_sentry(settings)
         self._engine = engine_for(self._settings)
         return self._settings
 
@@ -130,6 +132,8 @@ class RecordingRun:
         record_pipeline_run(engine, FLOW, result.status, self._started_at, recording_id)
         if recording_id is not None:
             publish_notes(engine, settings, recording_id)
+        if note != ALREADY_STORED:
+            notify.announce(settings, result, links(settings, recording_id))
         return result
 
     def _failure(
@@ -153,18 +157,51 @@ class RecordingRun:
 
 
 def publish_notes(engine: Engine, settings: Settings, recording_id: int) -> None:
-    """The recording's notes as the run's artifact, with where to get the transcript."""
+    """The recording's notes as the run's artifact, with where to get them and the
+    transcript."""
     detail = views.recording_detail(engine, recording_id)
     if detail is None:
         return
     if settings.public_url:
-        base = f"{settings.public_url.rstrip('/')}/recordings/{recording_id}/transcript"
-        links = ", ".join(f"[{fmt}]({base}.{fmt})" for fmt in export.FORMATS)
-        where = f"Transcript: {links}"
+        base = f"{settings.public_url.rstrip('/')}/recordings/{recording_id}"
+        formats = [fmt for fmt in export.FORMATS if fmt != "notes"]
+        transcript = ", ".join(f"[{fmt}]({base}/transcript.{fmt})" for fmt in formats)
+        where = (
+            f"Notes linked to the transcript: [notes]({base}/notes.md). Transcript: {transcript}"
+        )
     else:
-        where = f"Transcript: `mumu export {recording_id} --format srt` (or txt, vtt, json)"
+        where = (
+            f"Notes linked to the transcript: `mumu export {recording_id} --format notes`. "
+            f"Transcript: `mumu export {recording_id} --format srt` (or txt, vtt, json)"
+        )
     create_markdown_artifact(
-        key=f"mumu-recording-{recording_id}",
+        key=artifact_key(recording_id),
         markdown=f"{export.notes_markdown(detail)}\n{where}\n",
         description=f"recording {recording_id}: {detail.status}",
     )
+
+
+def artifact_key(recording_id: int) -> str:
+    return f"mumu-recording-{recording_id}"
+
+
+def links(settings: Settings, recording_id: int | None) -> dict[str, str]:
+    """Where a person follows up on a recording: its Prefect run, when a Prefect UI
+    outlives the run, and its notes and transcript, when the sidecar is public."""
+    from prefect.runtime import flow_run
+    from prefect.settings import PREFECT_UI_URL
+
+    found: dict[str, str] = {}
+    ui = PREFECT_UI_URL.value()
+    if ui and flow_run.id:
+        found["prefect_run"] = f"{ui.rstrip('/')}/runs/flow-run/{flow_run.id}"
+    if recording_id is None:
+        return found
+    if ui:
+        found["artifact"] = f"{ui.rstrip('/')}/artifacts/key/{artifact_key(recording_id)}"
+    if settings.public_url:
+        base = f"{settings.public_url.rstrip('/')}/recordings/{recording_id}"
+        found["notes"] = f"{base}/notes.md"
+        found["transcript"] = f"{base}/transcript.txt"
+    found["export"] = f"mumu export {recording_id} --format notes"
+    return found

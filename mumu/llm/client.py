@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import json
 import threading
+from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -103,8 +104,16 @@ class StructuredLLM:
         user: str,
         schema: type[Schema],
         context: dict[str, Any] | None = None,
+        check: Callable[[Schema], list[str]] | None = None,
+        ask_again: str = "",
     ) -> tuple[Schema, Usage]:
-        """A validated ``schema`` instance; ``context`` reaches the schema's validators."""
+        """A validated ``schema`` instance; ``context`` reaches the schema's validators.
+
+        A reply that does not validate, or in which ``check`` finds problems, is sent
+        back once: with the validation error, or with the problems in ``ask_again``'s
+        ``{problems}``. After that a reply that does not validate fails; one with
+        problems is returned, for the caller to keep what holds.
+        """
         usage = Usage()
         schema_json = schema.model_json_schema()
         messages: list[dict[str, Any]] = [
@@ -117,16 +126,21 @@ class StructuredLLM:
         ]
         reply = self._chat(messages, schema, usage)
         try:
-            return _validate(reply, schema, context), usage
+            value = _validate(reply, schema, context)
         except (ValidationError, NoJSONFound) as first_error:
-            messages += [
-                {"role": "assistant", "content": reply},
-                {
-                    "role": "user",
-                    "content": "That reply does not match the schema: "
-                    f"{_one_line(first_error)}. Reply again with only the corrected JSON object.",
-                },
-            ]
+            correction = (
+                f"That reply does not match the schema: {_one_line(first_error)}. "
+                "Reply again with only the corrected JSON object."
+            )
+        else:
+            found = check(value) if check else []
+            if not found:
+                return value, usage
+            correction = ask_again.format(problems=" ".join("; ".join(found).split())[:4000])
+        messages += [
+            {"role": "assistant", "content": reply},
+            {"role": "user", "content": correction},
+        ]
         reply = self._chat(messages, schema, usage)
         try:
             return _validate(reply, schema, context), usage

@@ -1,92 +1,117 @@
-"""Title, summary, action items and chapters from a transcript, with map-reduce.
+"""Title, summary, action items and chapters from a transcript, with map-reduce,
+each claim citing the segments it rests on (``mumu.llm.grounding``).
 
 A transcript that fits the model's context goes in one request. A longer one is cut
 into chunks on segment boundaries, each chunk is summarised on its own (map, requests
-in parallel), and the partial notes are merged (reduce), recursively when even the
-notes do not fit. Token counts are estimated at three characters a token, which
-overestimates for English and so errs on the side of fitting.
+in parallel), and the partial notes, with their segment ids, are merged (reduce),
+recursively when even the notes do not fit; a merge may cite only ids the partial notes
+cite. Every reply is checked against the transcript; one with claims that do not hold
+is sent back once with the reasons, and then what still does not hold is dropped and
+listed. Token counts are estimated at three characters a token, which overestimates for
+English and so errs on the side of fitting.
 """
 
 from __future__ import annotations
 
 import contextvars
 import json
-from collections.abc import Sequence
+import re
+from collections.abc import Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, Field
-
+from mumu.export import clock
+from mumu.llm.grounding import (
+    Chapter,
+    Dropped,
+    Grounded,
+    Notes,
+    Said,
+    Transcript,
+    ground,
+    problems,
+)
 from mumu.llm.usage import Usage
 
 if TYPE_CHECKING:
     from mumu.llm.client import StructuredLLM
 
-PROMPT_VERSION = "1"
+PROMPT_VERSION = "2"
 CHARS_PER_TOKEN = 3
 PROMPT_OVERHEAD_TOKENS = 1500
 REPLY_RESERVE_TOKENS = 1500
 MAX_PARALLEL_REQUESTS = 4
+ID_AT_LINE_START = re.compile(r"^\[(\d+) @ ", re.M)
 
 
-class ActionItem(BaseModel):
-    task: str = Field(min_length=1, description="What is to be done.")
-    owner: str | None = Field(default=None, description="Who takes it on, when said.")
-    due: str | None = Field(default=None, description="When it is due, as said.")
-
-
-class Chapter(BaseModel):
-    start: float = Field(ge=0, description="Start of the chapter in seconds.")
-    title: str = Field(min_length=1)
-
-
-class Insights(BaseModel):
-    title: str = Field(min_length=1, max_length=200)
-    summary: str = Field(min_length=1)
-    action_items: list[ActionItem] = Field(default_factory=list)
-    chapters: list[Chapter] = Field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class TimedText:
-    start: float
-    text: str
+class NothingGrounded(Exception):
+    """No summary sentence rests on the transcript: there are no notes to store."""
 
 
 @dataclass
 class InsightsResult:
-    insights: Insights
+    notes: Notes
+    dropped: list[Dropped]
     usage: Usage
     mode: str
 
 
 SYSTEM_PROMPT = (
-    "You write meeting notes from transcripts. Use only what the transcript says. "
-    "Give a short title, a summary of a few sentences, the action items (with the owner "
-    "and due date only when they are said), and chapters with their start time in "
-    "seconds, taken from the [seconds] marks in the transcript."
+    "You write meeting notes from a transcript. Each line starts with a segment id and "
+    "its time, as [id @ mm:ss]. Use only what the transcript says, and give for every "
+    "summary sentence, action item and chapter the ids of the segments it rests on, as "
+    "evidence. Give a short title, a summary of a few sentences, the action items (with "
+    "the owner and due date only when a cited segment says them), and the chapters in "
+    "order, each citing first the segment where it begins."
 )
 MERGE_PROMPT = (
     "You merge partial notes of consecutive parts of one recording into notes for the "
-    "whole recording: one title, one summary, every action item once, and the chapters "
-    "in order, keeping their start times in seconds."
+    "whole recording: one title, a summary of a few sentences, every action item once, "
+    "and the chapters in order. Keep the evidence of everything you keep: cite only "
+    "segment ids that the partial notes cite."
+)
+ASK_AGAIN = (
+    "Some of it does not hold against the transcript: {problems}. Reply again with only "
+    "the corrected JSON object: cite only the segment ids given, and give an owner or a "
+    "due date only when a cited segment says it."
 )
 
 
 def generate_insights(
-    lines: Sequence[TimedText], duration_s: float, llm: StructuredLLM, context_tokens: int
+    segments: Sequence[Said], llm: StructuredLLM, context_tokens: int
 ) -> InsightsResult:
+    """Notes whose every claim cites segments of ``segments``; raises ``NothingGrounded``
+    when no summary sentence does."""
     budget_chars = max(
         1000, (context_tokens - PROMPT_OVERHEAD_TOKENS - REPLY_RESERVE_TOKENS) * CHARS_PER_TOKEN
     )
+    transcript = Transcript(segments)
     usage = Usage()
-    chunks = chunk_lines([f"[{line.start:.0f}] {line.text}" for line in lines], budget_chars)
-    notes = _map(llm, SYSTEM_PROMPT, chunks, usage)
+    dropped: list[Dropped] = []
+    lines = [f"[{s.id} @ {clock(s.start)}] {s.text}" for s in segments]
+    jobs = [
+        (SYSTEM_PROMPT, chunk, _ids_in(chunk, transcript))
+        for chunk in chunk_lines(lines, budget_chars)
+    ]
+    notes = _map(llm, jobs, transcript, usage, dropped)
     while len(notes) > 1:
         rendered = [json.dumps(note.model_dump(), ensure_ascii=False) for note in notes]
-        notes = _map(llm, MERGE_PROMPT, group_notes(rendered, budget_chars), usage)
-    return InsightsResult(insights=tidy(notes[0], duration_s), usage=usage, mode=llm.mode)
+        jobs = [
+            (
+                MERGE_PROMPT,
+                "\n".join(rendered[i] for i in group),
+                _cited(notes[group.start : group.stop]),
+            )
+            for group in group_notes(rendered, budget_chars)
+        ]
+        notes = _map(llm, jobs, transcript, usage, dropped)
+    if not notes[0].summary:
+        reasons = "; ".join(f"{d.text!r} {d.reason}" for d in dropped if d.kind == "summary")
+        raise NothingGrounded(
+            f"no summary sentence of the LLM rests on this transcript ({reasons})"
+        )
+    return InsightsResult(tidy(notes[0], transcript), dropped, usage, llm.mode)
 
 
 def chunk_lines(lines: Sequence[str], budget_chars: int) -> list[str]:
@@ -106,43 +131,84 @@ def chunk_lines(lines: Sequence[str], budget_chars: int) -> list[str]:
     return chunks
 
 
-def group_notes(notes: Sequence[str], budget_chars: int) -> list[str]:
-    """Group notes for merging: within the budget, but never fewer than two a group,
-    so every round of the reduce halves the notes at least and always ends."""
-    groups: list[list[str]] = []
+def group_notes(notes: Sequence[str], budget_chars: int) -> list[range]:
+    """Group notes for merging, as index ranges: within the budget, but never fewer than
+    two a group, so every round of the reduce halves the notes at least and always ends."""
+    groups: list[range] = []
     size = 0
-    for note in notes:
+    for index, note in enumerate(notes):
         if groups and (len(groups[-1]) < 2 or size + len(note) + 1 <= budget_chars):
-            groups[-1].append(note)
+            groups[-1] = range(groups[-1].start, index + 1)
             size += len(note) + 1
         else:
-            groups.append([note])
+            groups.append(range(index, index + 1))
             size = len(note) + 1
-    return ["\n".join(group) for group in groups]
+    return groups
 
 
-def tidy(insights: Insights, duration_s: float) -> Insights:
-    """Chapters in order, inside the recording, one per start time."""
+def chapter_start(chapter: Chapter, transcript: Transcript) -> float:
+    return min(transcript.start(i) for i in chapter.evidence)
+
+
+def tidy(notes: Notes, transcript: Transcript) -> Notes:
+    """Chapters in the order they begin, one per start."""
     chapters: dict[float, Chapter] = {}
-    for chapter in sorted(insights.chapters, key=lambda c: c.start):
-        start = round(min(chapter.start, duration_s), 1)
-        chapters.setdefault(start, Chapter(start=start, title=chapter.title))
-    return insights.model_copy(update={"chapters": list(chapters.values())})
+    for chapter in sorted(notes.chapters, key=lambda c: chapter_start(c, transcript)):
+        chapters.setdefault(chapter_start(chapter, transcript), chapter)
+    return notes.model_copy(update={"chapters": list(chapters.values())})
 
 
-def _map(llm: StructuredLLM, system: str, chunks: list[str], usage: Usage) -> list[Insights]:
-    def one(chunk: str) -> tuple[Insights, Usage]:
-        return llm.complete(system, chunk, Insights)
+Job = tuple[str, str, Collection[int]]
 
-    if len(chunks) == 1:
-        results = [one(chunks[0])]
+
+def _map(
+    llm: StructuredLLM,
+    jobs: Sequence[Job],
+    transcript: Transcript,
+    usage: Usage,
+    dropped: list[Dropped],
+) -> list[Notes]:
+    """Each job (system prompt, user text, the ids it may cite) in parallel; each reply
+    checked, sent back once with what does not hold, then grounded."""
+
+    def one(job: Job) -> tuple[Grounded, Usage]:
+        system, text, given = job
+        notes, call_usage = llm.complete(
+            system,
+            text,
+            Notes,
+            check=lambda notes: problems(notes, given, transcript),
+            ask_again=ASK_AGAIN,
+        )
+        return ground(notes, given, transcript), call_usage
+
+    if len(jobs) == 1:
+        results = [one(jobs[0])]
     else:
         with ThreadPoolExecutor(max_workers=MAX_PARALLEL_REQUESTS) as pool:
-            futures = [pool.submit(contextvars.copy_context().run, one, c) for c in chunks]
+            futures = [pool.submit(contextvars.copy_context().run, one, job) for job in jobs]
             results = [future.result() for future in futures]
-    for _, call_usage in results:
+    for grounded, call_usage in results:
         usage.add(call_usage)
-    return [notes for notes, _ in results]
+        dropped.extend(grounded.dropped)
+    return [grounded.notes for grounded, _ in results]
+
+
+def _ids_in(chunk: str, transcript: Transcript) -> set[int]:
+    return {int(found) for found in ID_AT_LINE_START.findall(chunk) if int(found) in transcript}
+
+
+def _cited(notes: Sequence[Notes]) -> set[int]:
+    """Every id the partial notes cite: what their merge may cite."""
+    cited: set[int] = set()
+    for note in notes:
+        for claim in note.summary:
+            cited.update(claim.evidence)
+        for item in note.action_items:
+            cited.update(item.evidence)
+        for chapter in note.chapters:
+            cited.update(chapter.evidence)
+    return cited
 
 
 def _pieces(line: str, budget_chars: int) -> list[str]:

@@ -1,7 +1,8 @@
 """The sidecar: a small Starlette app beside a worker for health, readiness and metrics.
 
-It also serves transcript exports (``/recordings/ID/transcript.srt``), which run artifacts
-link to when ``MUMU_PUBLIC_URL`` is set: keep it on a network only your team reaches.
+It also serves transcript exports (``/recordings/ID/transcript.srt``) and notes
+(``/recordings/ID/notes.md``), which run artifacts and notices link to when
+``MUMU_PUBLIC_URL`` is set: keep it on a network only your team reaches.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ EXPORT_MEDIA_TYPES = {
     "srt": "application/x-subrip; charset=utf-8",
     "vtt": "text/vtt; charset=utf-8",
     "json": "application/json",
+    "notes": "text/markdown; charset=utf-8",
 }
 
 
@@ -76,8 +78,9 @@ def create_app(settings: Settings, prefect_api_url: str | None) -> Starlette:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     def transcript(request: Request) -> Response:
-        """A transcript export, the target of the links in run artifacts."""
-        fmt = request.path_params["fmt"]
+        """A transcript export, or the notes (``notes.md``): what run artifacts and
+        notices link to."""
+        fmt = request.path_params.get("fmt", "notes")
         detail = views.recording_detail(read_engine(settings), request.path_params["recording_id"])
         if fmt not in EXPORT_MEDIA_TYPES or detail is None:
             return Response("not found\n", status_code=404, media_type="text/plain")
@@ -89,6 +92,7 @@ def create_app(settings: Settings, prefect_api_url: str | None) -> Starlette:
             Route("/ready", ready),
             Route("/metrics", metrics),
             Route("/recordings/{recording_id:int}/transcript.{fmt}", transcript),
+            Route("/recordings/{recording_id:int}/notes.md", transcript),
         ]
     )
 

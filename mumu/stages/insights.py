@@ -7,7 +7,7 @@ LLM client is built on first use; planning reads the options here without it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from sqlalchemy import Engine, delete
 from sqlmodel import Session, col
@@ -16,7 +16,8 @@ from mumu.channels import spoken_by
 from mumu.db import views
 from mumu.db.models import Insight, Stage
 from mumu.db.runs import run_stage, skip_stage
-from mumu.llm.insights import PROMPT_VERSION, InsightsResult, TimedText, generate_insights
+from mumu.llm.grounding import Said, Transcript
+from mumu.llm.insights import PROMPT_VERSION, InsightsResult, chapter_start, generate_insights
 from mumu.settings import Settings
 from mumu.stages.transcribe import TranscribeOptions
 
@@ -59,44 +60,53 @@ def run(engine: Engine, recording_id: int, settings: Settings) -> InsightsOutcom
     options = InsightsOptions.from_settings(settings)
     if options.llm_model is None:
         return _skip(engine, recording_id, options, NO_LLM_REASON)
-    row = views.recording_row(engine, recording_id)
-    lines = [
-        TimedText(s.start, spoken_by(s.speaker) + s.text)
+    said = [
+        Said(s.id, s.start, spoken_by(s.speaker) + s.text)
         for s in views.segments_of(engine, recording_id)
-        if not s.flag
+        if not s.flag and s.id is not None
     ]
-    if not lines:
+    if not said:
         return _skip(engine, recording_id, options, EMPTY_TRANSCRIPT_REASON)
-    duration_s = row.duration_s or 0.0 if row else 0.0
 
     def work() -> InsightsResult:
         from mumu.llm.client import get_llm
 
-        return generate_insights(lines, duration_s, get_llm(settings), options.context_tokens)
+        return generate_insights(said, get_llm(settings), options.context_tokens)
 
+    transcript = Transcript(said)
     result = run_stage(
         engine,
         recording_id,
         NAME,
         options.key,
         work,
-        lambda session, result: save(session, recording_id, result, options),
+        lambda session, result: save(session, recording_id, result, transcript, options),
     )
     return InsightsOutcome(result)
 
 
 def save(
-    session: Session, recording_id: int, result: InsightsResult, options: InsightsOptions
+    session: Session,
+    recording_id: int,
+    result: InsightsResult,
+    transcript: Transcript,
+    options: InsightsOptions,
 ) -> None:
+    """The notes as they held against the transcript, and what was dropped, with why."""
+    notes = result.notes
     session.execute(delete(Insight).where(col(Insight.recording_id) == recording_id))
     session.flush()
     session.add(
         Insight(
             recording_id=recording_id,
-            title=result.insights.title,
-            summary=result.insights.summary,
-            action_items=[item.model_dump() for item in result.insights.action_items],
-            chapters=[chapter.model_dump() for chapter in result.insights.chapters],
+            title=notes.title,
+            summary=" ".join(claim.text for claim in notes.summary),
+            summary_claims=[claim.model_dump() for claim in notes.summary],
+            action_items=[item.model_dump() for item in notes.action_items],
+            chapters=[
+                {"start": chapter_start(c, transcript)} | c.model_dump() for c in notes.chapters
+            ],
+            dropped=[asdict(d) for d in result.dropped],
             model=options.llm_model or "",
             prompt_version=PROMPT_VERSION,
             prompt_tokens=result.usage.prompt_tokens,

@@ -23,10 +23,12 @@ def summarize(recording: Ingested, settings: Settings) -> str | None:
         return None
     usage = outcome.result.usage
     logger.info(
-        "insights from %d LLM calls (%s mode): %d prompt and %d completion tokens",
+        "insights from %d LLM calls (%s mode): %d prompt and %d completion tokens; "
+        "%d claims dropped or struck as not resting on the transcript",
         usage.calls,
         outcome.result.mode,
         usage.prompt_tokens,
         usage.completion_tokens,
+        len(outcome.result.dropped),
     )
-    return outcome.result.insights.title
+    return outcome.result.notes.title

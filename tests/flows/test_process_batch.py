@@ -13,7 +13,7 @@ from prefect import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 from prefect.client.schemas.sorting import ArtifactSort
 from sqlalchemy import Engine, func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from starlette.testclient import TestClient
 
 from mumu import export
@@ -101,7 +101,7 @@ def test_a_folder_with_bad_files_stores_the_good_and_reports_the_bad(
     assert (listed["cut.flac"].error or "").startswith("audio: truncated file")
 
     table = artifact("mumu-batch")
-    assert isinstance(table, str) and "truncated file" in table and "jfk.flac" in table
+    assert isinstance(table, str) and "truncated file" in table and "jfk\\.flac" in table
 
 
 def test_a_second_run_stores_nothing_twice(engine: Engine) -> None:
@@ -125,19 +125,65 @@ def test_insights_from_a_server_that_rejects_json_schema(
     with Session(engine) as session:
         insight = session.exec(select(Insight)).one()
     assert insight.prompt_tokens > 0 and insight.completion_tokens > 0
-    assert insight.action_items == [{"task": "Send the minutes", "owner": "Ann", "due": "Friday"}]
+    first_segment = segment_ids(engine, outcome.recording_id)[0]
+    [item] = insight.action_items
+    assert item["task"].startswith("Follow up: And so")
+    assert (item["owner"], item["due"], item["evidence"]) == (None, None, [first_segment])
     assert insight.chapters[0]["start"] == 0.0
+    assert insight.dropped == []
     assert "fellow Americans" in server.requests[-1]["messages"][1]["content"]
     markdown = artifact(f"mumu-recording-{outcome.recording_id}")
     assert isinstance(markdown, str) and markdown.startswith("# Notes on")
-    assert "## Action items\n\n- Send the minutes (owner: Ann, due: Friday)" in markdown
-    assert f"`mumu export {outcome.recording_id} --format srt`" in markdown
+    assert re.search(r"## Action items\n\n- Follow up: And so.* \(00:00\)\n", markdown)
+    assert f"`mumu export {outcome.recording_id} --format notes`" in markdown
+
+
+def segment_ids(engine: Engine, recording_id: int | None) -> list[int]:
+    query = select(Segment).where(Segment.recording_id == recording_id)
+    with Session(engine) as session:
+        return [s.id or 0 for s in session.exec(query.order_by(col(Segment.idx)))]
+
+
+def test_notes_cite_their_moments_and_what_was_not_said_is_dropped_with_the_reason(
+    engine: Engine, fake_llm: StartLLM
+) -> None:
+    server = fake_llm(GOOD)
+    [jfk] = batch([str(DATA_DIR / "jfk.flac")])
+    other_recording = segment_ids(engine, jfk.recording_id)[0]
+    server.invented = [other_recording, 987654]
+    server.owner = "Bob"
+    [outcome] = batch([str(DATA_DIR / "hotwords.mp3")])
+    assert outcome.status == "completed", outcome.error
+    detail = views.recording_detail(engine, outcome.recording_id or 0)
+    assert detail is not None and detail.insights is not None
+    notes = detail.insights
+    own = segment_ids(engine, outcome.recording_id)
+    cited = [e.segment for c in notes.summary_claims for e in c.evidence]
+    cited += [e.segment for i in notes.action_items for e in i.evidence]
+    assert cited and set(cited) <= set(own)
+    [item] = notes.action_items
+    assert item.task.startswith("Follow up: ") and item.owner is None
+    reasons = {(d.kind, d.text): d.reason for d in notes.dropped}
+    assert reasons[("summary", "The budget was approved.")] == (
+        f"cites {other_recording}, 987654, not segments given"
+    )
+    assert ("action item", "Book the venue") in reasons
+    assert "is not said at 00:00 or next to it" in reasons[("owner", "Bob")]
+    assert "999" not in notes.summary
+
+    markdown = artifact(f"mumu-recording-{outcome.recording_id}")
+    assert isinstance(markdown, str)
+    assert "## Not kept (not found in what was said)" in markdown
+    assert "owner 'Bob'" in markdown.replace("\\", "")
+    linked = export.render(detail, "notes")
+    assert f"[00:00](#s-{own[0]})" in linked.split("## Action items")[1].splitlines()[2]
+    assert f'<a id="s-{own[0]}"></a>**00:00**' in linked
 
 
 @pytest.mark.parametrize(
     ("behaviour", "reason"),
     [
-        (ALWAYS_BAD, "insights: LLM output did not match the Insights schema"),
+        (ALWAYS_BAD, "insights: LLM output did not match the Notes schema"),
         (DOWN, "insights: LLM endpoint error 503 (gave up after 2 attempts"),
         (BAD_LENGTH, "insights: LLM endpoint unreachable"),
     ],

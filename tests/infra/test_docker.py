@@ -35,6 +35,7 @@ from mumu.db.engine import get_engine
 from mumu.db.models import Recording, StageRun
 from tests.conftest import DATA_DIR, REPO, create_database, drop_database, run_mumu
 from tests.fake_llm import GOOD, FakeLLM
+from tests.receiver import Received, Receiver
 from tests.sidecar.test_app import metric
 from tests.test_production import api, free_port, wait_for
 
@@ -106,6 +107,9 @@ def test_both_images_import_mumu_as_a_non_root_user(images: None) -> None:
         assert "mumu" not in listing, f"{image}: a source folder would shadow the package"
 
 
+NOTICE_SECRET = "e2e-notice-secret"
+
+
 @dataclass
 class Stack:
     api_url: str
@@ -114,6 +118,7 @@ class Stack:
     inbox: Path
     sidecar_url: str
     llm: FakeLLM
+    receiver: Receiver
     workers: list[str]
 
     def api(self, method: str, path: str, **kwargs: Any) -> Any:
@@ -196,10 +201,11 @@ def stack(images: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[St
         folder.mkdir(exist_ok=True)
         folder.chmod(0o755)
     llm = FakeLLM(GOOD).__enter__()
+    receiver = Receiver().__enter__()
     port, sidecar_port = free_port(), free_port()
     api_url = f"http://127.0.0.1:{port}/api"
     sidecar_url = f"http://127.0.0.1:{sidecar_port}"
-    stack = Stack(api_url, mumu_url, get_engine(mumu_url), inbox, sidecar_url, llm, [])
+    stack = Stack(api_url, mumu_url, get_engine(mumu_url), inbox, sidecar_url, llm, receiver, [])
     common = ["--label", LABEL, "--network", "host", "-e", f"PREFECT_API_URL={api_url}"]
     try:
         docker(
@@ -246,6 +252,8 @@ def stack(images: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[St
             "OPENAI_BASE_URL": llm.base_url,
             "OPENAI_API_KEY": "sk-e2e-not-a-real-key",
             "MUMU_LLM_MODEL": "fake",
+            "MUMU_NOTIFY_URL": receiver.url,
+            "MUMU_NOTIFY_SECRET": NOTICE_SECRET,
         }
         flags = [part for name, value in setup.items() for part in ("-e", f"{name}={value}")]
         docker("run", "--rm", *common, *flags, CPU_IMAGE, "bash", "infra/setup.sh")
@@ -273,6 +281,7 @@ def stack(images: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[St
     finally:
         remove_leftovers()
         llm.__exit__(None, None, None)
+        receiver.__exit__(None, None, None)
         stack.engine.dispose()
         drop_database(mumu_url)
         drop_database(prefect_url)
@@ -333,6 +342,27 @@ def test_runs_from_rest_and_the_cli_complete_in_containers(stack: Stack) -> None
     assert artifact["data"].startswith("# Notes on") and f"[srt]({link})" in artifact["data"]
     assert "fellow Americans" in httpx.get(link, timeout=10).text
 
+    notice = notice_of(stack, by_source[jfk]["id"])
+    assert notice.signed_with(NOTICE_SECRET.encode())
+    assert notice.json["type"] == "recording.completed"
+    assert notice.json["recording"]["title"].startswith("Notes on")
+    links = notice.json["links"]
+    assert links["prefect_run"].endswith(f"/runs/flow-run/{by_rest}")
+    notes = httpx.get(links["notes"], timeout=10)
+    assert notes.status_code == 200 and notes.headers["content-type"].startswith("text/markdown")
+    assert "## Transcript" in notes.text and "fellow Americans" in notes.text
+
+
+def notice_of(stack: Stack, recording_id: int) -> Received:
+    """The one notice a recording's run sent (it arrives just after the run ends)."""
+
+    def sent() -> list[Received]:
+        return [n for n in stack.receiver.received if n.json["recording"]["id"] == recording_id]
+
+    wait_for(lambda: bool(sent()), 60, f"a notice of recording {recording_id}", stack.logs)
+    [notice] = sent()
+    return notice
+
 
 def test_a_batch_runs_in_a_container(stack: Stack) -> None:
     [folder] = {
@@ -354,6 +384,10 @@ def test_a_bad_recording_fails_its_run_with_the_reason(stack: Stack) -> None:
     )
     assert stack.wait_final(run) == "FAILED"
     assert stack.flow_run(run)["state"]["message"] == "ingest: file not found"
+    [failed] = [r for r in stack.recordings().values() if r.source.endswith("not-there.wav")]
+    notice = notice_of(stack, failed.id or 0)
+    assert notice.json["recording"]["error"] == "ingest: file not found"
+    assert notice.signed_with(NOTICE_SECRET.encode())
 
     def logs() -> str:
         found = stack.api("POST", "/logs/filter", json={"logs": {"flow_run_id": {"any_": [run]}}})

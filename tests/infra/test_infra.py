@@ -107,6 +107,23 @@ def test_a_site_chooses_network_volumes_and_public_url_when_setting_up() -> None
     assert request["environment"]["MUMU_PUBLIC_URL"] == "http://mumu-host:9108"
 
 
+@pytest.mark.usefixtures("prefect_api")
+def test_notices_reach_flow_runs_from_secret_blocks_the_pool_names() -> None:
+    from prefect.blocks.system import Secret
+    from pydantic import SecretStr
+
+    url = "https://chat.example/hooks/T0/B0/tok3n"
+    Secret(value=SecretStr(url)).save("mumu-notify-url", overwrite=True)
+    Secret(value=SecretStr("pool-notice-secret")).save("mumu-notify-secret", overwrite=True)
+    environ = {"MUMU_NOTIFY_URL": url}
+    template = json.dumps(rendered("docker-cpu-job-template.json", **environ))
+    assert "tok3n" not in template and "pool-notice-secret" not in template
+    request = container_request("docker-cpu-job-template.json", **environ)
+    assert request["environment"]["MUMU_NOTIFY_URL"] == url
+    assert request["environment"]["MUMU_NOTIFY_SECRET"] == "pool-notice-secret"
+    assert "MUMU_NOTIFY_URL" not in container_request("docker-cpu-job-template.json")["environment"]
+
+
 def test_every_deployment_points_at_a_flow_and_every_variable_has_a_default() -> None:
     text = (REPO / "deployments.yaml").read_text()
     config = yaml.safe_load(text)

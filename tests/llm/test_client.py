@@ -6,7 +6,7 @@ from contextvars import copy_context
 import pytest
 
 from mumu.llm.client import LLMError, StructuredLLM, get_llm
-from mumu.llm.insights import Insights
+from mumu.llm.grounding import Notes
 from mumu.settings import get_settings
 from tests import fake_llm
 from tests.fake_llm import FakeLLM
@@ -20,9 +20,9 @@ def client() -> StructuredLLM:
 
 def test_structured_output_through_json_schema(fake_llm: StartLLM) -> None:
     server = fake_llm(fake_llm_module.GOOD)
-    notes, usage = client().complete("system", "[3] we agreed to ship on Friday", Insights)
+    notes, usage = client().complete("system", "[3 @ 00:03] we agreed to ship on Friday", Notes)
     assert notes.title.startswith("Notes on")
-    assert notes.chapters[0].start == 3
+    assert notes.chapters[0].evidence == [3]
     assert usage.calls == 1 and usage.prompt_tokens > 0 and usage.completion_tokens > 0
     assert server.requests[0]["response_format"]["type"] == "json_schema"
     assert server.headers[0]["authorization"] == "Bearer sk-test-not-a-real-key"
@@ -37,10 +37,10 @@ def formats(server: FakeLLM) -> list[str]:
 def test_a_server_rejecting_json_schema_gets_json_object(fake_llm: StartLLM) -> None:
     server = fake_llm(fake_llm_module.REJECTS_JSON_SCHEMA)
     llm = client()
-    notes, usage = llm.complete("system", "[0] hello there", Insights)
+    notes, usage = llm.complete("system", "[0 @ 00:00] hello there", Notes)
     assert notes.summary
     assert formats(server) == ["json_schema", "json_object+schema", "json_object"]
-    llm.complete("system", "[0] again", Insights)
+    llm.complete("system", "[0 @ 00:00] again", Notes)
     assert formats(server)[-1] == "json_object"
     assert llm.mode == "json_object"
     assert usage.calls == 1
@@ -52,31 +52,31 @@ def test_a_server_refusing_the_format_with_a_500_is_not_retried_and_is_remembere
     """llama.cpp's server says no to json_schema with HTTP 500 and the field's name."""
     server = fake_llm(fake_llm_module.REFUSES_FORMAT_WITH_500)
     llm = client()
-    notes, _ = llm.complete("system", "[3] budget review", Insights)
+    notes, _ = llm.complete("system", "[3 @ 00:03] budget review", Notes)
     assert notes.title
     assert formats(server) == ["json_schema", "json_object+schema"]
-    llm.complete("system", "[4] and again", Insights)
+    llm.complete("system", "[4 @ 00:04] and again", Notes)
     assert formats(server) == ["json_schema", "json_object+schema", "json_object+schema"]
     assert llm.mode == "json_object_schema"
 
 
 def test_a_text_only_server_gets_json_extracted_from_prose(fake_llm: StartLLM) -> None:
     server = fake_llm(fake_llm_module.TEXT_ONLY)
-    notes, _ = client().complete("system", "[7] budget review", Insights)
-    assert notes.chapters[0].start == 7
+    notes, _ = client().complete("system", "[7 @ 00:07] budget review", Notes)
+    assert notes.chapters[0].evidence == [7]
     assert "response_format" not in server.requests[-1]
 
 
 def test_token_counts_sent_as_strings_are_counted_not_fatal(fake_llm: StartLLM) -> None:
     fake_llm(fake_llm_module.STRING_TOKENS)
-    notes, usage = client().complete("system", "[1] hello there", Insights)
+    notes, usage = client().complete("system", "[1 @ 00:01] hello there", Notes)
     assert notes.title
     assert usage.prompt_tokens > 0 and usage.completion_tokens == 0
 
 
 def test_output_that_does_not_fit_is_sent_back_once_with_the_error(fake_llm: StartLLM) -> None:
     server = fake_llm(fake_llm_module.BAD_ONCE)
-    notes, usage = client().complete("system", "[1] hello", Insights)
+    notes, usage = client().complete("system", "[1 @ 00:01] hello", Notes)
     assert notes.title
     assert usage.calls == 2
     correction = server.requests[1]["messages"][-1]["content"]
@@ -86,8 +86,8 @@ def test_output_that_does_not_fit_is_sent_back_once_with_the_error(fake_llm: Sta
 
 def test_output_that_never_fits_fails_with_the_reason(fake_llm: StartLLM) -> None:
     server = fake_llm(fake_llm_module.ALWAYS_BAD)
-    with pytest.raises(LLMError, match="did not match the Insights schema") as caught:
-        client().complete("system", "[1] hello", Insights)
+    with pytest.raises(LLMError, match="did not match the Notes schema") as caught:
+        client().complete("system", "[1 @ 00:01] hello", Notes)
     assert "\n" not in str(caught.value)
     assert len(server.requests) == 2
 
@@ -100,7 +100,7 @@ def test_an_unreachable_endpoint_is_a_one_line_error(
     monkeypatch.setenv("MUMU_LLM_MAX_RETRIES", "0")
     get_settings.cache_clear()
     with pytest.raises(LLMError, match="unreachable") as caught:
-        client().complete("system", "hello", Insights)
+        client().complete("system", "hello", Notes)
     assert "sk-test-unreachable" not in str(caught.value)
     get_settings.cache_clear()
 
@@ -126,7 +126,9 @@ def test_requests_hold_a_slot_of_the_global_concurrency_limit(
     llm = client()
     with ThreadPoolExecutor(max_workers=1) as pool:
         with concurrency("llm-test", occupy=1, strict=True):
-            waiting = pool.submit(copy_context().run, llm.complete, "system", "[0] hi", Insights)
+            waiting = pool.submit(
+                copy_context().run, llm.complete, "system", "[0 @ 00:00] hi", Notes
+            )
             time.sleep(1.5)
             assert server.requests == [] and not waiting.done()
         notes, _ = waiting.result(timeout=30)
@@ -136,4 +138,4 @@ def test_requests_hold_a_slot_of_the_global_concurrency_limit(
     monkeypatch.setenv("MUMU_LLM_CONCURRENCY_LIMIT", "no-such-limit")
     get_settings.cache_clear()
     with pytest.raises(Exception, match="no-such-limit"):
-        client().complete("system", "[0] hello", Insights)
+        client().complete("system", "[0 @ 00:00] hello", Notes)

@@ -67,13 +67,25 @@ def configured(local_server: str, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.usefixtures("configured")
-def test_every_recording_gets_notes_from_a_real_local_server(engine: Engine) -> None:
+def test_a_real_small_model_s_notes_hold_or_fail_with_the_reason(engine: Engine) -> None:
+    """A 135M model may cite anything: what it stores must cite the recording's own
+    segments, and where nothing it said holds, the stage fails saying why."""
     names = ["jfk.flac", "hotwords.mp3", "stereo_diarization.wav"]
     outcomes = batch([str(DATA_DIR / name) for name in names])
-    assert [o.status for o in outcomes] == ["completed"] * 3, [o.error for o in outcomes]
     for outcome in outcomes:
-        insights = views.insights_of(engine, outcome.recording_id or 0)
-        assert insights is not None and insights.title and insights.prompt_tokens > 0
+        detail = views.recording_detail(engine, outcome.recording_id or 0)
+        assert detail is not None and detail.transcript and detail.transcript.text
+        own = {s.id for s in detail.transcript.segments}
+        if outcome.status == "failed":
+            assert (outcome.error or "").startswith("insights: "), outcome.error
+            continue
+        notes = detail.insights
+        assert notes is not None and notes.title and notes.prompt_tokens > 0
+        evidence = [c.evidence for c in notes.summary_claims]
+        evidence += [i.evidence for i in notes.action_items]
+        evidence += [c.evidence for c in notes.chapters]
+        assert notes.summary_claims and all(evidence)
+        assert {e.segment for cited in evidence for e in cited} <= own
     assert get_llm(get_settings()).mode == "json_object_schema", "json_schema was refused"
 
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pytest
 
 from mumu.llm.client import LLMError, get_llm
-from mumu.llm.insights import Insights
+from mumu.llm.grounding import Notes
 from mumu.llm.retry import RetryPolicy
 from mumu.settings import get_settings
 from tests import fake_llm as behaviours
@@ -18,8 +18,8 @@ from tests.fake_llm import FakeLLM
 StartLLM = Callable[[str], FakeLLM]
 
 
-def ask() -> Insights:
-    notes, _ = get_llm(get_settings()).complete("system", "[0] hello", Insights)
+def ask() -> Notes:
+    notes, _ = get_llm(get_settings()).complete("system", "[0 @ 00:00] hello", Notes)
     return notes
 
 

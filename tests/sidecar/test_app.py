@@ -154,3 +154,8 @@ def test_transcripts_are_served_for_the_links_in_run_artifacts(
     assert "fellow Americans" in client.get("/recordings/1/transcript.txt").text
     assert client.get("/recordings/1/transcript.exe").status_code == 404
     assert client.get("/recordings/99/transcript.txt").status_code == 404
+    notes = client.get("/recordings/1/notes.md")
+    assert notes.status_code == 200 and notes.headers["content-type"].startswith("text/markdown")
+    assert "_No notes: no LLM endpoint configured" in notes.text
+    assert '<a id="s-1"></a>**00:00** And so' in notes.text
+    assert client.get("/recordings/1/txt.md").status_code == 404
