@@ -15,13 +15,13 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 from sqlalchemy import Engine
 
-from mumu.channels import spoken_by
 from mumu.db.engine import retrying, transaction
 from mumu.db.models import Question
 from mumu.export import clock
 from mumu.llm.client import LLMError, get_llm
 from mumu.search import Hit, find, neighbours
 from mumu.settings import Settings
+from mumu.speakers import spoken_by
 
 ANSWERED = "answered"
 NO_MATCH = "no_match"

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import re
 import sys
+from collections.abc import Iterable
 from dataclasses import asdict, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -17,13 +19,13 @@ from rich.text import Text
 from sqlalchemy import Engine
 
 from mumu import export, progress
-from mumu.channels import spoken_by
 from mumu.db import views
 from mumu.db.engine import DatabaseUnavailable, EmptyDatabase, engine_for, read_engine, upgrade
 from mumu.errors import BadInput, ConfigurationError, one_line
 from mumu.outcome import RecordingOutcome
 from mumu.prefect_env import apply_cli_defaults, local_run_settings
 from mumu.settings import get_settings
+from mumu.speakers import spoken_by
 
 if TYPE_CHECKING:
     from mumu.db.views import EvidenceView, InsightsView
@@ -171,12 +173,30 @@ def _print_summary(outcomes: list[RecordingOutcome]) -> None:
 
 
 @app.command("list")
-def list_(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
-    """List stored recordings."""
+def list_(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (streamed).")] = False,
+    limit: Annotated[int, typer.Option(help="Most recordings to show; 0 for all.", min=0)] = 50,
+    offset: Annotated[int, typer.Option(help="Recordings to skip (paging).", min=0)] = 0,
+    status: Annotated[
+        str | None, typer.Option(help="pending, running, completed or failed.")
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(help="Stored since a date (2026-11-01) or for a while (7d, 12h, 30m)."),
+    ] = None,
+    source: Annotated[str | None, typer.Option(help='Source pattern, e.g. "*standup*".')] = None,
+    language: Annotated[str | None, typer.Option(help="Language code, e.g. en.")] = None,
+) -> None:
+    """List stored recordings, newest first, a page at a time."""
+    from mumu.db.models import RecordingStatus
+
+    if status is not None and status not in set(RecordingStatus):
+        raise fail(f"unknown status {status!r}; choose one of {', '.join(RecordingStatus)}")
+    chosen = views.RecordingFilter(status, _since(since), source, language)
     database = reader()
-    rows = views.list_recordings(database) if database else []
+    rows = views.page_of_recordings(database, chosen, limit or None, offset) if database else []
     if as_json:
-        print(json.dumps([asdict(row) for row in rows], indent=2, ensure_ascii=False))
+        _print_json_array(asdict(row) for row in rows)
         return
     columns = ("id", "source", "status", "duration_s", "language", "error")
     table = Table()
@@ -185,6 +205,42 @@ def list_(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
     for row in rows:
         table.add_row(*(plain(getattr(row, column)) for column in columns))
     console.print(table)
+    total = views.count_recordings(database, chosen) if database else 0
+    shown = table.row_count
+    more = f"; next page: --offset {offset + shown}" if offset + shown < total else ""
+    if shown:
+        said = f"{offset + 1}-{offset + shown} of {total} recordings, newest first{more}"
+    else:
+        said = f"no recordings here ({total} match)" if total else "no recordings match"
+    console.print(plain(said))
+
+
+def _since(value: str | None) -> datetime | None:
+    """A date or date and time (UTC when no zone is given), or a span back from now."""
+    if value is None:
+        return None
+    span = re.fullmatch(r"(\d+)\s*([dhm])", value.strip().lower())
+    if span:
+        hours = {"d": 24.0, "h": 1.0, "m": 1 / 60}[span.group(2)] * int(span.group(1))
+        moment = datetime.now(UTC) - timedelta(hours=hours)
+    else:
+        try:
+            moment = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise fail(f"--since {value!r}: give a date (2026-11-01) or a span (7d, 12h)") from None
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _print_json_array(items: Iterable[object]) -> None:
+    """A JSON array written as the items come, so a large listing is never held whole."""
+    write = sys.stdout.write
+    write("[")
+    written = 0
+    for item in items:
+        write(",\n" if written else "\n")
+        write(json.dumps(item, ensure_ascii=False))
+        written += 1
+    write("\n]\n" if written else "]\n")
 
 
 @app.command()
@@ -284,20 +340,24 @@ def export_(
 
 @app.command("search")
 def search_(
-    query: Annotated[str, typer.Argument(help="Words to look for.")],
+    query: Annotated[
+        str, typer.Argument(help='Words to look for; "quoted words" must be said as written.')
+    ],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     limit: Annotated[int, typer.Option(help="Most hits to show.", min=1)] = 10,
+    offset: Annotated[int, typer.Option(help="Hits to skip (paging).", min=0)] = 0,
+    newest: Annotated[bool, typer.Option("--newest", help="Newest hits first.")] = False,
 ) -> None:
     """Search every stored transcript; best matching segments first."""
     from mumu.search import find
 
     database = reader()
-    hits = find(database, get_settings(), query, limit) if database else []
+    hits = find(database, get_settings(), query, limit, offset, newest) if database else []
     if as_json:
         print(json.dumps([hit.as_dict() for hit in hits], indent=2, ensure_ascii=False))
         return
     if not hits:
-        console.print("no matching segments")
+        console.print("no more matching segments" if offset else "no matching segments")
         return
     table = Table()
     for column in ("recording", "source", "at", "text"):
@@ -310,6 +370,8 @@ def search_(
             plain(spoken_by(hit.speaker) + hit.text),
         )
     console.print(table)
+    if len(hits) == limit:
+        console.print(plain(f"more: --offset {offset + limit}"), style="dim")
 
 
 @app.command()
@@ -358,8 +420,8 @@ def speakers(
 ) -> None:
     """Show or name the speakers of a recording (a speaker per channel, or told apart by
     voice with MUMU_DIARIZE)."""
-    from mumu.channels import parse_names
     from mumu.db.recordings import name_speakers
+    from mumu.speakers import parse_names
 
     if names:
         try:
@@ -556,3 +618,61 @@ def bench(
     )
     append_row(results, summary, command=command)
     console.print(f"results: {out / 'results.json'}; row appended to {results}")
+
+
+@app.command("bench-library")
+def bench_library(
+    sizes: Annotated[
+        list[int], typer.Argument(help="Library sizes in recordings, e.g. 10000 100000.")
+    ],
+    database: Annotated[
+        str | None,
+        typer.Option(help="A scratch database URL to fill; default: a new SQLite file."),
+    ] = None,
+    results: Annotated[Path, typer.Option(help="Results file the table is appended to.")] = Path(
+        "dev/scale-results.md"
+    ),
+) -> None:
+    """How list, search, show, export and a metrics scrape hold up as a library grows."""
+    import tempfile
+
+    from sqlalchemy import text
+
+    from mumu.db.engine import get_engine, safe_url, upgrade
+    from mumu.scale import measure
+
+    url = database or f"sqlite:///{tempfile.mkdtemp(prefix='mumu-scale-')}/library.db"
+    upgrade(url)
+    engine = get_engine(url)
+    with engine.connect() as connection:
+        foreign = connection.execute(
+            text("SELECT count(*) FROM recordings WHERE source NOT LIKE '/library/%'")
+        ).scalar_one()
+    if foreign:
+        raise fail(f"{safe_url(url)} holds recordings of its own: give a scratch database")
+    timings = {}
+    for seeded, measured in measure(engine, sizes):
+        timings[seeded] = measured
+        errors.print(f"{seeded} recordings measured")
+    columns = list(timings)
+    table = Table(title=f"mumu bench-library ({engine.dialect.name}), median ms")
+    for column in ["read", *(f"{size:,}" for size in columns), "growth"]:
+        table.add_column(column)
+    lines = []
+    for name in timings[columns[0]]:
+        ms = [timings[size][name] * 1000 for size in columns]
+        growth = f"{ms[-1] / ms[0]:.1f}x" if ms[0] else "-"
+        table.add_row(name, *(f"{value:.1f}" for value in ms), growth)
+        lines.append(f"| {name} | " + " | ".join(f"{v:.1f}" for v in ms) + f" | {growth} |")
+    console.print(table)
+    command = f"mumu bench-library {' '.join(map(str, sizes))} ({engine.dialect.name})"
+    header = "| read | " + " | ".join(f"{size:,} ms" for size in columns) + " | growth |"
+    with results.open("a") as handle:
+        handle.write(
+            f"\n## {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, `{command}`\n\n{header}\n"
+            + "|---" * (len(columns) + 2)
+            + "|\n"
+            + "\n".join(lines)
+            + "\n"
+        )
+    console.print(f"appended to {results}")

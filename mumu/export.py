@@ -9,9 +9,9 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 
-from mumu.channels import spoken_by
 from mumu.db.models import StageStatus
 from mumu.db.views import EvidenceView, InsightsView, RecordingDetail, SegmentView
+from mumu.speakers import spoken_by
 
 FORMATS = ("txt", "srt", "vtt", "json", "notes")
 

@@ -15,6 +15,7 @@ from alembic import command as alembic_command
 from alembic.migration import MigrationContext
 
 from mumu.db.engine import alembic_config, get_engine
+from mumu.migrations import HEAD
 from tests.conftest import DATA_DIR, run_mumu
 from tests.fake_llm import HOSTILE_TEXT, FakeLLM
 from tests.test_audio import silent_flac
@@ -203,7 +204,7 @@ def test_reads_never_migrate_and_say_when_the_schema_is_behind(
         result = run_mumu(*read, env=cli_env)
         assert result.returncode == 2
         assert result.stderr.strip().endswith(
-            "has schema revision 0004, this mumu needs 0008: run `mumu db upgrade`"
+            f"has schema revision 0004, this mumu needs {HEAD}: run `mumu db upgrade`"
         )
         assert_clean(result)
     with get_engine(database_url).connect() as connection:

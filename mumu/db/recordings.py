@@ -13,7 +13,6 @@ from sqlalchemy import Engine, delete, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from mumu.channels import default_name
 from mumu.db.engine import retrying, transaction
 from mumu.db.models import (
     Recording,
@@ -26,6 +25,7 @@ from mumu.db.models import (
     utcnow,
 )
 from mumu.errors import BadInput
+from mumu.speakers import default_name
 
 
 @retrying

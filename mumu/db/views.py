@@ -7,15 +7,18 @@ transaction, retried when the connection drops under it.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import ColumnElement, Engine, func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from mumu.channels import speaker_name
 from mumu.db.engine import retrying, transaction
 from mumu.db.models import Insight, Recording, Segment, Stage, StageRun, Transcript, row_id
+from mumu.speakers import speaker_name
 from mumu.speech import languages_spoken
 
 
@@ -133,6 +136,67 @@ def list_recordings(engine: Engine) -> list[RecordingRow]:
     with transaction(engine) as session:
         recordings = session.exec(select(Recording).order_by(col(Recording.id))).all()
         return [_row(recording) for recording in recordings]
+
+
+@dataclass(frozen=True)
+class RecordingFilter:
+    """Which recordings a listing shows; ``source`` is a glob (``*`` and ``?``)."""
+
+    status: str | None = None
+    since: datetime | None = None
+    source: str | None = None
+    language: str | None = None
+
+    def where(self) -> list[ColumnElement[bool]]:
+        clauses: list[ColumnElement[bool]] = []
+        if self.status:
+            clauses.append(col(Recording.status) == self.status)
+        if self.since:
+            clauses.append(col(Recording.created_at) >= self.since)
+        if self.source:
+            clauses.append(col(Recording.source).like(_like(self.source), escape="\\"))
+        if self.language:
+            clauses.append(col(Recording.language) == self.language)
+        return clauses
+
+
+LISTED = [
+    col(Recording.id),
+    col(Recording.source),
+    col(Recording.sha256),
+    col(Recording.status),
+    col(Recording.error),
+    col(Recording.duration_s),
+    col(Recording.language),
+]
+
+
+@retrying
+def count_recordings(engine: Engine, chosen: RecordingFilter) -> int:
+    with engine.connect() as connection:
+        query = sa_select(func.count()).select_from(Recording).where(*chosen.where())
+        return int(connection.execute(query).scalar_one())
+
+
+def page_of_recordings(
+    engine: Engine, chosen: RecordingFilter, limit: int | None, offset: int = 0
+) -> Iterator[RecordingRow]:
+    """Newest first, read as they are printed: memory does not grow with the page."""
+    query = (
+        sa_select(*LISTED)
+        .where(*chosen.where())
+        .order_by(col(Recording.id).desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    with engine.connect() as connection:
+        for row in connection.execution_options(yield_per=500).execute(query):
+            yield RecordingRow(**row._mapping)
+
+
+def _like(glob: str) -> str:
+    escaped = glob.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped.replace("*", "%").replace("?", "_")
 
 
 @retrying

@@ -12,13 +12,13 @@ from dataclasses import asdict, dataclass
 from sqlalchemy import Engine, delete
 from sqlmodel import Session, col
 
-from mumu.channels import spoken_by
 from mumu.db import views
 from mumu.db.models import Insight, Stage
 from mumu.db.runs import run_stage, skip_stage
 from mumu.llm.grounding import Said, Transcript
 from mumu.llm.insights import PROMPT_VERSION, InsightsResult, chapter_start, generate_insights
 from mumu.settings import Settings
+from mumu.speakers import spoken_by
 from mumu.stages.transcribe import TranscribeOptions
 
 NAME = Stage.INSIGHTS

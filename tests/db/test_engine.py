@@ -11,8 +11,10 @@ from sqlalchemy import inspect
 from sqlmodel import SQLModel
 
 import mumu.db.models  # noqa: F401 - the tables
+import mumu.migrations
 from mumu.db.engine import (
     DatabaseUnavailable,
+    check_schema,
     engine_for,
     get_engine,
     include_in_schema_comparison,
@@ -43,6 +45,23 @@ def test_migrations_build_exactly_the_models_schema(database_url: str) -> None:
         "stage_runs",
         "questions",
     } <= tables
+    with engine.connect() as connection:
+        found = MigrationContext.configure(connection).get_current_revision()
+    assert found == mumu.migrations.HEAD, "mumu.migrations.HEAD names the newest migration"
+    check_schema(database_url)
+
+
+def test_a_reader_of_a_current_schema_does_not_load_alembic(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'mumu.db'}"
+    upgrade(url)
+    probe = (
+        "import sys\n"
+        "from mumu.db.engine import check_schema\n"
+        f"check_schema({url!r})\n"
+        "print('alembic' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert result.stdout.strip() == "False", result.stderr
 
 
 def test_an_unreachable_database_is_one_line_without_the_password() -> None:

@@ -1,0 +1,61 @@
+"""Listings of a library: newest first, a page at a time, filtered, counted."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from mumu.db.models import Recording
+from mumu.db.views import RecordingFilter, count_recordings, page_of_recordings
+
+pytestmark = pytest.mark.both_databases
+NOW = datetime.now(UTC)
+
+
+@pytest.fixture
+def library(engine: Engine) -> Engine:
+    """Five recordings: ids 1 to 5, the oldest a month old, two failed, one German."""
+    rows = [
+        ("/in/standup-monday.flac", "completed", "en", NOW - timedelta(days=30)),
+        ("/in/standup-tuesday.flac", "failed", None, NOW - timedelta(days=3)),
+        ("/in/100%_sales_call.mp3", "completed", "en", NOW - timedelta(days=2)),
+        ("/in/kickoff-berlin.wav", "completed", "de", NOW - timedelta(hours=5)),
+        ("/in/standup-friday.flac", "failed", None, NOW - timedelta(minutes=5)),
+    ]
+    with Session(engine) as session:
+        for source, status, language, created in rows:
+            session.add(
+                Recording(source=source, status=status, language=language, created_at=created)
+            )
+        session.commit()
+    return engine
+
+
+def listed(engine: Engine, chosen: RecordingFilter, limit: int | None = None, offset: int = 0):  # type: ignore[no-untyped-def]
+    return [
+        row.source.removeprefix("/in/") for row in page_of_recordings(engine, chosen, limit, offset)
+    ]
+
+
+def test_newest_first_a_page_at_a_time(library: Engine) -> None:
+    everything = RecordingFilter()
+    assert listed(library, everything, 2) == ["standup-friday.flac", "kickoff-berlin.wav"]
+    assert listed(library, everything, 2, 2) == ["100%_sales_call.mp3", "standup-tuesday.flac"]
+    assert listed(library, everything, 2, 4) == ["standup-monday.flac"]
+    assert count_recordings(library, everything) == 5
+
+
+def test_filters_by_status_age_source_and_language(library: Engine) -> None:
+    failed = RecordingFilter(status="failed")
+    assert listed(library, failed) == ["standup-friday.flac", "standup-tuesday.flac"]
+    assert count_recordings(library, failed) == 2
+    recent = RecordingFilter(since=NOW - timedelta(days=1))
+    assert listed(library, recent) == ["standup-friday.flac", "kickoff-berlin.wav"]
+    standups = RecordingFilter(source="*standup-*day.flac")
+    assert len(listed(library, standups)) == 3
+    assert listed(library, RecordingFilter(source="*100%_*")) == ["100%_sales_call.mp3"]
+    assert listed(library, RecordingFilter(source="*100_*")) == [], "% and _ are literal"
+    german = RecordingFilter(language="de", status="completed")
+    assert listed(library, german) == ["kickoff-berlin.wav"]
+    assert count_recordings(library, RecordingFilter(status="failed", language="de")) == 0
