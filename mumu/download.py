@@ -121,7 +121,10 @@ def _save(
 ) -> None:
     if 400 <= response.status_code < 500:
         raise BadInput(f"download refused: HTTP {response.status_code} from {redact_url(url)}")
-    response.raise_for_status()
+    if response.status_code >= 500:  # worth a retry; httpx's own error would name the URL whole
+        raise ConnectionError(
+            f"download failed: HTTP {response.status_code} from {redact_url(url)}"
+        )
     content_type = response.headers.get("Content-Type", "application/octet-stream").lower()
     if not content_type.startswith(AUDIO_CONTENT_TYPES):
         raise BadInput(f"not audio: the server sent {content_type.split(';')[0]}")

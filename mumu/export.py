@@ -96,6 +96,7 @@ def _vtt_text(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;")
 
 
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|~])")
 
 
@@ -167,7 +168,9 @@ def _notes(insights: InsightsView, linked: bool) -> list[str]:
     if insights.chapters:
         lines += ["## Chapters", ""]
         for chapter in insights.chapters:
-            first = cited_times(chapter.evidence[:1], linked) or clock(chapter.start)
+            timed = [e for e in chapter.evidence if e.start is not None]
+            earliest = [min(timed, key=lambda e: e.start or 0.0)] if timed else []
+            first = cited_times(earliest, linked) or clock(chapter.start)
             lines.append(f"- {first} {markdown_text(chapter.title)}")
         lines.append("")
     if insights.dropped:
@@ -197,4 +200,7 @@ def cited_times(evidence: Sequence[EvidenceView], linked: bool) -> str:
 
 
 def markdown_text(text: str) -> str:
-    return MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+    """Text inert in markdown and in a terminal: specials escaped, control characters
+    (an escape sequence from an LLM) made spaces, on one line."""
+    visible = CONTROL_CHARACTERS.sub(" ", str(text))
+    return MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(visible.split()))

@@ -32,6 +32,7 @@ import httpx
 
 from mumu.errors import ConfigurationError, one_line
 from mumu.outcome import RecordingOutcome
+from mumu.sentry import scrub
 from mumu.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -48,13 +49,29 @@ def check(settings: Settings) -> None:
             "MUMU_NOTIFY_URL is set without MUMU_NOTIFY_SECRET: notices are signed, "
             "so receivers can check who sent them; set a secret"
         )
+    if settings.notify_secret:
+        try:
+            signing_key(settings.notify_secret.get_secret_value())
+        except ValueError:
+            raise ConfigurationError(
+                "MUMU_NOTIFY_SECRET starts with whsec_ but what follows is not base64"
+            ) from None
 
 
 def announce(settings: Settings, outcome: RecordingOutcome, links: dict[str, str]) -> None:
-    """Send the notice of ``outcome`` in the background; nothing when no URL is set."""
+    """Send the notice of ``outcome`` in the background; nothing when no URL is set.
+    Never raises: the recording is stored before, whatever happens to its notice."""
+    try:
+        _announce(settings, outcome, links)
+    except Exception as exc:  # noqa: BLE001 - a notice must not fail a stored recording
+        log.warning("mumu: notice not sent: %s", type(exc).__name__)
+
+
+def _announce(settings: Settings, outcome: RecordingOutcome, links: dict[str, str]) -> None:
     if not settings.notify_url or not settings.notify_secret:
         return
-    body = json.dumps(payload(outcome, links), ensure_ascii=False).encode()
+    said = scrub(payload(outcome, links), settings.secrets())
+    body = json.dumps(said, ensure_ascii=False).encode()
     notice = Notice(
         url=settings.notify_url.get_secret_value(),
         key=signing_key(settings.notify_secret.get_secret_value()),
@@ -93,8 +110,11 @@ def payload(outcome: RecordingOutcome, links: dict[str, str]) -> dict[str, Any]:
 
 
 def signing_key(secret: str) -> bytes:
+    """The secret's bytes; for ``whsec_``, the bytes it encodes (padding optional, as
+    Standard Webhooks' libraries read it). ``ValueError`` when that is not base64."""
     if secret.startswith("whsec_"):
-        return base64.b64decode(secret.removeprefix("whsec_"))
+        encoded = secret.removeprefix("whsec_")
+        return base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)
     return secret.encode()
 
 
@@ -158,6 +178,8 @@ class Notice:
             )
         except httpx.HTTPError as exc:
             return _Failure(one_line(type(exc).__name__), retryable=True)
+        except Exception as exc:  # noqa: BLE001 - e.g. an invalid URL: said without it
+            return _Failure(type(exc).__name__, retryable=False)
         if response.is_success:
             return None
         return _Failure(f"HTTP {response.status_code}", response.status_code in RETRYABLE)

@@ -212,3 +212,28 @@ def test_discard_only_touches_downloads(home_settings: Settings, tmp_path: Path)
     keep.write_bytes(b"x")
     discard(keep, home_settings)
     assert keep.exists()
+
+
+def test_a_server_error_is_retryable_and_says_the_url_without_its_token(
+    home_settings: Settings,
+) -> None:
+    class Failing(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the http.server API
+            self.send_response(503)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *_args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Failing)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://ann:pw5ecret@127.0.0.1:{server.server_address[1]}/a.mp3?X-Sig=t0ken"
+    try:
+        with pytest.raises(ConnectionError) as caught:
+            fetch(url, home_settings)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert "download failed: HTTP 503" in str(caught.value)
+    assert "t0ken" not in str(caught.value) and "pw5ecret" not in str(caught.value)

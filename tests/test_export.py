@@ -192,3 +192,19 @@ def test_speakers_are_named_in_every_format() -> None:
     assert cues[3] == "<v Agent>Hello."
     assert cues[6] == "<v Ann &lt;B&gt; &amp; -&gt; Co>Hi &lt;there>."
     assert render(detail(said), "txt") == "Agent: Hello.\nAnn <B> & --> Co: Hi <there>.\n"
+
+
+def test_a_chapter_links_its_earliest_moment_and_escapes_are_made_inert() -> None:
+    said = [SegmentView(5.0, 9.0, "Budget.", [], id=1), SegmentView(40.0, 41.0, "More.", [], id=2)]
+    insights = InsightsView(
+        title="\x1b]8;;http://evil.example\x07Launch",
+        summary="s",
+        action_items=[],
+        chapters=[ChapterView(5.0, "Budget", [EvidenceView(2, 40.0), EvidenceView(1, 5.0)])],
+        model="m",
+        prompt_tokens=1,
+        completion_tokens=1,
+    )
+    notes = render(detail(said, insights), "notes")
+    assert "- [00:05](#s-1) Budget" in notes
+    assert "\x1b" not in notes and "\x07" not in notes

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -97,3 +98,19 @@ def test_a_url_without_a_secret_is_a_configuration_error() -> None:
 def test_nothing_is_sent_without_a_url(tmp_path: Path) -> None:
     notify.announce(Settings(), DONE, {})
     assert notify.wait(0)
+
+
+def test_a_whsec_secret_that_is_not_base64_is_a_configuration_error() -> None:
+    with pytest.raises(ConfigurationError, match="not base64"):
+        notify.check(settings("http://127.0.0.1:9/x", secret="whsec_not*base64!"))
+    notify.check(settings("http://127.0.0.1:9/x", secret="whsec_c2VjcmV0LWtleQ"))  # unpadded
+    notify.announce(settings("http://127.0.0.1:9/x", secret="whsec_not*base64!"), DONE, {})
+    assert notify.wait(5), "announce never raises, even where check was skipped"
+
+
+def test_a_configured_secret_in_an_error_is_not_sent() -> None:
+    leaky = replace(DONE, status="failed", error=f"ingest: refused with {SECRET}")
+    with Receiver() as receiver:
+        notify.announce(settings(receiver.url), leaky, {})
+        assert notify.wait(10)
+    assert SECRET not in receiver.received[0].body.decode()

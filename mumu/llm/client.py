@@ -111,10 +111,12 @@ class StructuredLLM:
 
         A reply that does not validate, or in which ``check`` finds problems, is sent
         back once: with the validation error, or with the problems in ``ask_again``'s
-        ``{problems}``. After that a reply that does not validate fails; one with
-        problems is returned, for the caller to keep what holds.
+        ``{problems}``. After that a reply that does not validate fails, unless the first
+        one validated (it is returned); one with problems is returned, for the caller to
+        keep what holds.
         """
         usage = Usage()
+        first: Schema | None = None
         schema_json = schema.model_json_schema()
         messages: list[dict[str, Any]] = [
             {
@@ -136,6 +138,7 @@ class StructuredLLM:
             found = check(value) if check else []
             if not found:
                 return value, usage
+            first = value
             correction = ask_again.format(problems=" ".join("; ".join(found).split())[:4000])
         messages += [
             {"role": "assistant", "content": reply},
@@ -145,6 +148,8 @@ class StructuredLLM:
         try:
             return _validate(reply, schema, context), usage
         except (ValidationError, NoJSONFound) as second_error:
+            if first is not None:  # asked again for its problems, it broke: keep the first
+                return first, usage
             raise LLMError(
                 f"LLM output did not match the {schema.__name__} schema after a retry: "
                 f"{_one_line(second_error)}"

@@ -139,3 +139,13 @@ def test_requests_hold_a_slot_of_the_global_concurrency_limit(
     get_settings.cache_clear()
     with pytest.raises(Exception, match="no-such-limit"):
         client().complete("system", "[0 @ 00:00] hello", Notes)
+
+
+def test_a_valid_reply_is_kept_when_asked_again_for_its_problems_it_breaks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    llm = get_llm(get_settings())
+    replies = iter(['{"title": "t", "summary": [{"text": "s", "evidence": [9]}]}', "oops"])
+    monkeypatch.setattr(llm, "_chat", lambda *_args: next(replies))
+    notes, _ = llm.complete("system", "x", Notes, check=lambda _notes: ["cites 9"])
+    assert notes.summary[0].evidence == [9]
