@@ -131,13 +131,6 @@ class RecordingDetail(RecordingRow):
     stages: list[StageView]
 
 
-@retrying
-def list_recordings(engine: Engine) -> list[RecordingRow]:
-    with transaction(engine) as session:
-        recordings = session.exec(select(Recording).order_by(col(Recording.id))).all()
-        return [_row(recording) for recording in recordings]
-
-
 @dataclass(frozen=True)
 class RecordingFilter:
     """Which recordings a listing shows; ``source`` is a glob (``*`` and ``?``)."""

@@ -18,7 +18,7 @@ from mumu.db.runs import record_pipeline_run
 from mumu.errors import ConfigurationError
 from mumu.export import clock, markdown_text
 from mumu.flows.process_recording import process_recording
-from mumu.flows.recording_run import artifact_key
+from mumu.flows.recording_run import artifact_link
 from mumu.flows.states import configuration_failed
 from mumu.outcome import RecordingFailed, RecordingOutcome
 from mumu.sources import Source, expand, shown
@@ -78,14 +78,12 @@ def publish_table(outcomes: list[RecordingOutcome]) -> None:
     """The batch as a table whose rows link to each recording's notes artifact."""
     from prefect.settings import PREFECT_UI_URL
 
-    ui = (PREFECT_UI_URL.value() or "").rstrip("/")
+    ui = PREFECT_UI_URL.value() or ""
     rows = ["| recording | file | status | duration | title or error |", "|---|---|---|---|---|"]
     for outcome in outcomes:
         number = "–"
         if outcome.recording_id is not None:
-            number = (
-                f"[{outcome.recording_id}]({ui}/artifacts/key/{artifact_key(outcome.recording_id)})"
-            )
+            number = f"[{outcome.recording_id}]({artifact_link(outcome.recording_id, ui)})"
         duration = clock(outcome.duration_s) if outcome.duration_s is not None else ""
         said = outcome.error or outcome.title or ""
         cells = [

@@ -185,6 +185,11 @@ def artifact_key(recording_id: int) -> str:
     return f"mumu-recording-{recording_id}"
 
 
+def artifact_link(recording_id: int, ui: str) -> str:
+    """The recording's notes artifact in the Prefect UI at ``ui`` (relative when empty)."""
+    return f"{ui.rstrip('/')}/artifacts/key/{artifact_key(recording_id)}"
+
+
 def links(settings: Settings, recording_id: int | None) -> dict[str, str]:
     """Where a person follows up on a recording: its Prefect run, when a Prefect UI
     outlives the run, and its notes and transcript, when the sidecar is public."""
@@ -198,7 +203,7 @@ def links(settings: Settings, recording_id: int | None) -> dict[str, str]:
     if recording_id is None:
         return found
     if ui:
-        found["artifact"] = f"{ui.rstrip('/')}/artifacts/key/{artifact_key(recording_id)}"
+        found["artifact"] = artifact_link(recording_id, ui)
     if settings.public_url:
         base = f"{settings.public_url.rstrip('/')}/recordings/{recording_id}"
         found["notes"] = f"{base}/notes.md"
