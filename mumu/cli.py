@@ -347,12 +347,26 @@ def search_(
     limit: Annotated[int, typer.Option(help="Most hits to show.", min=1)] = 10,
     offset: Annotated[int, typer.Option(help="Hits to skip (paging).", min=0)] = 0,
     newest: Annotated[bool, typer.Option("--newest", help="Newest hits first.")] = False,
+    recording: Annotated[
+        int | None, typer.Option(help="Only in this recording.", metavar="ID")
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(help="Only recordings stored since a date (2026-11-01) or a span (7d)."),
+    ] = None,
+    source: Annotated[
+        str | None, typer.Option(help='Only recordings whose source matches, e.g. "*standup*".')
+    ] = None,
+    language: Annotated[
+        str | None, typer.Option(help="Only segments said in this language, e.g. de.")
+    ] = None,
 ) -> None:
     """Search every stored transcript; best matching segments first."""
-    from mumu.search import find
+    from mumu.search import Within, find
 
+    within = Within(recording, _since(since), source, language)
     database = reader()
-    hits = find(database, get_settings(), query, limit, offset, newest) if database else []
+    hits = find(database, get_settings(), query, limit, offset, newest, within) if database else []
     if as_json:
         print(json.dumps([hit.as_dict() for hit in hits], indent=2, ensure_ascii=False))
         return

@@ -1,7 +1,8 @@
 """Search over transcript segments: full-text, ranked by the database, and hybrid.
 
-Postgres ranks with ``ts_rank_cd`` over an English ``tsvector`` (GIN index); SQLite with
-FTS5's ``bm25`` (porter stemming). Terms are OR-ed, not AND-ed: a question in plain
+Postgres ranks with ``ts_rank_cd`` over each segment's stored English ``tsvector``
+(a generated column with a GIN index, so no candidate's text is parsed at query time);
+SQLite with FTS5's ``bm25`` (porter stemming). Terms are OR-ed, not AND-ed: a question in plain
 words ("what did they say about the refund?") should find the segment that has some of
 them, best matches first, rather than nothing because one word is missing.
 
@@ -15,12 +16,15 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import asdict, dataclass, replace
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, Row, bindparam, text
+from sqlalchemy import Engine, Row, TextClause, bindparam, text
+from sqlmodel.sql.sqltypes import UTCDateTime
 
 from mumu.db.engine import retrying, transaction
 from mumu.db.models import SegmentEmbedding
+from mumu.db.views import like_pattern
 from mumu.settings import Settings
 from mumu.speakers import speaker_name
 
@@ -40,11 +44,11 @@ COLUMNS = """s.id, s.recording_id, r.source, s.start, s."end", s.text, s.languag
 POSTGRES = """
     WITH candidates AS (
         SELECT s.id FROM segments s
-        WHERE to_tsvector('english', s.text) @@ {tsquery} AND s.flag IS NULL
+        WHERE s.search_vector @@ {tsquery} AND s.flag IS NULL {within}
         ORDER BY s.id DESC
         LIMIT :candidates
     )
-    SELECT {columns}, ts_rank_cd(to_tsvector('english', s.text), {tsquery}) AS score
+    SELECT {columns}, ts_rank_cd(s.search_vector, {tsquery}) AS score
     FROM candidates c
     JOIN segments s ON s.id = c.id
     JOIN recordings r ON r.id = s.recording_id
@@ -53,23 +57,65 @@ POSTGRES = """
 """
 SQLITE = """
     WITH candidates AS (
-        SELECT rowid AS id, -bm25(segments_fts) AS score FROM segments_fts
-        WHERE segments_fts MATCH :query
-        ORDER BY rowid DESC
+        SELECT s.id AS id, -bm25(segments_fts) AS score FROM {drive}
+        WHERE segments_fts MATCH :query AND s.flag IS NULL {within}
+        ORDER BY s.id DESC
         LIMIT :candidates
     )
     SELECT {columns}, c.score
     FROM candidates c
     JOIN segments s ON s.id = c.id
     JOIN recordings r ON r.id = s.recording_id
-    WHERE s.flag IS NULL
     ORDER BY {order}
     LIMIT :limit OFFSET :offset
 """
+# SQLite walks the word's matches newest first; within one recording it walks that
+# recording's segments instead (CROSS JOIN fixes the order: a word in a million
+# segments, searched in one old recording, 27 s against 77 ms at 10 million segments).
+FROM_MATCHES = "segments_fts f JOIN segments s ON s.id = f.rowid"
+FROM_RECORDING = "segments s CROSS JOIN segments_fts f ON f.rowid = s.id"
 BEST_FIRST = "score DESC, s.id"
 NEWEST_FIRST = "s.id DESC"
 RANKED_AT_MOST = 2000
 PHRASE = re.compile(r'"([^"]*)"')
+
+
+@dataclass(frozen=True)
+class Within:
+    """Where a search looks: one recording, recordings stored since a moment or whose
+    source matches a glob (as ``mumu list`` takes them), segments said in a language.
+    Nothing given: every stored transcript."""
+
+    recording: int | None = None
+    since: datetime | None = None
+    source: str | None = None
+    language: str | None = None
+
+    def sql(self) -> tuple[str, dict[str, Any]]:
+        """``AND`` clauses over ``segments s``, and their values."""
+        clauses: list[str] = []
+        values: dict[str, Any] = {}
+        if self.recording is not None:
+            clauses.append("s.recording_id = :within_recording")
+            values["within_recording"] = self.recording
+        if self.since is not None:
+            clauses.append(
+                "s.recording_id IN (SELECT id FROM recordings WHERE created_at >= :within_since)"
+            )
+            values["within_since"] = self.since
+        if self.source:
+            clauses.append(
+                "s.recording_id IN (SELECT id FROM recordings "
+                "WHERE source LIKE :within_source ESCAPE '\\')"
+            )
+            values["within_source"] = like_pattern(self.source)
+        if self.language:  # segments stored before 0007 carry only their recording's
+            clauses.append(
+                "COALESCE(s.language, "
+                "(SELECT language FROM recordings WHERE id = s.recording_id)) = :within_language"
+            )
+            values["within_language"] = self.language
+        return "".join(f" AND {clause}" for clause in clauses), values
 
 
 @dataclass(frozen=True)
@@ -100,9 +146,17 @@ def phrases(query: str) -> list[str]:
     return [phrase for phrase in found if phrase]
 
 
+EVERYWHERE = Within()
+
+
 @retrying
 def search(
-    engine: Engine, query: str, limit: int = 10, offset: int = 0, newest: bool = False
+    engine: Engine,
+    query: str,
+    limit: int = 10,
+    offset: int = 0,
+    newest: bool = False,
+    within: Within = EVERYWHERE,
 ) -> list[Hit]:
     """The best matching segments (or the newest, ``newest``), ranked among the most
     recent ``RANKED_AT_MOST`` that match: the cost follows the answer, not the size of
@@ -117,6 +171,8 @@ def search(
         "candidates": max(RANKED_AT_MOST, offset + limit),
     }
     order = NEWEST_FIRST if newest else BEST_FIRST
+    scope, scoped = within.sql()
+    params |= scoped
     if engine.dialect.name == "postgresql":
         parts = []
         if words:
@@ -128,15 +184,16 @@ def search(
             parts.append(f"phraseto_tsquery('english', :phrase{index})")
             params[f"phrase{index}"] = phrase
         tsquery = "(" + " && ".join(f"({part})" for part in parts) + ")"
-        statement = POSTGRES.format(tsquery=tsquery, columns=COLUMNS, order=order)
+        statement = POSTGRES.format(tsquery=tsquery, columns=COLUMNS, order=order, within=scope)
     else:
         quoted = [f'"{word}"' for word in words]
         match = [f"({' OR '.join(quoted)})"] if quoted else []
         match += [f'"{phrase}"' for phrase in said]
         params["query"] = " AND ".join(match)
-        statement = SQLITE.format(columns=COLUMNS, order=order)
+        drive = FROM_MATCHES if within.recording is None else FROM_RECORDING
+        statement = SQLITE.format(columns=COLUMNS, order=order, within=scope, drive=drive)
     with engine.connect() as connection:
-        rows = connection.execute(text(statement), params)
+        rows = connection.execute(_typed(text(statement)), params)
         return [_hit(row, float(row.score)) for row in rows]
 
 
@@ -168,6 +225,11 @@ def neighbours(engine: Engine, hits: list[Hit], around: int = 1) -> list[Hit]:
 
 CANDIDATES = 50
 RRF_K = 60
+VECTORS = """
+    SELECT e.segment_id, e.vector FROM segment_embeddings e
+    JOIN segments s ON s.id = e.segment_id
+    WHERE e.model = :model AND s.flag IS NULL {within}
+"""
 
 
 def find(
@@ -177,12 +239,16 @@ def find(
     limit: int = 10,
     offset: int = 0,
     newest: bool = False,
+    within: Within = EVERYWHERE,
 ) -> list[Hit]:
     """Full-text search, fused with vector similarity when embeddings are configured
     (and the best, not the newest, are asked for)."""
     if newest or not settings.embeddings_configured:
-        return search(engine, query, limit, offset, newest)
-    rankings = [search(engine, query, CANDIDATES), nearest(engine, settings, query, CANDIDATES)]
+        return search(engine, query, limit, offset, newest, within)
+    rankings = [
+        search(engine, query, CANDIDATES, within=within),
+        nearest(engine, settings, query, CANDIDATES, within),
+    ]
     fused: dict[int, float] = {}
     by_id: dict[int, Hit] = {}
     for ranking in rankings:
@@ -194,7 +260,9 @@ def find(
     return [replace(by_id[segment_id], score=round(fused[segment_id], 6)) for segment_id in best]
 
 
-def nearest(engine: Engine, settings: Settings, query: str, limit: int) -> list[Hit]:
+def nearest(
+    engine: Engine, settings: Settings, query: str, limit: int, within: Within = EVERYWHERE
+) -> list[Hit]:
     """Segments by cosine similarity to the query; missing vectors are computed first."""
     import numpy as np
 
@@ -202,10 +270,10 @@ def nearest(engine: Engine, settings: Settings, query: str, limit: int) -> list[
 
     model = settings.embeddings_model or ""
     _embed_missing(engine, settings, model)
+    scope, scoped = within.sql()
     with engine.connect() as connection:
         rows = connection.execute(
-            text("SELECT segment_id, vector FROM segment_embeddings WHERE model = :model"),
-            {"model": model},
+            _typed(text(VECTORS.format(within=scope))), {"model": model, **scoped}
         ).all()
     if not rows:
         return []
@@ -248,6 +316,13 @@ def _embed_missing(engine: Engine, settings: Settings, model: str) -> None:
     with transaction(engine) as session:
         for (segment_id, _), vector in zip(missing, vectors, strict=True):
             session.merge(SegmentEmbedding(segment_id=segment_id, model=model, vector=vector))
+
+
+def _typed(statement: TextClause) -> TextClause:
+    """``within_since`` bound as the column stores it (UTC; SQLite: text)."""
+    if ":within_since" not in statement.text:
+        return statement
+    return statement.bindparams(bindparam("within_since", type_=UTCDateTime()))
 
 
 def _hit(row: Row[Any], score: float) -> Hit:

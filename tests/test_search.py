@@ -1,12 +1,14 @@
 """Search whose cost follows the answer: phrases, paging, newest first, a bounded rank."""
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from mumu import search as search_module
 from mumu.db.models import Recording, Segment
-from mumu.search import phrases, search, terms
+from mumu.search import Within, phrases, search, terms
 
 pytestmark = pytest.mark.both_databases
 SAID = [
@@ -72,3 +74,68 @@ def test_only_the_most_recent_matches_are_ranked(
     [hit] = found(search(library, "refund", limit=1))
     assert hit in (2, 4), "the better of the two newest matches; 1 is not looked at"
     assert found(search(library, "refund", limit=3)) != found(search(library, "refund"))[:3]
+
+
+def test_hits_only_from_the_recordings_sources_times_and_languages_asked_for(
+    library: Engine,
+) -> None:
+    with Session(library) as session:
+        earlier = Recording(
+            source="/in/standup-monday.wav",
+            status="completed",
+            created_at=datetime(2026, 1, 5, tzinfo=UTC),
+        )
+        session.add(earlier)
+        session.flush()
+        for index, (said, language) in enumerate(
+            [("Die refund kam heute.", "de"), ("The refund is late.", "en")]
+        ):
+            session.add(
+                Segment(
+                    recording_id=earlier.id or 0,
+                    idx=index,
+                    start=index * 5.0,
+                    end=index * 5.0 + 4,
+                    text=said,
+                    avg_logprob=-0.2,
+                    no_speech_prob=0.01,
+                    language=language,
+                )
+            )
+        session.commit()
+        first, second = 1, earlier.id
+
+    def texts(within: Within) -> set[str]:
+        return {hit.text for hit in search(library, "refund", within=within)}
+
+    everything = texts(Within())
+    assert {"Die refund kam heute.", "The refund is late."} < everything
+    assert texts(Within(recording=second)) == {"Die refund kam heute.", "The refund is late."}
+    assert texts(Within(recording=first)) == everything - texts(Within(recording=second))
+    assert texts(Within(source="*standup*")) == texts(Within(recording=second))
+    assert texts(Within(language="de")) == {"Die refund kam heute."}
+    since = datetime.now(UTC) - timedelta(days=1)
+    assert texts(Within(since=since)) == texts(Within(recording=first))
+    assert texts(Within(recording=second, since=since)) == set()
+
+
+def test_flagged_segments_do_not_take_the_place_of_hits(
+    library: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with Session(library) as session:
+        for index in range(3):
+            session.add(
+                Segment(
+                    recording_id=1,
+                    idx=10 + index,
+                    start=100.0 + index,
+                    end=100.5 + index,
+                    text="refund refund refund",
+                    avg_logprob=-2.0,
+                    no_speech_prob=0.9,
+                    flag="repetition loop",
+                )
+            )
+        session.commit()
+    monkeypatch.setattr(search_module, "RANKED_AT_MOST", 2)
+    assert len(search(library, "refund", limit=2)) == 2, "the newest matches are flagged"

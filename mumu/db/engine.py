@@ -143,8 +143,9 @@ def _revision_found(url: str) -> str | None:
 
 
 def include_in_schema_comparison(name: str | None, type_: str, _parents: Any) -> bool:
-    """The full-text index lives outside the models (FTS5 tables, an expression index)."""
-    return not (name or "").startswith(("segments_fts", "ix_segments_fts"))
+    """The full-text index lives outside the models (FTS5 tables, Postgres's generated
+    ``search_vector`` column and its index), as do the metric totals' triggers."""
+    return not (name or "").startswith(("segments_fts", "search_vector", "ix_segments_search"))
 
 
 def alembic_config(url: str) -> Config:

@@ -169,6 +169,20 @@ class PipelineRun(SQLModel, table=True):
     duration_s: float
 
 
+class MetricTotal(SQLModel, table=True):
+    """One label set's running total of a sidecar metric (a histogram keeps a row per
+    bucket, ``count`` and ``sum``). Written only by triggers (migration 0011) as the
+    rows the metric is made of change; read on each scrape."""
+
+    __tablename__ = "metric_totals"
+
+    metric: str = Field(primary_key=True, max_length=64)
+    label_a: str = Field(primary_key=True, max_length=64)
+    label_b: str = Field(primary_key=True, max_length=64)
+    part: str = Field(primary_key=True, max_length=16)
+    value: float
+
+
 class Question(SQLModel, table=True):
     """A question asked of the recordings, its answer and the segments it cites."""
 

@@ -17,7 +17,16 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from mumu.db.engine import retrying, transaction
-from mumu.db.models import Insight, Recording, Segment, Stage, StageRun, Transcript, row_id
+from mumu.db.models import (
+    Insight,
+    MetricTotal,
+    Recording,
+    Segment,
+    Stage,
+    StageRun,
+    Transcript,
+    row_id,
+)
 from mumu.speakers import speaker_name
 from mumu.speech import languages_spoken
 
@@ -147,7 +156,7 @@ class RecordingFilter:
         if self.since:
             clauses.append(col(Recording.created_at) >= self.since)
         if self.source:
-            clauses.append(col(Recording.source).like(_like(self.source), escape="\\"))
+            clauses.append(col(Recording.source).like(like_pattern(self.source), escape="\\"))
         if self.language:
             clauses.append(col(Recording.language) == self.language)
         return clauses
@@ -166,9 +175,18 @@ LISTED = [
 
 @retrying
 def count_recordings(engine: Engine, chosen: RecordingFilter) -> int:
+    """How many recordings a listing has; by status alone it is read from the running
+    totals the metrics keep (a count of every row grows with the library)."""
     with engine.connect() as connection:
-        query = sa_select(func.count()).select_from(Recording).where(*chosen.where())
-        return int(connection.execute(query).scalar_one())
+        if chosen.since or chosen.source or chosen.language:
+            query = sa_select(func.count()).select_from(Recording).where(*chosen.where())
+            return int(connection.execute(query).scalar_one())
+        counted = sa_select(func.coalesce(func.sum(col(MetricTotal.value)), 0)).where(
+            col(MetricTotal.metric) == "mumu_recordings"
+        )
+        if chosen.status:
+            counted = counted.where(col(MetricTotal.label_a) == chosen.status)
+        return round(connection.execute(counted).scalar_one())
 
 
 def page_of_recordings(
@@ -187,7 +205,7 @@ def page_of_recordings(
             yield RecordingRow(**row._mapping)
 
 
-def _like(glob: str) -> str:
+def like_pattern(glob: str) -> str:
     escaped = glob.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return escaped.replace("*", "%").replace("?", "_")
 

@@ -2,18 +2,19 @@
 
 Flow runs happen in other processes and containers than the sidecar, so counting in the
 sidecar's memory would see nothing. Every run leaves rows behind (pipeline runs, stage
-runs, recordings, insights); a collector turns them into metrics on each scrape. That
-works across any number of workers and machines, needs no shared volume, and survives
-restarts of either side. A run that crashes before mumu's code starts (an image that
-does not start, a network that does not exist) leaves no row: the Prefect server still
-knows it, so mumu's flow runs are also counted from its API.
+runs, recordings, insights), and triggers in the database keep a running total per label
+set as those rows change (``metric_totals``, migration 0011), so a scrape reads a few
+dozen rows whatever the history. That works across any number of workers and machines,
+needs no shared volume, and survives restarts of either side. A run that crashes before
+mumu's code starts (an image that does not start, a network that does not exist) leaves
+no row: the Prefect server still knows it, so mumu's flow runs are also counted from its
+API.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import httpx
 from prometheus_client.core import (
@@ -23,20 +24,11 @@ from prometheus_client.core import (
     Metric,
 )
 from prometheus_client.registry import Collector
-from sqlalchemy import Engine, case, func, select
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy import Engine, select
 from sqlmodel import col
 
 from mumu.db.engine import read_engine
-from mumu.db.models import (
-    Insight,
-    PipelineRun,
-    Recording,
-    RecordingStatus,
-    Segment,
-    StageRun,
-    StageStatus,
-)
+from mumu.db.models import MetricTotal
 from mumu.settings import Settings
 
 MUMU_FLOWS = ("process-recording", "process-batch", "inbox", "ask")
@@ -61,94 +53,78 @@ class DatabaseCollector(Collector):
 
     def _from_database(self, engine: Engine) -> Iterator[Metric]:
         with engine.connect() as connection:
-            pipeline = HistogramMetricFamily(
-                "mumu_pipeline_duration_seconds",
-                "Wall time of flow runs, by flow and final status.",
-                labels=["flow", "status"],
-            )
-            for labels, buckets, total in _histogram(
-                connection,
-                col(PipelineRun.duration_s),
-                [col(PipelineRun.flow), col(PipelineRun.status)],
-            ):
-                pipeline.add_metric(labels, buckets, total)
-            yield pipeline
-
-            stages = HistogramMetricFamily(
-                "mumu_stage_duration_seconds",
-                "Duration of the latest run of each recording's stages, by stage.",
-                labels=["stage"],
-            )
-            finished = col(StageRun.status).in_([StageStatus.COMPLETED, StageStatus.FAILED])
-            for labels, buckets, total in _histogram(
-                connection, col(StageRun.duration_s), [col(StageRun.stage)], where=finished
-            ):
-                stages.add_metric(labels, buckets, total)
-            yield stages
-
-            stage_runs = GaugeMetricFamily(
-                "mumu_stage_runs",
-                "Recordings by stage and the status of that stage's latest run.",
-                labels=["stage", "status"],
-            )
-            for stage, status, count in connection.execute(
-                select(col(StageRun.stage), col(StageRun.status), func.count()).group_by(
-                    col(StageRun.stage), col(StageRun.status)
-                )
-            ):
-                stage_runs.add_metric([stage, status], count)
-            yield stage_runs
-
-            recordings = GaugeMetricFamily(
-                "mumu_recordings",
-                "Recordings in mumu's database, by their current status.",
-                labels=["status"],
-            )
-            for status, count in connection.execute(
-                select(col(Recording.status), func.count()).group_by(col(Recording.status))
-            ):
-                recordings.add_metric([status], count)
-            yield recordings
-
-            flagged = GaugeMetricFamily(
-                "mumu_flagged_segments",
-                "Transcript segments the hallucination gate kept out of the text, by kind.",
-                labels=["kind"],
-            )
-            flag = col(Segment.flag)
-            kind = case(
-                (flag.like("repetition loop%"), "repetition"),
-                (flag.like("no speech%"), "no_speech"),
-                (flag.like("crosstalk%"), "crosstalk"),
-                else_="unclear",
-            )
-            for label, count in connection.execute(
-                select(kind, func.count()).where(flag.is_not(None)).group_by(kind)
-            ):
-                flagged.add_metric([label], count)
-            yield flagged
-
-            audio = connection.execute(
-                select(func.coalesce(func.sum(col(Recording.duration_s)), 0.0)).where(
-                    col(Recording.status) == RecordingStatus.COMPLETED
-                )
-            ).scalar_one()
-            yield CounterMetricFamily(
-                "mumu_audio_seconds", "Seconds of audio in completed recordings.", value=audio
-            )
-
-            prompt, completion = connection.execute(
+            rows = connection.execute(
                 select(
-                    func.coalesce(func.sum(col(Insight.prompt_tokens)), 0),
-                    func.coalesce(func.sum(col(Insight.completion_tokens)), 0),
+                    col(MetricTotal.metric),
+                    col(MetricTotal.label_a),
+                    col(MetricTotal.label_b),
+                    col(MetricTotal.part),
+                    col(MetricTotal.value),
                 )
-            ).one()
-            tokens = CounterMetricFamily(
-                "mumu_llm_tokens", "LLM tokens spent on stored insights.", labels=["kind"]
-            )
-            tokens.add_metric(["prompt"], prompt)
-            tokens.add_metric(["completion"], completion)
-            yield tokens
+            ).all()
+        totals: Totals = {}
+        for row in rows:
+            totals.setdefault(row.metric, {}).setdefault((row.label_a, row.label_b), {})[
+                row.part
+            ] = max(round(row.value, 6), 0.0)  # added and taken away: float residue
+
+        pipeline = HistogramMetricFamily(
+            "mumu_pipeline_duration_seconds",
+            "Wall time of flow runs, by flow and final status.",
+            labels=["flow", "status"],
+        )
+        for (flow, status), parts in _histograms(totals, "mumu_pipeline_duration_seconds"):
+            pipeline.add_metric([flow, status], *parts)
+        yield pipeline
+
+        stages = HistogramMetricFamily(
+            "mumu_stage_duration_seconds",
+            "Duration of the latest run of each recording's stages, by stage.",
+            labels=["stage"],
+        )
+        for (stage, _), parts in _histograms(totals, "mumu_stage_duration_seconds"):
+            stages.add_metric([stage], *parts)
+        yield stages
+
+        stage_runs = GaugeMetricFamily(
+            "mumu_stage_runs",
+            "Recordings by stage and the status of that stage's latest run.",
+            labels=["stage", "status"],
+        )
+        for (stage, status), count in _counts(totals, "mumu_stage_runs"):
+            stage_runs.add_metric([stage, status], count)
+        yield stage_runs
+
+        recordings = GaugeMetricFamily(
+            "mumu_recordings",
+            "Recordings in mumu's database, by their current status.",
+            labels=["status"],
+        )
+        for (status, _), count in _counts(totals, "mumu_recordings"):
+            recordings.add_metric([status], count)
+        yield recordings
+
+        flagged = GaugeMetricFamily(
+            "mumu_flagged_segments",
+            "Transcript segments the hallucination gate kept out of the text, by kind.",
+            labels=["kind"],
+        )
+        for (kind, _), count in _counts(totals, "mumu_flagged_segments"):
+            flagged.add_metric([kind], count)
+        yield flagged
+
+        audio = totals.get("mumu_audio_seconds", {}).get(("", ""), {}).get("sum", 0.0)
+        yield CounterMetricFamily(
+            "mumu_audio_seconds", "Seconds of audio in completed recordings.", value=audio
+        )
+
+        tokens = CounterMetricFamily(
+            "mumu_llm_tokens", "LLM tokens spent on stored insights.", labels=["kind"]
+        )
+        spent = totals.get("mumu_llm_tokens", {})
+        for kind in ("prompt", "completion"):
+            tokens.add_metric([kind], spent.get((kind, ""), {}).get("sum", 0.0))
+        yield tokens
 
 
 class PrefectRunsCollector(Collector):
@@ -196,24 +172,27 @@ def _state_counts(client: httpx.Client, flow: str) -> dict[str, int]:
     return counts
 
 
-def _histogram(
-    connection: Any,
-    value: Any,
-    labels: Sequence[Any],
-    where: ColumnElement[bool] | None = None,
-) -> Iterable[tuple[list[str], list[tuple[str, float]], float]]:
-    """Cumulative bucket counts and sums per label set, computed by the database."""
-    columns: list[Any] = [
-        func.sum(case((value <= bound, 1), else_=0)) for bound in DURATION_BUCKETS
-    ]
-    query = select(*labels, func.count(), func.coalesce(func.sum(value), 0.0), *columns)
-    query = query.where(value.is_not(None))
-    if where is not None:
-        query = query.where(where)
-    for row in connection.execute(query.group_by(*labels)):
-        label_values = [str(v) for v in row[: len(labels)]]
-        count, total = row[len(labels)], row[len(labels) + 1]
-        cumulative = [int(c or 0) for c in row[len(labels) + 2 :]]
-        buckets = [(str(b), float(c)) for b, c in zip(DURATION_BUCKETS, cumulative, strict=True)]
+Totals = dict[str, dict[tuple[str, str], dict[str, float]]]
+
+
+def _counts(totals: Totals, metric: str) -> Iterable[tuple[tuple[str, str], float]]:
+    """A gauge's label sets that count something (one whose rows are all gone reads 0)."""
+    for labels, parts in sorted(totals.get(metric, {}).items()):
+        if round(parts.get("count", 0.0)) > 0:
+            yield labels, round(parts["count"])
+
+
+def _histograms(
+    totals: Totals, metric: str
+) -> Iterable[tuple[tuple[str, str], tuple[list[tuple[str, float]], float]]]:
+    """Cumulative buckets and sum of each label set from its per-bucket totals."""
+    for labels, parts in sorted(totals.get(metric, {}).items()):
+        count = round(parts.get("count", 0.0))
+        if count <= 0:
+            continue
+        cumulative, buckets = 0, []
+        for bound in DURATION_BUCKETS:
+            cumulative += round(parts.get(str(bound), 0.0))
+            buckets.append((str(bound), float(cumulative)))
         buckets.append(("+Inf", float(count)))
-        yield label_values, buckets, float(total)
+        yield labels, (buckets, parts.get("sum", 0.0))
