@@ -37,6 +37,7 @@ COMMON_EVERY = 6
 RARE = "kubernetes"
 RARE_EVERY = 10_000
 BATCH = 2000
+ROWS_PER_STATEMENT = 1000
 MIDDLING_RANK = 100
 REPEATS = 5
 STAGES = (Stage.INGEST, Stage.AUDIO, Stage.TRANSCRIBE, Stage.INSIGHTS)
@@ -132,9 +133,11 @@ def seed(engine: Engine, recordings: int) -> int:
                     "duration_s": chooser.uniform(20, 200),
                 }
             )
-        with engine.begin() as connection:
+        with engine.begin() as connection:  # multi-row statements: a trigger per statement
             for model, values in rows.items():
-                connection.execute(insert(model), values)
+                for start in range(0, len(values), ROWS_PER_STATEMENT):
+                    chunk = values[start : start + ROWS_PER_STATEMENT]
+                    connection.execute(insert(model).values(chunk))
     if engine.dialect.name == "postgresql":
         with engine.begin() as connection:
             for table in ("recordings", "segments"):  # ids were given: move the sequences on
