@@ -1,6 +1,7 @@
 """Search whose cost follows the answer: phrases, paging, newest first, a bounded rank."""
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -20,6 +21,19 @@ SAID = [
 ]
 
 
+def segment(recording_id: int, index: int, said: str, **stored: Any) -> Segment:
+    """A segment ``index`` of five seconds, at ``index * 5`` s, with what else is given."""
+    values: dict[str, Any] = {"avg_logprob": -0.2, "no_speech_prob": 0.01, **stored}
+    return Segment(
+        recording_id=recording_id,
+        idx=index,
+        start=index * 5.0,
+        end=index * 5.0 + 4,
+        text=said,
+        **values,
+    )
+
+
 @pytest.fixture
 def library(engine: Engine) -> Engine:
     """One recording, one segment per line of ``SAID``, in that order (ids ascending)."""
@@ -28,17 +42,7 @@ def library(engine: Engine) -> Engine:
         session.add(recording)
         session.flush()
         for index, said in enumerate(SAID):
-            session.add(
-                Segment(
-                    recording_id=recording.id or 0,
-                    idx=index,
-                    start=index * 5.0,
-                    end=index * 5.0 + 4,
-                    text=said,
-                    avg_logprob=-0.2,
-                    no_speech_prob=0.01,
-                )
-            )
+            session.add(segment(recording.id or 0, index, said))
         session.commit()
     return engine
 
@@ -90,18 +94,7 @@ def test_hits_only_from_the_recordings_sources_times_and_languages_asked_for(
         for index, (said, language) in enumerate(
             [("Die refund kam heute.", "de"), ("The refund is late.", "en")]
         ):
-            session.add(
-                Segment(
-                    recording_id=earlier.id or 0,
-                    idx=index,
-                    start=index * 5.0,
-                    end=index * 5.0 + 4,
-                    text=said,
-                    avg_logprob=-0.2,
-                    no_speech_prob=0.01,
-                    language=language,
-                )
-            )
+            session.add(segment(earlier.id or 0, index, said, language=language))
         session.commit()
         first, second = 1, earlier.id
 
@@ -125,12 +118,10 @@ def test_flagged_segments_do_not_take_the_place_of_hits(
     with Session(library) as session:
         for index in range(3):
             session.add(
-                Segment(
-                    recording_id=1,
-                    idx=10 + index,
-                    start=100.0 + index,
-                    end=100.5 + index,
-                    text="refund refund refund",
+                segment(
+                    1,
+                    20 + index,
+                    "refund refund refund",
                     avg_logprob=-2.0,
                     no_speech_prob=0.9,
                     flag="repetition loop",

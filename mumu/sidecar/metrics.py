@@ -13,7 +13,7 @@ API.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -68,50 +68,36 @@ class DatabaseCollector(Collector):
                 row.part
             ] = max(round(row.value, 6), 0.0)  # added and taken away: float residue
 
-        pipeline = HistogramMetricFamily(
+        yield _histogram(
+            totals,
             "mumu_pipeline_duration_seconds",
             "Wall time of flow runs, by flow and final status.",
-            labels=["flow", "status"],
+            ["flow", "status"],
         )
-        for (flow, status), parts in _histograms(totals, "mumu_pipeline_duration_seconds"):
-            pipeline.add_metric([flow, status], *parts)
-        yield pipeline
-
-        stages = HistogramMetricFamily(
+        yield _histogram(
+            totals,
             "mumu_stage_duration_seconds",
             "Duration of the latest run of each recording's stages, by stage.",
-            labels=["stage"],
+            ["stage"],
         )
-        for (stage, _), parts in _histograms(totals, "mumu_stage_duration_seconds"):
-            stages.add_metric([stage], *parts)
-        yield stages
-
-        stage_runs = GaugeMetricFamily(
+        yield _gauge(
+            totals,
             "mumu_stage_runs",
             "Recordings by stage and the status of that stage's latest run.",
-            labels=["stage", "status"],
+            ["stage", "status"],
         )
-        for (stage, status), count in _counts(totals, "mumu_stage_runs"):
-            stage_runs.add_metric([stage, status], count)
-        yield stage_runs
-
-        recordings = GaugeMetricFamily(
+        yield _gauge(
+            totals,
             "mumu_recordings",
             "Recordings in mumu's database, by their current status.",
-            labels=["status"],
+            ["status"],
         )
-        for (status, _), count in _counts(totals, "mumu_recordings"):
-            recordings.add_metric([status], count)
-        yield recordings
-
-        flagged = GaugeMetricFamily(
+        yield _gauge(
+            totals,
             "mumu_flagged_segments",
             "Transcript segments the hallucination gate kept out of the text, by kind.",
-            labels=["kind"],
+            ["kind"],
         )
-        for (kind, _), count in _counts(totals, "mumu_flagged_segments"):
-            flagged.add_metric([kind], count)
-        yield flagged
 
         audio = totals.get("mumu_audio_seconds", {}).get(("", ""), {}).get("sum", 0.0)
         yield CounterMetricFamily(
@@ -175,18 +161,21 @@ def _state_counts(client: httpx.Client, flow: str) -> dict[str, int]:
 Totals = dict[str, dict[tuple[str, str], dict[str, float]]]
 
 
-def _counts(totals: Totals, metric: str) -> Iterable[tuple[tuple[str, str], float]]:
-    """A gauge's label sets that count something (one whose rows are all gone reads 0)."""
-    for labels, parts in sorted(totals.get(metric, {}).items()):
-        if round(parts.get("count", 0.0)) > 0:
-            yield labels, round(parts["count"])
+def _gauge(totals: Totals, metric: str, documentation: str, labels: list[str]) -> Metric:
+    """A gauge of the label sets that count something (one whose rows are all gone
+    reads 0 and is left out)."""
+    gauge = GaugeMetricFamily(metric, documentation, labels=labels)
+    for values, parts in sorted(totals.get(metric, {}).items()):
+        count = round(parts.get("count", 0.0))
+        if count > 0:
+            gauge.add_metric(list(values[: len(labels)]), count)
+    return gauge
 
 
-def _histograms(
-    totals: Totals, metric: str
-) -> Iterable[tuple[tuple[str, str], tuple[list[tuple[str, float]], float]]]:
+def _histogram(totals: Totals, metric: str, documentation: str, labels: list[str]) -> Metric:
     """Cumulative buckets and sum of each label set from its per-bucket totals."""
-    for labels, parts in sorted(totals.get(metric, {}).items()):
+    histogram = HistogramMetricFamily(metric, documentation, labels=labels)
+    for values, parts in sorted(totals.get(metric, {}).items()):
         count = round(parts.get("count", 0.0))
         if count <= 0:
             continue
@@ -195,4 +184,5 @@ def _histograms(
             cumulative += round(parts.get(str(bound), 0.0))
             buckets.append((str(bound), float(cumulative)))
         buckets.append(("+Inf", float(count)))
-        yield labels, (buckets, parts.get("sum", 0.0))
+        histogram.add_metric(list(values[: len(labels)]), buckets, parts.get("sum", 0.0))
+    return histogram
