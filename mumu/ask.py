@@ -15,8 +15,9 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 from sqlalchemy import Engine
 
-from mumu.db.engine import retrying, transaction
+from mumu.db.engine import transaction
 from mumu.db.models import Question
+from mumu.db.reading import retrying
 from mumu.export import clock
 from mumu.llm.client import LLMError, get_llm
 from mumu.search import Hit, find, neighbours

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,23 +14,23 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 from rich.text import Text
-from sqlalchemy import Engine
 
 from mumu import export, progress
 from mumu.db import views
-from mumu.db.engine import DatabaseUnavailable, EmptyDatabase, engine_for, read_engine, upgrade
+from mumu.db.reading import Database, DatabaseUnavailable, connect
 from mumu.errors import BadInput, ConfigurationError, one_line
-from mumu.outcome import RecordingOutcome
 from mumu.prefect_env import apply_cli_defaults, local_run_settings
 from mumu.settings import get_settings
 from mumu.speakers import spoken_by
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from mumu.db.views import EvidenceView, InsightsView
     from mumu.evaluate import FileScore, Score, Verdict
+    from mumu.outcome import RecordingOutcome
     from mumu.sources import Source
 
 app = typer.Typer(
@@ -62,21 +63,28 @@ def plain(value: object) -> Text:
 
 def writer() -> Engine:
     """The database of a command that stores: its schema brought up to date."""
+    from mumu.db.engine import engine_for
+
     try:
         return engine_for(get_settings())
     except DatabaseUnavailable as exc:
         raise fail(str(exc)) from None
 
 
-def reader() -> Engine | None:
-    """The database of a command that only reads, as found: None when nothing was ever
-    stored in it; an error, not a migration, when its schema is not this code's."""
+@contextmanager
+def reader() -> Iterator[Database | None]:
+    """The database of a command that only reads, as found, opened by its driver (0025):
+    None when nothing was ever stored in it; an error, not a migration, when its schema
+    is not this code's."""
     try:
-        return read_engine(get_settings())
-    except EmptyDatabase:
-        return None
+        database = connect(get_settings().database_url_value)
     except DatabaseUnavailable as exc:
         raise fail(str(exc)) from None
+    try:
+        yield database
+    finally:
+        if database is not None:
+            database.close()
 
 
 @app.command()
@@ -125,6 +133,8 @@ def run(
 
 def _process(sources: list[Source], vocabulary: str | None) -> list[RecordingOutcome]:
     """Run the batch flow with a progress display fed by the flows' stage reports."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
+
     from mumu.flows.process_batch import process_batch
 
     with Progress(
@@ -188,31 +198,31 @@ def list_(
     language: Annotated[str | None, typer.Option(help="Language code, e.g. en.")] = None,
 ) -> None:
     """List stored recordings, newest first, a page at a time."""
-    from mumu.db.models import RecordingStatus
+    from mumu.db.states import RecordingStatus
 
     if status is not None and status not in set(RecordingStatus):
         raise fail(f"unknown status {status!r}; choose one of {', '.join(RecordingStatus)}")
     chosen = views.RecordingFilter(status, _since(since), source, language)
-    database = reader()
-    rows = views.page_of_recordings(database, chosen, limit or None, offset) if database else []
-    if as_json:
-        _print_json_array(asdict(row) for row in rows)
-        return
-    columns = ("id", "source", "status", "duration_s", "language", "error")
-    table = Table()
-    for column in columns:
-        table.add_column(column)
-    for row in rows:
-        table.add_row(*(plain(getattr(row, column)) for column in columns))
-    console.print(table)
-    total = views.count_recordings(database, chosen) if database else 0
-    shown = table.row_count
-    more = f"; next page: --offset {offset + shown}" if offset + shown < total else ""
-    if shown:
-        said = f"{offset + 1}-{offset + shown} of {total} recordings, newest first{more}"
-    else:
-        said = f"no recordings here ({total} match)" if total else "no recordings match"
-    console.print(plain(said))
+    with reader() as database:
+        rows = views.page_of_recordings(database, chosen, limit or None, offset) if database else []
+        if as_json:
+            _print_json_array(asdict(row) for row in rows)
+            return
+        columns = ("id", "source", "status", "duration_s", "language", "error")
+        table = Table()
+        for column in columns:
+            table.add_column(column)
+        for row in rows:
+            table.add_row(*(plain(getattr(row, column)) for column in columns))
+        console.print(table)
+        total = views.count_recordings(database, chosen) if database else 0
+        shown = table.row_count
+        more = f"; next page: --offset {offset + shown}" if offset + shown < total else ""
+        if shown:
+            said = f"{offset + 1}-{offset + shown} of {total} recordings, newest first{more}"
+        else:
+            said = f"no recordings here ({total} match)" if total else "no recordings match"
+        console.print(plain(said))
 
 
 def _since(value: str | None) -> datetime | None:
@@ -365,8 +375,15 @@ def search_(
     from mumu.search import Within, find
 
     within = Within(recording, _since(since), source, language)
-    database = reader()
-    hits = find(database, get_settings(), query, limit, offset, newest, within) if database else []
+    settings = get_settings()
+    hybrid = settings.embeddings_configured and not newest
+    if hybrid:  # it stores the vectors still missing
+        hits = find(writer(), settings, query, limit, offset, newest, within)
+    else:
+        with reader() as database:
+            hits = (
+                find(database, settings, query, limit, offset, newest, within) if database else []
+            )
     if as_json:
         print(json.dumps([hit.as_dict() for hit in hits], indent=2, ensure_ascii=False))
         return
@@ -455,6 +472,8 @@ def speakers(
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Create or upgrade the database schema."""
+    from mumu.db.engine import upgrade
+
     try:
         upgrade(get_settings().database_url_value)
     except DatabaseUnavailable as exc:
@@ -463,8 +482,8 @@ def db_upgrade() -> None:
 
 
 def _detail(recording_id: int) -> views.RecordingDetail:
-    database = reader()
-    detail = views.recording_detail(database, recording_id) if database else None
+    with reader() as database:
+        detail = views.recording_detail(database, recording_id) if database else None
     if detail is None:
         raise fail(f"no recording with id {recording_id}")
     return detail
@@ -652,7 +671,8 @@ def bench_library(
 
     from sqlalchemy import text
 
-    from mumu.db.engine import get_engine, safe_url, upgrade
+    from mumu.db.engine import get_engine, upgrade
+    from mumu.db.reading import safe_url
     from mumu.scale import measure
 
     url = database or f"sqlite:///{tempfile.mkdtemp(prefix='mumu-scale-')}/library.db"

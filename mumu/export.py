@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 
-from mumu.db.models import StageStatus
+from mumu.db.states import StageStatus
 from mumu.db.views import EvidenceView, InsightsView, RecordingDetail, SegmentView
 from mumu.speakers import spoken_by
 

@@ -9,14 +9,18 @@ vocabulary with Zipf's law, so search has realistic postings (the word of rank
 (``COMMON``, in about one segment in six, as "refund" is in a support team's calls) and
 one rare word (``RARE``, one segment in ten thousand), four stage runs and a pipeline
 run (what the metrics read). Sizes are seeded one on top of the other; each read is
-timed as the median of a few repeats, in this process.
+timed as the median of a few repeats, in this process, and the read commands as a user
+starts them: a new ``mumu`` process, timed to its first line of output.
 """
 
 from __future__ import annotations
 
 import itertools
+import os
 import random
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -185,7 +189,30 @@ def reads(engine: Engine, recordings: int) -> dict[str, Callable[[], object]]:
         "show": show,
         "export srt": export_srt,
         "metrics scrape": lambda: list(collector.collect()),
+        "start: mumu list": first_line(url.get_secret_value(), "list"),
+        "start: mumu show": first_line(url.get_secret_value(), "show", str(middle)),
+        f"start: mumu search {COMMON}": first_line(url.get_secret_value(), "search", COMMON),
     }
+
+
+def first_line(url: str, *arguments: str) -> Callable[[], object]:
+    """A read command as its user runs it, from a new process to its first line."""
+    environment = {**os.environ, "MUMU_DATABASE_URL": url, "COLUMNS": "120"}
+
+    def run() -> object:
+        with subprocess.Popen(  # noqa: S603 - this interpreter, mumu's own command
+            [sys.executable, "-m", "mumu", *arguments],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=environment,
+        ) as command:
+            said = command.stdout.readline() if command.stdout else b""
+            command.kill()
+        if not said:
+            raise RuntimeError(f"mumu {' '.join(arguments)} printed nothing")
+        return said
+
+    return run
 
 
 def median_seconds(read: Callable[[], object], repeats: int = REPEATS) -> float:

@@ -13,20 +13,19 @@ segment found by meaning, or despite a misspelling, still surfaces.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, Row, TextClause, bindparam, text
-from sqlmodel.sql.sqltypes import UTCDateTime
-
-from mumu.db.engine import retrying, transaction
-from mumu.db.models import SegmentEmbedding
+from mumu.db.reading import Database, from_json, reading, retrying
 from mumu.db.views import like_pattern
-from mumu.settings import Settings
 from mumu.speakers import speaker_name
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from mumu.settings import Settings
 
 _STOPWORD_TEXT = """
 a about an and are as at be but by did do does for from had has have he her his how i in
@@ -151,7 +150,7 @@ EVERYWHERE = Within()
 
 @retrying
 def search(
-    engine: Engine,
+    db: Engine | Database,
     query: str,
     limit: int = 10,
     offset: int = 0,
@@ -170,10 +169,24 @@ def search(
         "offset": offset,
         "candidates": max(RANKED_AT_MOST, offset + limit),
     }
+    with reading(db) as database:
+        statement = _statement(database.dialect, words, said, newest, within, params)
+        return [_hit(row, float(row["score"])) for row in database.rows(statement, params)]
+
+
+def _statement(
+    dialect: str,
+    words: list[str],
+    said: list[str],
+    newest: bool,
+    within: Within,
+    params: dict[str, Any],
+) -> str:
+    """The search's SQL for the database; its values are added to ``params``."""
     order = NEWEST_FIRST if newest else BEST_FIRST
     scope, scoped = within.sql()
     params |= scoped
-    if engine.dialect.name == "postgresql":
+    if dialect == "postgresql":
         parts = []
         if words:
             parts.append(
@@ -184,42 +197,37 @@ def search(
             parts.append(f"phraseto_tsquery('english', :phrase{index})")
             params[f"phrase{index}"] = phrase
         tsquery = "(" + " && ".join(f"({part})" for part in parts) + ")"
-        statement = POSTGRES.format(tsquery=tsquery, columns=COLUMNS, order=order, within=scope)
-    else:
-        quoted = [f'"{word}"' for word in words]
-        match = [f"({' OR '.join(quoted)})"] if quoted else []
-        match += [f'"{phrase}"' for phrase in said]
-        params["query"] = " AND ".join(match)
-        drive = FROM_MATCHES if within.recording is None else FROM_RECORDING
-        statement = SQLITE.format(columns=COLUMNS, order=order, within=scope, drive=drive)
-    with engine.connect() as connection:
-        rows = connection.execute(_typed(text(statement)), params)
-        return [_hit(row, float(row.score)) for row in rows]
+        return POSTGRES.format(tsquery=tsquery, columns=COLUMNS, order=order, within=scope)
+    quoted = [f'"{word}"' for word in words]
+    match = [f"({' OR '.join(quoted)})"] if quoted else []
+    match += [f'"{phrase}"' for phrase in said]
+    params["query"] = " AND ".join(match)
+    drive = FROM_MATCHES if within.recording is None else FROM_RECORDING
+    return SQLITE.format(columns=COLUMNS, order=order, within=scope, drive=drive)
 
 
 @retrying
-def neighbours(engine: Engine, hits: list[Hit], around: int = 1) -> list[Hit]:
+def neighbours(db: Engine | Database, hits: list[Hit], around: int = 1) -> list[Hit]:
     """The hits with the segments just before and after each, in recording order."""
     if not hits:
         return []
     found: dict[int, Hit] = {}
-    with engine.connect() as connection:
+    with reading(db) as database:
         for hit in hits:
-            rows = connection.execute(
-                text(
-                    """
+            rows = database.rows(
+                """
                     SELECT s.id, s.recording_id, r.source, s.start, s."end", s.text, s.language,
                            s.channel, s.voice, r.speakers
                     FROM segments s JOIN recordings r ON r.id = s.recording_id
                     WHERE s.recording_id = :recording AND s.flag IS NULL
                       AND s.idx BETWEEN (SELECT idx FROM segments WHERE id = :segment) - :around
                                     AND (SELECT idx FROM segments WHERE id = :segment) + :around
-                    """
-                ),
+                """,
                 {"recording": hit.recording_id, "segment": hit.segment_id, "around": around},
             )
             for row in rows:
-                found.setdefault(row.id, _hit(row, hit.score if row.id == hit.segment_id else 0.0))
+                score = hit.score if row["id"] == hit.segment_id else 0.0
+                found.setdefault(row["id"], _hit(row, score))
     return sorted(found.values(), key=lambda h: (h.recording_id, h.start))
 
 
@@ -233,7 +241,7 @@ VECTORS = """
 
 
 def find(
-    engine: Engine,
+    db: Engine | Database,
     settings: Settings,
     query: str,
     limit: int = 10,
@@ -244,10 +252,12 @@ def find(
     """Full-text search, fused with vector similarity when embeddings are configured
     (and the best, not the newest, are asked for)."""
     if newest or not settings.embeddings_configured:
-        return search(engine, query, limit, offset, newest, within)
+        return search(db, query, limit, offset, newest, within)
+    if isinstance(db, Database):
+        raise TypeError("hybrid search stores missing vectors: it needs the engine")
     rankings = [
-        search(engine, query, CANDIDATES, within=within),
-        nearest(engine, settings, query, CANDIDATES, within),
+        search(db, query, CANDIDATES, within=within),
+        nearest(db, settings, query, CANDIDATES, within),
     ]
     fused: dict[int, float] = {}
     by_id: dict[int, Hit] = {}
@@ -271,77 +281,62 @@ def nearest(
     model = settings.embeddings_model or ""
     _embed_missing(engine, settings, model)
     scope, scoped = within.sql()
-    with engine.connect() as connection:
-        rows = connection.execute(
-            _typed(text(VECTORS.format(within=scope))), {"model": model, **scoped}
-        ).all()
+    with reading(engine) as database:
+        rows = database.rows(VECTORS.format(within=scope), {"model": model, **scoped})
     if not rows:
         return []
-    ids = [row[0] for row in rows]
-    matrix = np.array([_vector(row[1]) for row in rows], dtype=np.float32)
+    ids = [row["segment_id"] for row in rows]
+    matrix = np.array([_vector(row["vector"]) for row in rows], dtype=np.float32)
     question = np.array(embed(settings, [query])[0], dtype=np.float32)
     norms = np.linalg.norm(matrix, axis=1) * (np.linalg.norm(question) or 1.0)
     scores = (matrix @ question) / np.where(norms == 0, 1.0, norms)
     order = np.argsort(-scores)[:limit]
     chosen = {ids[i]: float(scores[i]) for i in order}
-    with engine.connect() as connection:
-        segments = connection.execute(
-            text(
-                'SELECT s.id, s.recording_id, r.source, s.start, s."end", s.text, s.language, '
-                "s.channel, s.voice, r.speakers "
-                "FROM segments s JOIN recordings r ON r.id = s.recording_id "
-                "WHERE s.id IN :ids AND s.flag IS NULL"
-            ).bindparams(bindparam("ids", expanding=True)),
-            {"ids": list(chosen)},
-        ).all()
-    hits = [_hit(row, chosen[row.id]) for row in segments]
+    ids_in = {f"id{index}": segment_id for index, segment_id in enumerate(chosen)}
+    with reading(engine) as database:
+        segments = database.rows(
+            f"SELECT {COLUMNS} FROM segments s JOIN recordings r ON r.id = s.recording_id "  # noqa: S608 - fixed text
+            f"WHERE s.flag IS NULL AND s.id IN ({', '.join(':' + name for name in ids_in)})",
+            ids_in,
+        )
+    hits = [_hit(row, chosen[row["id"]]) for row in segments]
     return sorted(hits, key=lambda hit: -hit.score)
 
 
 def _embed_missing(engine: Engine, settings: Settings, model: str) -> None:
-    with engine.connect() as connection:
-        missing = connection.execute(
-            text(
-                "SELECT s.id, s.text FROM segments s WHERE s.flag IS NULL AND NOT EXISTS "
-                "(SELECT 1 FROM segment_embeddings e WHERE e.segment_id = s.id "
-                "AND e.model = :model)"
-            ),
+    with reading(engine) as database:
+        missing = database.rows(
+            "SELECT s.id, s.text FROM segments s WHERE s.flag IS NULL AND NOT EXISTS "
+            "(SELECT 1 FROM segment_embeddings e WHERE e.segment_id = s.id "
+            "AND e.model = :model)",
             {"model": model},
-        ).all()
+        )
     if not missing:
         return
+    from mumu.db.engine import transaction
+    from mumu.db.models import SegmentEmbedding
     from mumu.llm.embeddings import embed
 
-    vectors = embed(settings, [row[1] for row in missing])
+    vectors = embed(settings, [row["text"] for row in missing])
     with transaction(engine) as session:
-        for (segment_id, _), vector in zip(missing, vectors, strict=True):
+        for segment_id, vector in zip((row["id"] for row in missing), vectors, strict=True):
             session.merge(SegmentEmbedding(segment_id=segment_id, model=model, vector=vector))
 
 
-def _typed(statement: TextClause) -> TextClause:
-    """``within_since`` bound as the column stores it (UTC; SQLite: text)."""
-    if ":within_since" not in statement.text:
-        return statement
-    return statement.bindparams(bindparam("within_since", type_=UTCDateTime()))
-
-
-def _hit(row: Row[Any], score: float) -> Hit:
-    """A hit from a row of ``segments s JOIN recordings r``; the speakers' names as the
-    driver returns a JSON column read with text(): a string from SQLite, a dict from
-    psycopg."""
-    names = json.loads(row.speakers) if isinstance(row.speakers, str) else row.speakers
+def _hit(row: dict[str, Any], score: float) -> Hit:
+    """A hit from a row of ``segments s JOIN recordings r`` (``COLUMNS``)."""
     return Hit(
-        row.id,
-        row.recording_id,
-        row.source,
-        row.start,
-        row.end,
-        row.text,
+        row["id"],
+        row["recording_id"],
+        row["source"],
+        row["start"],
+        row["end"],
+        row["text"],
         round(score, 6),
-        row.language,
-        speaker_name(row.channel, row.voice, names or {}),
+        row["language"],
+        speaker_name(row["channel"], row["voice"], from_json(row["speakers"]) or {}),
     )
 
 
 def _vector(value: Any) -> list[float]:
-    return json.loads(value) if isinstance(value, str) else list(value)
+    return list(from_json(value))

@@ -15,7 +15,6 @@ from typing import Annotated, Literal
 
 from pydantic import AliasChoices, BeforeValidator, ByteSize, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy.engine import make_url
 
 from mumu.units import parse_duration
 
@@ -150,6 +149,8 @@ class Settings(BaseSettings):
         held = (self.llm_api_key, self.sentry_dsn, self.notify_url, self.notify_secret)
         values = [s.get_secret_value() for s in held if s]
         if self.database_url is not None:
+            from sqlalchemy.engine import make_url
+
             password = make_url(self.database_url.get_secret_value()).password
             if password:
                 values.append(str(password))

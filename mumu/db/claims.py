@@ -24,8 +24,9 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, Engine, or_, update
 from sqlmodel import col
 
-from mumu.db.engine import retrying, transaction
+from mumu.db.engine import transaction
 from mumu.db.models import Recording, utcnow
+from mumu.db.reading import retrying
 
 POLL_S = 0.5
 

@@ -10,21 +10,20 @@ still running the old code.
 from __future__ import annotations
 
 import fcntl
-import functools
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlmodel import Session
 
 import mumu.migrations
+from mumu.db.reading import DatabaseUnavailable, EmptyDatabase, describe_db_error, safe_url
 from mumu.errors import one_line
 from mumu.settings import Settings
 
@@ -32,18 +31,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS_DIR = Path(mumu.migrations.__file__).parent
-RECONNECT_DELAYS_S = (0.1, 0.2, 0.5, 1.0, 1.0, 2.0, 2.0, 2.0, 2.0, 2.0)
 MIGRATION_LOCK_KEY = 0x6D756D75  # "mumu"
-T = TypeVar("T")
-P = ParamSpec("P")
-
-
-class DatabaseUnavailable(Exception):
-    """The configured database cannot be reached, migrated, or read as it is."""
-
-
-class EmptyDatabase(DatabaseUnavailable):
-    """The database has no mumu schema yet: nothing has been stored in it."""
 
 
 @lru_cache(maxsize=8)
@@ -193,48 +181,7 @@ def _migration_lock_for(engine: Engine) -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def describe_db_error(url: str, exc: BaseException) -> str:
-    """A one-line reason that names the database without its password."""
-    if isinstance(exc, DatabaseUnavailable):
-        return str(exc)
-    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-    first = reason[0] if reason else type(exc).__name__
-    return f"database {safe_url(url)} unavailable: {first}"
-
-
-def safe_url(url: str) -> str:
-    """The URL to show: its password hidden; only the scheme if it does not parse."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except (ArgumentError, ValueError):
-        scheme = url.split(":", 1)[0] if ":" in url else ""
-        return f"{scheme}:..." if scheme.isidentifier() or "+" in scheme else "(unparseable)"
-
-
 @contextmanager
 def transaction(engine: Engine) -> Iterator[Session]:
     with Session(engine, expire_on_commit=False) as session, session.begin():
         yield session
-
-
-def retrying(function: Callable[P, T]) -> Callable[P, T]:
-    """Run a whole transaction again when the database connection was lost under it.
-
-    A dropped connection (a restarted server, ``pg_terminate_backend``, a failover) rolls
-    the transaction back, so doing it again is safe; every function decorated here is
-    one transaction, or idempotent as a whole. The pool's pre-ping replaces the dead
-    connection. SQLite's "database is locked" is retried the same way.
-    """
-
-    @functools.wraps(function)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
-        for delay in RECONNECT_DELAYS_S:
-            try:
-                return function(*args, **kwargs)
-            except DBAPIError as exc:
-                if not (exc.connection_invalidated or isinstance(exc, OperationalError)):
-                    raise
-                time.sleep(delay)
-        return function(*args, **kwargs)
-
-    return wrapper

@@ -8,38 +8,18 @@ recording and stage, updated in place on a re-run, so history never duplicates r
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from mumu.db.states import RecordingStatus, Stage, StageStatus
+
+__all__ = ["RecordingStatus", "Stage", "StageStatus"]
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-class Stage(StrEnum):
-    """A recording's stages, in the order they run."""
-
-    INGEST = "ingest"
-    AUDIO = "audio"
-    TRANSCRIBE = "transcribe"
-    INSIGHTS = "insights"
-
-
-class RecordingStatus(StrEnum):
-    PENDING = "pending"
-    RUNNING = "running"
-    COMPLETED = "completed"
-    FAILED = "failed"
-
-
-class StageStatus(StrEnum):
-    RUNNING = "running"
-    COMPLETED = "completed"
-    FAILED = "failed"
-    SKIPPED = "skipped"
 
 
 def row_id(row: SQLModel) -> int:

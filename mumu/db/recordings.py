@@ -13,7 +13,7 @@ from sqlalchemy import Engine, delete, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from mumu.db.engine import retrying, transaction
+from mumu.db.engine import transaction
 from mumu.db.models import (
     Recording,
     RecordingStatus,
@@ -24,6 +24,7 @@ from mumu.db.models import (
     row_id,
     utcnow,
 )
+from mumu.db.reading import retrying
 from mumu.errors import BadInput
 from mumu.speakers import default_name
 

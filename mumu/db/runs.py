@@ -15,8 +15,9 @@ from typing import TypeVar
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from mumu.db.engine import retrying, transaction
+from mumu.db.engine import transaction
 from mumu.db.models import PipelineRun, RecordingStatus, Stage, StageRun, StageStatus, utcnow
+from mumu.db.reading import retrying
 from mumu.db.recordings import update_recording
 from mumu.errors import StageFailed, one_line
 

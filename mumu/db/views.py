@@ -10,25 +10,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Engine, func
-from sqlalchemy import select as sa_select
-from sqlmodel import Session, col, select
-
-from mumu.db.engine import retrying, transaction
-from mumu.db.models import (
-    Insight,
-    MetricTotal,
-    Recording,
-    Segment,
-    Stage,
-    StageRun,
-    Transcript,
-    row_id,
-)
+from mumu.db.reading import Database, from_json, reading, retrying
+from mumu.db.states import Stage
 from mumu.speakers import speaker_name
 from mumu.speech import languages_spoken
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 
 @dataclass(frozen=True)
@@ -149,60 +139,61 @@ class RecordingFilter:
     source: str | None = None
     language: str | None = None
 
-    def where(self) -> list[ColumnElement[bool]]:
-        clauses: list[ColumnElement[bool]] = []
+    def sql(self) -> tuple[str, dict[str, Any]]:
+        """A ``WHERE`` clause over ``recordings`` (empty when nothing is chosen), and its
+        values."""
+        clauses: list[str] = []
+        values: dict[str, Any] = {}
         if self.status:
-            clauses.append(col(Recording.status) == self.status)
+            clauses.append("status = :status")
+            values["status"] = self.status
         if self.since:
-            clauses.append(col(Recording.created_at) >= self.since)
+            clauses.append("created_at >= :since")
+            values["since"] = self.since
         if self.source:
-            clauses.append(col(Recording.source).like(like_pattern(self.source), escape="\\"))
+            clauses.append("source LIKE :source ESCAPE '\\'")
+            values["source"] = like_pattern(self.source)
         if self.language:
-            clauses.append(col(Recording.language) == self.language)
-        return clauses
+            clauses.append("language = :language")
+            values["language"] = self.language
+        return (" WHERE " + " AND ".join(clauses) if clauses else ""), values
 
 
-LISTED = [
-    col(Recording.id),
-    col(Recording.source),
-    col(Recording.sha256),
-    col(Recording.status),
-    col(Recording.error),
-    col(Recording.duration_s),
-    col(Recording.language),
-]
+LISTED = "id, source, sha256, status, error, duration_s, language"
 
 
 @retrying
-def count_recordings(engine: Engine, chosen: RecordingFilter) -> int:
+def count_recordings(db: Engine | Database, chosen: RecordingFilter) -> int:
     """How many recordings a listing has; by status alone it is read from the running
     totals the metrics keep (a count of every row grows with the library)."""
-    with engine.connect() as connection:
+    with reading(db) as database:
         if chosen.since or chosen.source or chosen.language:
-            query = sa_select(func.count()).select_from(Recording).where(*chosen.where())
-            return int(connection.execute(query).scalar_one())
-        counted = sa_select(func.coalesce(func.sum(col(MetricTotal.value)), 0)).where(
-            col(MetricTotal.metric) == "mumu_recordings"
-        )
+            where, values = chosen.sql()
+            counted = f"SELECT count(*) AS n FROM recordings{where}"  # noqa: S608 - values bound
+            return int(database.rows(counted, values)[0]["n"])
+        statement = "SELECT COALESCE(SUM(value), 0) AS n FROM metric_totals WHERE metric = :metric"
+        values = {"metric": "mumu_recordings"}
         if chosen.status:
-            counted = counted.where(col(MetricTotal.label_a) == chosen.status)
-        return round(connection.execute(counted).scalar_one())
+            statement += " AND label_a = :status"
+            values["status"] = chosen.status
+        return round(float(database.rows(statement, values)[0]["n"]))
 
 
 def page_of_recordings(
-    engine: Engine, chosen: RecordingFilter, limit: int | None, offset: int = 0
+    db: Engine | Database, chosen: RecordingFilter, limit: int | None, offset: int = 0
 ) -> Iterator[RecordingRow]:
     """Newest first, read as they are printed: memory does not grow with the page."""
-    query = (
-        sa_select(*LISTED)
-        .where(*chosen.where())
-        .order_by(col(Recording.id).desc())
-        .offset(offset)
-        .limit(limit)
+    where, values = chosen.sql()
+    statement = (
+        f"SELECT {LISTED} FROM recordings{where} "  # noqa: S608 - fixed clauses, values bound
+        "ORDER BY id DESC LIMIT :limit OFFSET :offset"
     )
-    with engine.connect() as connection:
-        for row in connection.execution_options(yield_per=500).execute(query):
-            yield RecordingRow(**row._mapping)
+    values |= {"limit": -1 if limit is None else limit, "offset": offset}
+    with reading(db) as database:
+        if limit is None and database.dialect == "postgresql":  # SQLite: -1 is no limit
+            values["limit"] = None
+        for row in database.stream(statement, values):
+            yield RecordingRow(**row)
 
 
 def like_pattern(glob: str) -> str:
@@ -211,68 +202,66 @@ def like_pattern(glob: str) -> str:
 
 
 @retrying
-def recording_row(engine: Engine, recording_id: int) -> RecordingRow | None:
-    with transaction(engine) as session:
-        recording = session.get(Recording, recording_id)
-        return _row(recording) if recording is not None else None
+def recording_row(db: Engine | Database, recording_id: int) -> RecordingRow | None:
+    with reading(db) as database:
+        found = _recording(database, recording_id)
+        return _row(found) if found is not None else None
 
 
 @retrying
-def insights_of(engine: Engine, recording_id: int) -> InsightsView | None:
-    with transaction(engine) as session:
-        return _insights(session, recording_id)
+def insights_of(db: Engine | Database, recording_id: int) -> InsightsView | None:
+    with reading(db) as database:
+        return _insights(database, recording_id)
 
 
 @retrying
-def segments_of(engine: Engine, recording_id: int) -> list[SegmentView]:
-    with transaction(engine) as session:
-        recording = session.get(Recording, recording_id)
-        return _segments(session, recording_id, recording.speakers if recording else None)
+def segments_of(db: Engine | Database, recording_id: int) -> list[SegmentView]:
+    with reading(db) as database:
+        found = _recording(database, recording_id)
+        return _segments(database, recording_id, from_json(found["speakers"]) if found else None)
 
 
 @retrying
-def recording_detail(engine: Engine, recording_id: int) -> RecordingDetail | None:
-    with transaction(engine) as session:
-        recording = session.get(Recording, recording_id)
-        if recording is None:
+def recording_detail(db: Engine | Database, recording_id: int) -> RecordingDetail | None:
+    with reading(db) as database:
+        found = _recording(database, recording_id)
+        if found is None:
             return None
-        transcript = session.exec(
-            select(Transcript).where(Transcript.recording_id == recording_id)
-        ).first()
+        of_it = {"recording": recording_id}
+        transcript = database.rows(
+            "SELECT text, language, model FROM transcripts WHERE recording_id = :recording", of_it
+        )
         order = list(Stage)
         stages = sorted(
-            session.exec(select(StageRun).where(StageRun.recording_id == recording_id)).all(),
-            key=lambda run: order.index(Stage(run.stage)),
-        )
-        row = _row(recording)
-        return RecordingDetail(
-            **vars(row),
-            transcript=(
-                _transcript(transcript, _segments(session, recording_id, recording.speakers))
-                if transcript
-                else None
+            database.rows(
+                "SELECT stage AS name, status, attempts, duration_s, error FROM stage_runs "
+                "WHERE recording_id = :recording",
+                of_it,
             ),
-            insights=_insights(session, recording_id),
-            stages=[
-                StageView(run.stage, run.status, run.attempts, run.duration_s, run.error)
-                for run in stages
-            ],
+            key=lambda run: order.index(Stage(run["name"])),
+        )
+        segments = _segments(database, recording_id, from_json(found["speakers"]))
+        return RecordingDetail(
+            **vars(_row(found)),
+            transcript=_transcript(transcript[0], segments) if transcript else None,
+            insights=_insights(database, recording_id),
+            stages=[StageView(**run) for run in stages],
         )
 
 
-def _row(recording: Recording) -> RecordingRow:
-    return RecordingRow(
-        id=row_id(recording),
-        source=recording.source,
-        sha256=recording.sha256,
-        status=recording.status,
-        error=recording.error,
-        duration_s=recording.duration_s,
-        language=recording.language,
+def _recording(database: Database, recording_id: int) -> dict[str, Any] | None:
+    found = database.rows(
+        f"SELECT {LISTED}, speakers FROM recordings WHERE id = :id",  # noqa: S608 - fixed
+        {"id": recording_id},
     )
+    return found[0] if found else None
 
 
-def _transcript(transcript: Transcript, segments: list[SegmentView]) -> TranscriptView:
+def _row(recording: dict[str, Any]) -> RecordingRow:
+    return RecordingRow(**{name: recording[name] for name in LISTED.split(", ")})
+
+
+def _transcript(transcript: dict[str, Any], segments: list[SegmentView]) -> TranscriptView:
     """The transcript with every language spoken in it, most spoken first, and its
     speakers in number order."""
     numbered = {
@@ -281,9 +270,9 @@ def _transcript(transcript: Transcript, segments: list[SegmentView]) -> Transcri
         if (number := s.channel or s.voice) is not None and s.speaker is not None
     }
     return TranscriptView(
-        transcript.text,
-        transcript.language,
-        transcript.model,
+        transcript["text"],
+        transcript["language"],
+        transcript["model"],
         segments,
         languages_spoken(segments),
         [SpeakerView(number, name) for number, name in sorted(numbered.items())],
@@ -291,57 +280,67 @@ def _transcript(transcript: Transcript, segments: list[SegmentView]) -> Transcri
 
 
 def _segments(
-    session: Session, recording_id: int, names: dict[str, str] | None
+    database: Database, recording_id: int, names: dict[str, str] | None
 ) -> list[SegmentView]:
-    segments = session.exec(
-        select(Segment).where(Segment.recording_id == recording_id).order_by(col(Segment.idx))
-    ).all()
+    segments = database.rows(
+        'SELECT id, start, "end", text, words, flag, language, channel, voice FROM segments '
+        "WHERE recording_id = :recording ORDER BY idx",
+        {"recording": recording_id},
+    )
     return [
         SegmentView(
-            s.start,
-            s.end,
-            s.text,
-            s.words,
-            s.flag,
-            s.language,
-            s.channel,
-            s.voice,
-            speaker_name(s.channel, s.voice, names),
-            s.id,
+            s["start"],
+            s["end"],
+            s["text"],
+            from_json(s["words"]) or [],
+            s["flag"],
+            s["language"],
+            s["channel"],
+            s["voice"],
+            speaker_name(s["channel"], s["voice"], names),
+            s["id"],
         )
         for s in segments
     ]
 
 
-def _insights(session: Session, recording_id: int) -> InsightsView | None:
-    insight = session.exec(select(Insight).where(Insight.recording_id == recording_id)).first()
-    if insight is None:
-        return None
-    starts = dict(
-        session.execute(
-            select(Segment.id, Segment.start).where(Segment.recording_id == recording_id)
-        ).all()
+def _insights(database: Database, recording_id: int) -> InsightsView | None:
+    of_it = {"recording": recording_id}
+    found = database.rows(
+        "SELECT title, summary, action_items, chapters, model, prompt_tokens, "
+        "completion_tokens, summary_claims, dropped FROM insights WHERE recording_id = :recording",
+        of_it,
     )
+    if not found:
+        return None
+    insight = found[0]
+    starts = {
+        row["id"]: row["start"]
+        for row in database.rows(
+            "SELECT id, start FROM segments WHERE recording_id = :recording", of_it
+        )
+    }
 
     def evidence(claim: dict[str, Any]) -> list[EvidenceView]:
         return [EvidenceView(i, starts.get(i)) for i in claim.get("evidence", [])]
 
     return InsightsView(
-        title=insight.title,
-        summary=insight.summary,
+        title=insight["title"],
+        summary=insight["summary"],
         action_items=[
             ActionItemView(item["task"], item.get("owner"), item.get("due"), evidence(item))
-            for item in insight.action_items
+            for item in from_json(insight["action_items"]) or []
         ],
         chapters=[
             ChapterView(chapter["start"], chapter["title"], evidence(chapter))
-            for chapter in insight.chapters
+            for chapter in from_json(insight["chapters"]) or []
         ],
-        model=insight.model,
-        prompt_tokens=insight.prompt_tokens,
-        completion_tokens=insight.completion_tokens,
+        model=insight["model"],
+        prompt_tokens=insight["prompt_tokens"],
+        completion_tokens=insight["completion_tokens"],
         summary_claims=[
-            ClaimView(claim["text"], evidence(claim)) for claim in insight.summary_claims or []
+            ClaimView(claim["text"], evidence(claim))
+            for claim in from_json(insight["summary_claims"]) or []
         ],
-        dropped=[DroppedView(**dropped) for dropped in insight.dropped or []],
+        dropped=[DroppedView(**dropped) for dropped in from_json(insight["dropped"]) or []],
     )

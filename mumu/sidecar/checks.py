@@ -9,7 +9,8 @@ import ctranslate2
 import httpx
 from sqlalchemy import text
 
-from mumu.db.engine import DatabaseUnavailable, check_schema, describe_db_error, get_engine
+from mumu.db.engine import check_schema, get_engine
+from mumu.db.reading import DatabaseUnavailable, describe_db_error
 from mumu.download import redact_url
 from mumu.errors import ConfigurationError, one_line
 from mumu.packaged_models import PACKAGED, PackagedModel, installed, joined

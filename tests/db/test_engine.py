@@ -13,13 +13,13 @@ from sqlmodel import SQLModel
 import mumu.db.models  # noqa: F401 - the tables
 import mumu.migrations
 from mumu.db.engine import (
-    DatabaseUnavailable,
     check_schema,
     engine_for,
     get_engine,
     include_in_schema_comparison,
     upgrade,
 )
+from mumu.db.reading import DatabaseUnavailable
 from mumu.settings import Settings
 from tests.conftest import create_database, drop_database, user_environment
 

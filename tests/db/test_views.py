@@ -1,5 +1,6 @@
 """Listings of a library: newest first, a page at a time, filtered, counted."""
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -7,15 +8,17 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from mumu.db.models import Recording
+from mumu.db.reading import Database, connect
 from mumu.db.views import RecordingFilter, count_recordings, page_of_recordings
 
 pytestmark = pytest.mark.both_databases
 NOW = datetime.now(UTC)
 
 
-@pytest.fixture
-def library(engine: Engine) -> Engine:
-    """Five recordings: ids 1 to 5, the oldest a month old, two failed, one German."""
+@pytest.fixture(params=["engine", "driver"])
+def library(request: pytest.FixtureRequest, engine: Engine) -> Iterator[Engine | Database]:
+    """Five recordings: ids 1 to 5, the oldest a month old, two failed, one German; read
+    through the engine (flows) or the driver (read commands)."""
     rows = [
         ("/in/standup-monday.flac", "completed", "en", NOW - timedelta(days=30)),
         ("/in/standup-tuesday.flac", "failed", None, NOW - timedelta(days=3)),
@@ -29,16 +32,24 @@ def library(engine: Engine) -> Engine:
                 Recording(source=source, status=status, language=language, created_at=created)
             )
         session.commit()
-    return engine
+    if request.param == "engine":
+        yield engine
+        return
+    database = connect(engine.url.render_as_string(hide_password=False))
+    assert database is not None
+    yield database
+    database.close()
 
 
-def listed(engine: Engine, chosen: RecordingFilter, limit: int | None = None, offset: int = 0):  # type: ignore[no-untyped-def]
+def listed(
+    engine: Engine | Database, chosen: RecordingFilter, limit: int | None = None, offset: int = 0
+) -> list[str]:
     return [
         row.source.removeprefix("/in/") for row in page_of_recordings(engine, chosen, limit, offset)
     ]
 
 
-def test_newest_first_a_page_at_a_time(library: Engine) -> None:
+def test_newest_first_a_page_at_a_time(library: Engine | Database) -> None:
     everything = RecordingFilter()
     assert listed(library, everything, 2) == ["standup-friday.flac", "kickoff-berlin.wav"]
     assert listed(library, everything, 2, 2) == ["100%_sales_call.mp3", "standup-tuesday.flac"]
@@ -46,7 +57,7 @@ def test_newest_first_a_page_at_a_time(library: Engine) -> None:
     assert count_recordings(library, everything) == 5
 
 
-def test_filters_by_status_age_source_and_language(library: Engine) -> None:
+def test_filters_by_status_age_source_and_language(library: Engine | Database) -> None:
     failed = RecordingFilter(status="failed")
     assert listed(library, failed) == ["standup-friday.flac", "standup-tuesday.flac"]
     assert count_recordings(library, failed) == 2

@@ -1,0 +1,149 @@
+"""Reads through the driver: the same answers as through the engine, one-line failures,
+and read commands that never load SQLAlchemy or the models."""
+
+import json
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.pool import QueuePool
+from sqlmodel import Session
+
+from mumu.db.models import Insight, Recording, Segment, StageRun, Transcript
+from mumu.db.reading import DatabaseUnavailable, connect, reading
+from mumu.db.views import RecordingFilter, count_recordings, page_of_recordings, recording_detail
+from mumu.search import Within, search
+from tests.conftest import user_environment
+
+pytestmark = pytest.mark.both_databases
+
+
+@pytest.fixture
+def stored(engine: Engine) -> Engine:
+    """A recording with named speakers, a transcript, notes citing it and its stages."""
+    with Session(engine) as session:
+        recording = Recording(
+            source="/in/100%_call.wav",
+            sha256="ab" * 32,
+            status="completed",
+            duration_s=9.5,
+            language="de",
+            speakers={"channel 1": "Agent"},
+        )
+        session.add(recording)
+        session.flush()
+        rid = recording.id or 0
+        session.add(
+            Transcript(
+                recording_id=rid, text="Hallo. Refund?", language="de", model="m", settings_key="k"
+            )
+        )
+        for index, (said, language) in enumerate([("Hallo.", "de"), ("Refund please?", "en")]):
+            session.add(
+                Segment(
+                    recording_id=rid,
+                    idx=index,
+                    start=index * 4.0,
+                    end=index * 4.0 + 3.5,
+                    text=said,
+                    avg_logprob=-0.2,
+                    no_speech_prob=0.01,
+                    words=[{"word": said, "start": index * 4.0, "end": index * 4.0 + 1}],
+                    language=language,
+                    channel=1,
+                )
+            )
+        session.add(
+            Insight(
+                recording_id=rid,
+                title="Refund",
+                summary="A refund.",
+                summary_claims=[{"text": "A refund.", "evidence": [2]}],
+                action_items=[{"task": "Pay", "owner": "Agent", "due": None, "evidence": [2]}],
+                chapters=[{"start": 0.0, "title": "Hello", "evidence": [1]}],
+                dropped=[{"kind": "chapter", "text": "x", "reason": "cites nothing"}],
+                model="m",
+                prompt_version="1",
+                prompt_tokens=10,
+                completion_tokens=5,
+            )
+        )
+        session.add(
+            StageRun(recording_id=rid, stage="transcribe", status="completed", duration_s=1.5)
+        )
+        session.add(StageRun(recording_id=rid, stage="ingest", status="completed", attempts=1))
+        session.commit()
+    return engine
+
+
+def url_of(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=False)
+
+
+def test_the_driver_reads_what_the_engine_reads(stored: Engine) -> None:
+    database = connect(url_of(stored))
+    assert database is not None
+    try:
+        detail = recording_detail(database, 1)
+        assert detail == recording_detail(stored, 1)
+        assert detail is not None and detail.transcript is not None and detail.insights
+        assert [s.speaker for s in detail.transcript.segments] == ["Agent", "Agent"]
+        assert detail.transcript.segments[1].words[0]["word"] == "Refund please?"
+        assert detail.insights.action_items[0].evidence[0].start == 4.0
+        assert [stage.name for stage in detail.stages] == ["ingest", "transcribe"]
+        since = Within(since=datetime(2000, 1, 1, tzinfo=UTC), source="*100%_call*")
+        assert search(database, "refund", within=since) == search(stored, "refund", within=since)
+        assert [hit.text for hit in search(database, "refund", within=since)] == ["Refund please?"]
+        chosen = RecordingFilter(source="*100%*", since=datetime(2000, 1, 1, tzinfo=UTC))
+        assert [row.id for row in page_of_recordings(database, chosen, None, 0)] == [1]
+        assert count_recordings(database, chosen) == count_recordings(stored, chosen) == 1
+        assert list(page_of_recordings(database, RecordingFilter(), None, 1)) == []
+    finally:
+        database.close()
+
+
+def test_a_borrowed_connection_goes_back_to_the_pool(stored: Engine) -> None:
+    with reading(stored) as database:
+        assert database.rows("SELECT count(*) AS n FROM recordings")[0]["n"] == 1
+    assert isinstance(stored.pool, QueuePool)
+    assert stored.pool.checkedout() == 0
+
+
+def test_nothing_stored_yet_reads_as_an_empty_library(tmp_path: Path) -> None:
+    missing = tmp_path / "never" / "mumu.db"
+    assert connect(f"sqlite:///{missing}") is None
+    assert not missing.parent.exists()
+
+
+def test_an_unreachable_database_is_one_line_without_its_password() -> None:
+    with pytest.raises(DatabaseUnavailable) as caught:
+        connect("postgresql+psycopg://mumu:s3cret-pw@127.0.0.1:1/library")
+    message = str(caught.value)
+    assert "s3cret-pw" not in message and "\n" not in message
+    assert message.startswith("database postgresql+psycopg://mumu:***@127.0.0.1:1/library")
+
+
+def test_read_commands_load_neither_sqlalchemy_nor_the_models(
+    stored: Engine, database_url: str, prefect_home: Path, tmp_path: Path
+) -> None:
+    """``list``, ``show``, ``search`` and ``export`` import only what they use (0025)."""
+    program = """
+import json, sys
+from typer.testing import CliRunner
+from mumu.cli import app
+for arguments in (["list"], ["show", "1"], ["search", "refund"], ["export", "1"]):
+    result = CliRunner().invoke(app, arguments)
+    assert result.exit_code == 0, result.output
+print(json.dumps(sorted({name.split(".")[0] for name in sys.modules})))
+"""
+    environment = user_environment(database_url, prefect_home, tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-c", program], env=environment, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    loaded = set(json.loads(done.stdout))
+    assert "typer" in loaded and "rich" in loaded
+    assert not loaded & {"sqlalchemy", "sqlmodel", "alembic", "prefect", "faster_whisper"}
