@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 
 from mumu.db.engine import transaction
 from mumu.db.models import Question
-from mumu.db.reading import retrying
+from mumu.db.retry import retrying
 from mumu.export import clock
 from mumu.llm.client import LLMError, get_llm
 from mumu.search import Hit, find, neighbours

@@ -82,9 +82,25 @@ def reader() -> Iterator[Database | None]:
         raise fail(str(exc)) from None
     try:
         yield database
+    except DatabaseUnavailable as exc:  # lost or refused while reading
+        raise fail(str(exc)) from None
     finally:
         if database is not None:
             database.close()
+
+
+def search_engine() -> Engine | None:
+    """The database of a hybrid search, which stores the vectors still missing: the
+    engine, the schema as found (a read command never migrates)."""
+    from mumu.db.engine import read_engine
+    from mumu.db.reading import EmptyDatabase
+
+    try:
+        return read_engine(get_settings())
+    except EmptyDatabase:
+        return None
+    except DatabaseUnavailable as exc:
+        raise fail(str(exc)) from None
 
 
 @app.command()
@@ -377,8 +393,9 @@ def search_(
     within = Within(recording, _since(since), source, language)
     settings = get_settings()
     hybrid = settings.embeddings_configured and not newest
-    if hybrid:  # it stores the vectors still missing
-        hits = find(writer(), settings, query, limit, offset, newest, within)
+    if hybrid:
+        engine = search_engine()
+        hits = find(engine, settings, query, limit, offset, newest, within) if engine else []
     else:
         with reader() as database:
             hits = (

@@ -18,7 +18,8 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from mumu.db.reading import Database, from_json, reading, retrying
+from mumu.db.reading import Database, from_json, reading
+from mumu.db.retry import retrying
 from mumu.db.views import like_pattern
 from mumu.speakers import speaker_name
 

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psycopg
 import pytest
 from alembic import command as alembic_command
 from alembic.migration import MigrationContext
@@ -200,8 +201,14 @@ def test_reads_never_migrate_and_say_when_the_schema_is_behind(
     with get_engine(database_url).begin() as connection:
         config.attributes["connection"] = connection
         alembic_command.upgrade(config, "0004")
-    for read in (["list"], ["show", "1"], ["search", "wizard"]):
-        result = run_mumu(*read, env=cli_env)
+    hybrid = {"MUMU_LLM_BASE_URL": "http://127.0.0.1:9/v1", "MUMU_EMBEDDINGS_MODEL": "e"}
+    for read, environment in [
+        (["list"], cli_env),
+        (["show", "1"], cli_env),
+        (["search", "wizard"], cli_env),
+        (["search", "wizard"], cli_env | hybrid),  # stores vectors, never the schema
+    ]:
+        result = run_mumu(*read, env=environment)
         assert result.returncode == 2
         assert result.stderr.strip().endswith(
             f"has schema revision 0004, this mumu needs {HEAD}: run `mumu db upgrade`"
@@ -243,6 +250,21 @@ def test_an_unreachable_database_is_a_clear_error(cli_env: dict[str, str]) -> No
         assert len(result.stderr.strip().splitlines()) == 1
         assert "pw-s3cret" not in result.stdout + result.stderr
         assert_clean(result)
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_a_read_refused_after_connecting_is_one_line(
+    cli_env: dict[str, str], database_url: str
+) -> None:
+    """The read commands' own connection fails as the engine's did: one line, exit 2."""
+    with psycopg.connect(database_url.replace("postgresql+psycopg", "postgresql")) as holder:
+        holder.execute("LOCK TABLE recordings IN ACCESS EXCLUSIVE MODE")
+        result = run_mumu("show", "1", env=cli_env | {"PGOPTIONS": "-c lock_timeout=300"})
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: database postgresql+psycopg://")
+    assert "lock timeout" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert_clean(result)
 
 
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)

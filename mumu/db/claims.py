@@ -26,7 +26,7 @@ from sqlmodel import col
 
 from mumu.db.engine import transaction
 from mumu.db.models import Recording, utcnow
-from mumu.db.reading import retrying
+from mumu.db.retry import retrying
 
 POLL_S = 0.5
 

@@ -1,10 +1,11 @@
 """Engines, transactions and the schema, for SQLite and Postgres alike.
 
 Writers (``mumu run``, the flows, ``mumu db upgrade``) bring the schema up to date
-before their first write: ``engine_for``. Readers (``list``, ``show``, ``search``,
-``export``, the sidecar) use the schema as they find it and say when it is behind:
-``read_engine``. A new sidecar must never move a production schema ahead of workers
-still running the old code.
+before their first write: ``engine_for``. Readers use the schema as they find it and say
+when it is behind: the sidecar through ``read_engine``, the read commands (``list``,
+``show``, ``search``, ``export``) through the driver alone (``reading.connect``). A new
+sidecar must never move a production schema ahead of workers still running the old
+code.
 """
 
 from __future__ import annotations
@@ -17,13 +18,20 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlmodel import Session
 
 import mumu.migrations
-from mumu.db.reading import DatabaseUnavailable, EmptyDatabase, describe_db_error, safe_url
+from mumu.db.reading import (
+    DatabaseUnavailable,
+    EmptyDatabase,
+    describe_db_error,
+    reading,
+    safe_url,
+    schema_revision,
+)
 from mumu.errors import one_line
 from mumu.settings import Settings
 
@@ -94,8 +102,12 @@ def read_engine(settings: Settings) -> Engine:
 def check_schema(url: str) -> None:
     """Whether the schema is this code's. The usual answer (it is) costs one query;
     Alembic, a sixth of a second to import, is loaded only to explain a mismatch."""
-    if _revision_found(url) == mumu.migrations.HEAD:
-        return
+    try:
+        with reading(get_engine(url)) as database:
+            if schema_revision(database) == mumu.migrations.HEAD:
+                return
+    except Exception:  # noqa: BLE001, S110 - no database, a URL that does not parse: said below
+        pass
     from alembic.migration import MigrationContext
     from alembic.script import ScriptDirectory
 
@@ -119,15 +131,6 @@ def check_schema(url: str) -> None:
     raise DatabaseUnavailable(
         f"database {shown} has schema revision {found}, newer than this mumu ({head}): upgrade mumu"
     )
-
-
-def _revision_found(url: str) -> str | None:
-    try:
-        with get_engine(url).connect() as connection:
-            found = connection.execute(text("SELECT version_num FROM alembic_version")).all()
-    except Exception:  # noqa: BLE001 - no table, no database: check_schema says which
-        return None
-    return str(found[0][0]) if len(found) == 1 else None
 
 
 def include_in_schema_comparison(name: str | None, type_: str, _parents: Any) -> bool:

@@ -11,16 +11,15 @@ from SQLite and parsed from psycopg (``from_json``), times as text from SQLite.
 
 from __future__ import annotations
 
-import functools
+import itertools
 import json
 import re
-import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
-from urllib.parse import unquote
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 import mumu.migrations
 
@@ -31,9 +30,6 @@ Row = dict[str, Any]
 Params = Mapping[str, Any]
 NAMED = re.compile(r"(?<![:\w]):(\w+)")
 STREAMED_ROWS = 500
-RECONNECT_DELAYS_S = (0.1, 0.2, 0.5, 1.0, 1.0, 2.0, 2.0, 2.0, 2.0, 2.0)
-T = TypeVar("T")
-P = ParamSpec("P")
 
 
 class DatabaseUnavailable(Exception):
@@ -45,14 +41,22 @@ class EmptyDatabase(DatabaseUnavailable):
 
 
 class Database:
-    """One connection to read from, SQLite or Postgres (``dialect``)."""
+    """One connection to read from, SQLite or Postgres (``dialect``).
+
+    SQL is written with ``:name`` parameters and no ``:word`` inside string literals."""
 
     dialect: str
 
     def rows(self, sql: str, params: Params | None = None) -> list[Row]:
-        return list(self.stream(sql, params))
+        """Every row, read at once: for answers of bounded size."""
+        return list(self._read(sql, params, streamed=False))
 
     def stream(self, sql: str, params: Params | None = None) -> Iterator[Row]:
+        """Rows as they are read (a server-side cursor on Postgres): memory does not
+        grow with the answer."""
+        return self._read(sql, params, streamed=True)
+
+    def _read(self, sql: str, params: Params | None, streamed: bool) -> Iterator[Row]:
         raise NotImplementedError
 
     def bound(self, sql: str, params: Params | None) -> tuple[str, dict[str, Any]]:
@@ -75,22 +79,16 @@ class DirectDatabase(Database):
         self.connection = connection
         self.dialect = dialect
         self.url = url
-
-    def rows(self, sql: str, params: Params | None = None) -> list[Row]:
-        return list(self._read(sql, params, streamed=False))
-
-    def stream(self, sql: str, params: Params | None = None) -> Iterator[Row]:
-        return self._read(sql, params, streamed=True)
+        self._cursors = itertools.count()
 
     def close(self) -> None:
         self.connection.close()
 
     def _read(self, sql: str, params: Params | None, streamed: bool) -> Iterator[Row]:
-        """Rows as read; streamed from Postgres through a server-side cursor."""
         statement, values = self.bound(sql, params)
         try:
             if streamed and self.dialect == "postgresql":
-                cursor = self.connection.cursor(name="mumu_stream")
+                cursor = self.connection.cursor(name=f"mumu_stream_{next(self._cursors)}")
                 cursor.itersize = STREAMED_ROWS
             else:
                 cursor = self.connection.cursor()
@@ -100,8 +98,11 @@ class DirectDatabase(Database):
                 for row in cursor:
                     yield dict(zip(names, row, strict=True))
             finally:
-                cursor.close()
+                with suppress(Exception):  # a listing left unread after its connection
+                    cursor.close()
         except Exception as exc:  # noqa: BLE001 - the driver's errors, as one line
+            if self.dialect == "postgresql" and not self.connection.closed:
+                self.connection.rollback()  # the next read starts afresh
             raise DatabaseUnavailable(describe_db_error(self.url, exc)) from exc
 
 
@@ -112,12 +113,14 @@ class PooledDatabase(Database):
         self.connection = connection
         self.dialect = connection.dialect.name
 
-    def stream(self, sql: str, params: Params | None = None) -> Iterator[Row]:
+    def _read(self, sql: str, params: Params | None, streamed: bool) -> Iterator[Row]:
         statement, values = self.bound(sql, params)
-        streamed = self.connection.execution_options(
-            stream_results=True, max_row_buffer=STREAMED_ROWS
-        )
-        for row in streamed.exec_driver_sql(statement, values).mappings():
+        connection = self.connection
+        if streamed:
+            connection = connection.execution_options(
+                stream_results=True, max_row_buffer=STREAMED_ROWS
+            )
+        for row in connection.exec_driver_sql(statement, values).mappings():
             yield dict(row)
 
 
@@ -136,8 +139,7 @@ def connect(url: str) -> DirectDatabase | None:
     """The database of a read command, opened by its driver: None when nothing was ever
     stored there; ``DatabaseUnavailable`` when it cannot be reached or its schema is not
     this code's (``engine.check_schema`` then says which and what to do)."""
-    scheme = url.split(":", 1)[0]
-    backend = scheme.split("+", 1)[0]
+    backend = url.split(":", 1)[0].split("+", 1)[0]
     try:
         if backend == "sqlite":
             connection = _sqlite(url)
@@ -146,7 +148,7 @@ def connect(url: str) -> DirectDatabase | None:
         elif backend == "postgresql":
             import psycopg
 
-            connection = psycopg.connect("postgresql" + url[len(scheme) :])
+            connection = psycopg.connect(**_postgres_arguments(url))
         else:
             _check_url(url)
             raise DatabaseUnavailable(
@@ -158,7 +160,7 @@ def connect(url: str) -> DirectDatabase | None:
         _check_url(url)
         raise DatabaseUnavailable(describe_db_error(url, exc)) from exc
     database = DirectDatabase(connection, backend, url)
-    if _revision(database) != mumu.migrations.HEAD:
+    if schema_revision(database) != mumu.migrations.HEAD:
         from mumu.db.engine import check_schema
 
         try:
@@ -171,21 +173,49 @@ def connect(url: str) -> DirectDatabase | None:
     return database
 
 
+SQLITE_DRIVER_OPTIONS = {"timeout", "check_same_thread", "isolation_level", "detect_types"}
+
+
 def _sqlite(url: str) -> Any:
+    """A connection to the file of a ``sqlite:///`` URL, None if there is no such file
+    (a read never creates one); ``?uri=true`` URLs (``file:...?mode=ro``) as the engine
+    opens them."""
     import sqlite3
 
-    path = unquote(url.split("://", 1)[1].split("?", 1)[0].removeprefix("/"))
-    if not path or path == ":memory:" or not Path(path).exists():
+    location, _, query = url.split("://", 1)[1].partition("?")
+    path = unquote(location.removeprefix("/"))
+    options = dict(parse_qsl(query))
+    timeout = float(options.get("timeout", 30))
+    if options.pop("uri", "").lower() not in {"true", "1"}:
+        if not path or path == ":memory:" or not Path(path).exists():
+            return None
+        return sqlite3.connect(path, timeout=timeout)
+    if not Path(path.removeprefix("file:")).exists():
         return None
-    return sqlite3.connect(path, timeout=30)
+    passed = {k: v for k, v in options.items() if k not in SQLITE_DRIVER_OPTIONS}
+    return sqlite3.connect(f"{path}?{urlencode(passed)}", timeout=timeout, uri=True)
 
 
-def _revision(database: DirectDatabase) -> str | None:
+def _postgres_arguments(url: str) -> dict[str, Any]:
+    """psycopg's keyword arguments for a URL: libpq never sees the URL itself, so none
+    of its messages can quote it, password included."""
+    parts = urlsplit(url)
+    arguments: dict[str, Any] = {
+        "host": parts.hostname,
+        "port": parts.port,
+        "user": unquote(parts.username) if parts.username else None,
+        "password": unquote(parts.password) if parts.password else None,
+        "dbname": unquote(parts.path.removeprefix("/")) or None,
+        **dict(parse_qsl(parts.query)),
+    }
+    return {name: value for name, value in arguments.items() if value is not None}
+
+
+def schema_revision(database: Database) -> str | None:
+    """The schema revision Alembic recorded; None without one (no table, no row)."""
     try:
         found = database.rows("SELECT version_num FROM alembic_version")
-    except DatabaseUnavailable:  # no table: check_schema says what is missing
-        if database.dialect == "postgresql":
-            database.connection.rollback()
+    except Exception:  # noqa: BLE001 - no table: check_schema says what is missing
         return None
     return str(found[0]["version_num"]) if len(found) == 1 else None
 
@@ -204,12 +234,23 @@ def from_json(value: Any) -> Any:
 
 
 def describe_db_error(url: str, exc: BaseException) -> str:
-    """A one-line reason that names the database without its password."""
+    """A one-line reason that names the database without its password (nor quotes it,
+    should a driver's message hold it)."""
     if isinstance(exc, DatabaseUnavailable):
         return str(exc)
     reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
     first = reason[0] if reason else type(exc).__name__
+    for secret in _passwords(url):
+        first = first.replace(secret, "***")
     return f"database {safe_url(url)} unavailable: {first}"
+
+
+def _passwords(url: str) -> set[str]:
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        password = url.split("://", 1)[-1].rpartition("@")[0].partition(":")[2] or None
+    return {password, unquote(password)} - {""} if password else set()
 
 
 def safe_url(url: str) -> str:
@@ -222,34 +263,3 @@ def safe_url(url: str) -> str:
     except (ArgumentError, ValueError):
         scheme = url.split(":", 1)[0] if ":" in url else ""
         return f"{scheme}:..." if scheme.isidentifier() or "+" in scheme else "(unparseable)"
-
-
-def retrying(function: Callable[P, T]) -> Callable[P, T]:
-    """Run a whole transaction again when the database connection was lost under it.
-
-    A dropped connection (a restarted server, ``pg_terminate_backend``, a failover) rolls
-    the transaction back, so doing it again is safe; every function decorated here is
-    one transaction, or idempotent as a whole. The pool's pre-ping replaces the dead
-    connection. SQLite's "database is locked" is retried the same way.
-    """
-
-    @functools.wraps(function)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
-        for delay in RECONNECT_DELAYS_S:
-            try:
-                return function(*args, **kwargs)
-            except Exception as exc:
-                if not _reconnectable(exc):
-                    raise
-                time.sleep(delay)
-        return function(*args, **kwargs)
-
-    return wrapper
-
-
-def _reconnectable(exc: Exception) -> bool:
-    from sqlalchemy.exc import DBAPIError, OperationalError  # loaded already by any engine
-
-    if not isinstance(exc, DBAPIError):
-        return False
-    return exc.connection_invalidated or isinstance(exc, OperationalError)

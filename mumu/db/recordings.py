@@ -24,7 +24,7 @@ from mumu.db.models import (
     row_id,
     utcnow,
 )
-from mumu.db.reading import retrying
+from mumu.db.retry import retrying
 from mumu.errors import BadInput
 from mumu.speakers import default_name
 

@@ -17,8 +17,8 @@ from sqlmodel import Session, col, select
 
 from mumu.db.engine import transaction
 from mumu.db.models import PipelineRun, RecordingStatus, Stage, StageRun, StageStatus, utcnow
-from mumu.db.reading import retrying
 from mumu.db.recordings import update_recording
+from mumu.db.retry import retrying
 from mumu.errors import StageFailed, one_line
 
 T = TypeVar("T")

@@ -1,8 +1,9 @@
 """Read models of stored recordings: what the command line, exports and artifacts show.
 
 Plain dataclasses, so callers read attributes, not string keys; ``asdict`` gives the
-JSON that ``mumu list --json`` and ``mumu show --json`` print. Each read is one
-transaction, retried when the connection drops under it.
+JSON that ``mumu list --json`` and ``mumu show --json`` print. Each read is SQL run on
+one connection (``reading``): a read command's own, opened by the driver, or one from a
+writer's engine, where it is retried when the connection drops under it (0025).
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from mumu.db.reading import Database, from_json, reading, retrying
+from mumu.db.reading import Database, from_json, reading
+from mumu.db.retry import retrying
 from mumu.db.states import Stage
 from mumu.speakers import speaker_name
 from mumu.speech import languages_spoken
@@ -292,7 +294,7 @@ def _segments(
             s["start"],
             s["end"],
             s["text"],
-            from_json(s["words"]) or [],
+            from_json(s["words"]),
             s["flag"],
             s["language"],
             s["channel"],

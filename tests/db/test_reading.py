@@ -118,12 +118,50 @@ def test_nothing_stored_yet_reads_as_an_empty_library(tmp_path: Path) -> None:
     assert not missing.parent.exists()
 
 
-def test_an_unreachable_database_is_one_line_without_its_password() -> None:
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql+psycopg://mumu:s3cret-pw@127.0.0.1:1/library",
+        "postgresql+psycopg://mumu:s3cret pw@127.0.0.1:1/library",
+        "postgresql+psycopg://mumu:s3cret%zzpw@127.0.0.1:1/library",
+        "postgresql+psycopg://mumu:s3cret-pw@[::1/library",
+    ],
+)
+def test_an_unreachable_database_is_one_line_without_its_password(url: str) -> None:
     with pytest.raises(DatabaseUnavailable) as caught:
-        connect("postgresql+psycopg://mumu:s3cret-pw@127.0.0.1:1/library")
+        connect(url)
     message = str(caught.value)
-    assert "s3cret-pw" not in message and "\n" not in message
-    assert message.startswith("database postgresql+psycopg://mumu:***@127.0.0.1:1/library")
+    assert "s3cret" not in message and "\n" not in message
+    assert message.startswith("database ")
+
+
+def test_a_failed_read_is_one_line_and_the_next_read_works(stored: Engine) -> None:
+    database = connect(url_of(stored))
+    assert database is not None
+    try:
+        with pytest.raises(DatabaseUnavailable, match="no_such_table"):
+            database.rows("SELECT * FROM no_such_table")
+        first = page_of_recordings(database, RecordingFilter(), None)
+        second = page_of_recordings(database, RecordingFilter(), None)
+        assert next(first).id == next(second).id == 1, "two listings read at once"
+        assert count_recordings(database, RecordingFilter(language="de")) == 1
+    finally:
+        database.close()
+
+
+def test_a_sqlite_uri_url_opens_the_file_read_only(stored: Engine, tmp_path: Path) -> None:
+    if stored.dialect.name != "sqlite":
+        pytest.skip("SQLite URLs")
+    path = stored.url.database
+    database = connect(f"sqlite:///file:{path}?mode=ro&uri=true&timeout=5")
+    assert database is not None
+    try:
+        assert [row.id for row in page_of_recordings(database, RecordingFilter(), 5)] == [1]
+        with pytest.raises(DatabaseUnavailable, match="readonly"):
+            database.rows("DELETE FROM recordings")
+    finally:
+        database.close()
+    assert connect(f"sqlite:///file:{tmp_path / 'none.db'}?mode=ro&uri=true") is None
 
 
 def test_read_commands_load_neither_sqlalchemy_nor_the_models(

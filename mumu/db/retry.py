@@ -1,0 +1,48 @@
+"""Running a transaction again when the database connection was lost under it."""
+
+from __future__ import annotations
+
+import functools
+import sys
+import time
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+RECONNECT_DELAYS_S = (0.1, 0.2, 0.5, 1.0, 1.0, 2.0, 2.0, 2.0, 2.0, 2.0)
+T = TypeVar("T")
+P = ParamSpec("P")
+
+
+def retrying(function: Callable[P, T]) -> Callable[P, T]:
+    """Run a whole transaction again when the database connection was lost under it.
+
+    A dropped connection (a restarted server, ``pg_terminate_backend``, a failover) rolls
+    the transaction back, so doing it again is safe; every function decorated here is
+    one transaction, or idempotent as a whole. The pool's pre-ping replaces the dead
+    connection. SQLite's "database is locked" is retried the same way.
+    """
+
+    @functools.wraps(function)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        for delay in RECONNECT_DELAYS_S:
+            try:
+                return function(*args, **kwargs)
+            except Exception as exc:
+                if not _reconnectable(exc):
+                    raise
+                time.sleep(delay)
+        return function(*args, **kwargs)
+
+    return wrapper
+
+
+def _reconnectable(exc: Exception) -> bool:
+    """A lost connection of an engine's pool; an error of a read command's own
+    connection (no SQLAlchemy loaded) is reported at once instead."""
+    if "sqlalchemy.exc" not in sys.modules:
+        return False
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    if not isinstance(exc, DBAPIError):
+        return False
+    return exc.connection_invalidated or isinstance(exc, OperationalError)
