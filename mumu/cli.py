@@ -91,14 +91,15 @@ def reader() -> Iterator[Database | None]:
 
 def search_engine() -> Engine | None:
     """The database of a hybrid search, which stores the vectors still missing: the
-    engine, the schema as found (a read command never migrates)."""
+    engine, once the driver has found a library whose schema is this code's (a read
+    command never migrates, nor makes a database)."""
     from mumu.db.engine import read_engine
-    from mumu.db.reading import EmptyDatabase
 
+    with reader() as database:
+        if database is None:
+            return None
     try:
         return read_engine(get_settings())
-    except EmptyDatabase:
-        return None
     except DatabaseUnavailable as exc:
         raise fail(str(exc)) from None
 
@@ -394,8 +395,15 @@ def search_(
     settings = get_settings()
     hybrid = settings.embeddings_configured and not newest
     if hybrid:
+        from sqlalchemy.exc import DBAPIError
+
+        from mumu.db.reading import describe_db_error
+
         engine = search_engine()
-        hits = find(engine, settings, query, limit, offset, newest, within) if engine else []
+        try:
+            hits = find(engine, settings, query, limit, offset, newest, within) if engine else []
+        except DBAPIError as exc:  # lost or refused, after the engine's retries
+            raise fail(describe_db_error(settings.database_url_value, exc)) from None
     else:
         with reader() as database:
             hits = (

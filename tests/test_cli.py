@@ -257,14 +257,17 @@ def test_a_read_refused_after_connecting_is_one_line(
     cli_env: dict[str, str], database_url: str
 ) -> None:
     """The read commands' own connection fails as the engine's did: one line, exit 2."""
-    with psycopg.connect(database_url.replace("postgresql+psycopg", "postgresql")) as holder:
-        holder.execute("LOCK TABLE recordings IN ACCESS EXCLUSIVE MODE")
-        result = run_mumu("show", "1", env=cli_env | {"PGOPTIONS": "-c lock_timeout=300"})
-    assert result.returncode == 2
-    assert result.stderr.startswith("error: database postgresql+psycopg://")
-    assert "lock timeout" in result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1
-    assert_clean(result)
+    locked = cli_env | {"PGOPTIONS": "-c lock_timeout=300"}
+    hybrid = {"MUMU_LLM_BASE_URL": "http://127.0.0.1:9/v1", "MUMU_EMBEDDINGS_MODEL": "e"}
+    for read, environment in [(["show", "1"], locked), (["search", "wizard"], locked | hybrid)]:
+        with psycopg.connect(database_url.replace("postgresql+psycopg", "postgresql")) as holder:
+            holder.execute("LOCK TABLE recordings, segments IN ACCESS EXCLUSIVE MODE")
+            result = run_mumu(*read, env=environment)
+        assert result.returncode == 2
+        assert result.stderr.startswith("error: database postgresql+psycopg://")
+        assert "lock timeout" in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+        assert_clean(result)
 
 
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)

@@ -173,7 +173,28 @@ def connect(url: str) -> DirectDatabase | None:
     return database
 
 
-SQLITE_DRIVER_OPTIONS = {"timeout", "check_same_thread", "isolation_level", "detect_types"}
+SQLITE_DRIVER_OPTIONS = {
+    "timeout",
+    "check_same_thread",
+    "isolation_level",
+    "detect_types",
+    "cached_statements",
+}
+TRUE = {"true", "yes", "on", "y", "t", "1"}
+# SQLAlchemy's own URL pattern (sqlalchemy.engine.url._parse_url), so that a read
+# command finds the parts where the engine finds them: a password holding "/", "?" or
+# "#" unencoded is still the password.
+URL = re.compile(
+    r"""
+    (?P<name>[\w\+]+)://
+    (?:(?P<username>[^:/]*)(?::(?P<password>[^@]*))?@)?
+    (?:(?:\[(?P<ipv6host>[^/\?]+)\]|(?P<ipv4host>[^/:\?]+))?(?::(?P<port>[^/\?]*))?)?
+    (?:/(?P<database>[^\?]*))?
+    (?:\?(?P<query>.*))?
+    """,
+    re.X,
+)
+HOST_AND_PORT = re.compile(r"([a-zA-Z0-9\-\.]*):(\d*)")
 
 
 def _sqlite(url: str) -> Any:
@@ -186,28 +207,44 @@ def _sqlite(url: str) -> Any:
     path = unquote(location.removeprefix("/"))
     options = dict(parse_qsl(query))
     timeout = float(options.get("timeout", 30))
-    if options.pop("uri", "").lower() not in {"true", "1"}:
+    if options.pop("uri", "").lower() not in TRUE:
         if not path or path == ":memory:" or not Path(path).exists():
             return None
         return sqlite3.connect(path, timeout=timeout)
-    if not Path(path.removeprefix("file:")).exists():
+    on_disk = unquote(urlsplit(path).path) if path.startswith("file:") else path
+    if not Path(on_disk).exists():
         return None
     passed = {k: v for k, v in options.items() if k not in SQLITE_DRIVER_OPTIONS}
     return sqlite3.connect(f"{path}?{urlencode(passed)}", timeout=timeout, uri=True)
 
 
 def _postgres_arguments(url: str) -> dict[str, Any]:
-    """psycopg's keyword arguments for a URL: libpq never sees the URL itself, so none
-    of its messages can quote it, password included."""
-    parts = urlsplit(url)
+    """psycopg's keyword arguments for a URL, read as the engine reads it: libpq never
+    sees the URL itself, so none of its messages can quote it, password included.
+    ``?host=`` given more than once, or as host:port, is several hosts, tried in turn."""
+    found = URL.match(url)
+    if found is None:
+        raise ValueError("the URL does not parse")
+    parts = found.groupdict()
+    query: dict[str, list[str]] = {}
+    for key, value in parse_qsl(parts["query"] or ""):
+        query.setdefault(key, []).append(value)
     arguments: dict[str, Any] = {
-        "host": parts.hostname,
-        "port": parts.port,
-        "user": unquote(parts.username) if parts.username else None,
-        "password": unquote(parts.password) if parts.password else None,
-        "dbname": unquote(parts.path.removeprefix("/")) or None,
-        **dict(parse_qsl(parts.query)),
+        "host": parts["ipv4host"] or parts["ipv6host"],
+        "port": int(parts["port"]) if parts["port"] else None,
+        "user": unquote(parts["username"]) if parts["username"] is not None else None,
+        "password": unquote(parts["password"]) if parts["password"] is not None else None,
+        "dbname": unquote(parts["database"]) if parts["database"] else None,
     }
+    hosts = query.pop("host", [])
+    arguments |= {key: values[-1] for key, values in query.items()}
+    if len(hosts) > 1 or (hosts and "port" not in query and HOST_AND_PORT.fullmatch(hosts[0])):
+        pairs = [host.partition(":")[::2] for host in hosts]
+        arguments["host"] = ",".join(host for host, _ in pairs)
+        if any(port for _, port in pairs):
+            arguments["port"] = ",".join(port for _, port in pairs)
+    elif hosts:
+        arguments["host"] = hosts[0]
     return {name: value for name, value in arguments.items() if value is not None}
 
 
@@ -246,11 +283,10 @@ def describe_db_error(url: str, exc: BaseException) -> str:
 
 
 def _passwords(url: str) -> set[str]:
-    try:
-        password = urlsplit(url).password
-    except ValueError:
-        password = url.split("://", 1)[-1].rpartition("@")[0].partition(":")[2] or None
-    return {password, unquote(password)} - {""} if password else set()
+    """The URL's password as written and as meant, where long enough to scrub."""
+    found = URL.match(url)
+    password = found["password"] if found else None
+    return {p for p in (password, unquote(password)) if len(p) >= 4} if password else set()
 
 
 def safe_url(url: str) -> str:

@@ -8,12 +8,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, create_engine
 from sqlalchemy.pool import QueuePool
 from sqlmodel import Session
 
 from mumu.db.models import Insight, Recording, Segment, StageRun, Transcript
-from mumu.db.reading import DatabaseUnavailable, connect, reading
+from mumu.db.reading import DatabaseUnavailable, _postgres_arguments, connect, reading
 from mumu.db.views import RecordingFilter, count_recordings, page_of_recordings, recording_detail
 from mumu.search import Within, search
 from tests.conftest import user_environment
@@ -133,6 +133,26 @@ def test_an_unreachable_database_is_one_line_without_its_password(url: str) -> N
     message = str(caught.value)
     assert "s3cret" not in message and "\n" not in message
     assert message.startswith("database ")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql+psycopg://ann:Zm9v/YmFy+c2V#j?cmV0@127.0.0.1:5432/library",
+        "postgresql+psycopg://ann:p%40ss@[::1]:5433/my%20library?sslmode=require",
+        "postgresql+psycopg://ann@/library?host=/var/run/postgresql",
+        "postgresql+psycopg://ann@/library?host=10.0.0.1:5432",
+        "postgresql+psycopg://ann@/library?host=primary&host=standby:5433",
+        "postgresql+psycopg://ann:pw@h/library?host=a,b&port=1,2",
+    ],
+)
+def test_a_postgres_url_means_what_it_means_to_the_engine(url: str) -> None:
+    """Where the read commands connect, and as whom, is where the writers do."""
+    engine = create_engine(url)
+    _, expected = engine.dialect.create_connect_args(engine.url)
+    expected.pop("context", None)
+    given = _postgres_arguments(url)
+    assert {k: str(v) for k, v in given.items()} == {k: str(v) for k, v in expected.items()}
 
 
 def test_a_failed_read_is_one_line_and_the_next_read_works(stored: Engine) -> None:
