@@ -169,9 +169,8 @@ def test_a_failed_read_is_one_line_and_the_next_read_works(stored: Engine) -> No
         database.close()
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_sqlite_uri_url_opens_the_file_read_only(stored: Engine, tmp_path: Path) -> None:
-    if stored.dialect.name != "sqlite":
-        pytest.skip("SQLite URLs")
     path = stored.url.database
     database = connect(f"sqlite:///file:{path}?mode=ro&uri=true&timeout=5")
     assert database is not None
