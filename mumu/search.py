@@ -207,23 +207,26 @@ def _statement(
     return SQLITE.format(columns=COLUMNS, order=order, within=scope, drive=drive)
 
 
+NEIGHBOURS = """
+    SELECT {columns}
+    FROM segments s JOIN recordings r ON r.id = s.recording_id
+    WHERE s.recording_id = :recording AND s.flag IS NULL
+      AND s.idx BETWEEN (SELECT idx FROM segments WHERE id = :segment) - :around
+                    AND (SELECT idx FROM segments WHERE id = :segment) + :around
+"""
+
+
 @retrying
 def neighbours(db: Engine | Database, hits: list[Hit], around: int = 1) -> list[Hit]:
     """The hits with the segments just before and after each, in recording order."""
     if not hits:
         return []
     found: dict[int, Hit] = {}
+    statement = NEIGHBOURS.format(columns=COLUMNS)
     with reading(db) as database:
         for hit in hits:
             rows = database.rows(
-                """
-                    SELECT s.id, s.recording_id, r.source, s.start, s."end", s.text, s.language,
-                           s.channel, s.voice, r.speakers
-                    FROM segments s JOIN recordings r ON r.id = s.recording_id
-                    WHERE s.recording_id = :recording AND s.flag IS NULL
-                      AND s.idx BETWEEN (SELECT idx FROM segments WHERE id = :segment) - :around
-                                    AND (SELECT idx FROM segments WHERE id = :segment) + :around
-                """,
+                statement,
                 {"recording": hit.recording_id, "segment": hit.segment_id, "around": around},
             )
             for row in rows:
