@@ -3,23 +3,29 @@
 The question retrieves the best matching segments (with their neighbours for context);
 the LLM answers from those alone and cites them by number. A citation of anything not
 provided fails validation and is sent back once with the error, like any other
-validation failure; a second failure fails the answer. With nothing retrieved, or no
-LLM, mumu says so plainly and still shows the best matches.
+validation failure; a second failure fails the answer. An answer that cites nothing is
+kept only where the segments given support it (the words it adds to the question are
+said there, ``Transcript.supporting``), and then cites those; otherwise there is no
+grounded answer. With nothing retrieved, or no LLM, mumu says so plainly and still
+shows the best matches.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, BeforeValidator, Field, ValidationInfo, field_validator
 from sqlalchemy import Engine
 
 from mumu.db.engine import transaction
 from mumu.db.models import Question
 from mumu.db.retry import retrying
 from mumu.export import clock
+from mumu.llm.bounds import clip_text, first_items
+from mumu.llm.budget import Budget, Waiting
 from mumu.llm.client import LLMError, get_llm
+from mumu.llm.grounding import Said, Transcript
 from mumu.search import Hit, find, neighbours
 from mumu.settings import Settings
 from mumu.speakers import spoken_by
@@ -27,7 +33,10 @@ from mumu.speakers import spoken_by
 ANSWERED = "answered"
 NO_MATCH = "no_match"
 NO_LLM = "no_llm"
+UNGROUNDED = "ungrounded"
 FAILED = "failed"
+ANSWER_CHARS = 600
+ANSWER_CITATIONS = 8
 
 SYSTEM_PROMPT = (
     "You answer questions about recorded meetings using only the numbered transcript "
@@ -38,8 +47,16 @@ SYSTEM_PROMPT = (
 
 
 class CitedAnswer(BaseModel):
-    answer: str = Field(min_length=1)
-    citations: list[int] = Field(default_factory=list, description="Numbers of segments used.")
+    answer: Annotated[
+        str,
+        BeforeValidator(clip_text(ANSWER_CHARS)),
+        Field(min_length=1, max_length=ANSWER_CHARS),
+    ]
+    citations: Annotated[
+        list[int],
+        BeforeValidator(first_items(ANSWER_CITATIONS)),
+        Field(max_length=ANSWER_CITATIONS, description="Numbers of segments used."),
+    ] = Field(default_factory=list)
 
     @field_validator("citations")
     @classmethod
@@ -84,7 +101,13 @@ class AskResult:
         return body
 
 
-def answer_question(question: str, settings: Settings, engine: Engine, limit: int = 8) -> AskResult:
+def answer_question(
+    question: str,
+    settings: Settings,
+    engine: Engine,
+    limit: int = 8,
+    on_wait: Waiting | None = None,
+) -> AskResult:
     hits = find(engine, settings, question, limit)
     if not hits:
         result = AskResult(
@@ -111,16 +134,34 @@ def answer_question(question: str, settings: Settings, engine: Engine, limit: in
             f"Segments:\n{numbered}\n\nQuestion: {question}",
             CitedAnswer,
             context={"provided": len(passages)},
+            budget=Budget(settings.llm_budget_s, "the answer", "MUMU_LLM_BUDGET_S", on_wait),
         )
     except LLMError as exc:
         result = AskResult(question, FAILED, f"No answer: {exc}", matches=hits)
         return _store(engine, result, settings)
+    cited = reply.citations or supporting(reply.answer, question, passages)
+    if not cited:
+        result = AskResult(question, UNGROUNDED, NO_GROUNDED_ANSWER, matches=hits)
+        return _store(engine, result, settings, usage.prompt_tokens, usage.completion_tokens)
     citations = [
         Citation(hit.recording_id, hit.source, hit.start, hit.end, hit.text, hit.speaker)
-        for hit in (passages[number - 1] for number in reply.citations)
+        for hit in (passages[number - 1] for number in cited)
     ]
     result = AskResult(question, ANSWERED, reply.answer, citations, hits)
     return _store(engine, result, settings, usage.prompt_tokens, usage.completion_tokens)
+
+
+NO_GROUNDED_ANSWER = (
+    "No grounded answer: the model's answer cites none of the segments given, and none of "
+    "them says what it adds to the question. These segments match best."
+)
+
+
+def supporting(answer: str, question: str, passages: list[Hit]) -> list[int]:
+    """The numbers of the passages that say what ``answer`` adds to ``question``: an
+    answer that only repeats the question is supported by nothing."""
+    transcript = Transcript([Said(n, hit.start, hit.text) for n, hit in enumerate(passages, 1)])
+    return transcript.supporting(answer, range(1, len(passages) + 1), ignoring=question)
 
 
 def markdown(result: AskResult) -> str:

@@ -43,6 +43,7 @@ app.add_typer(db_app, name="db")
 console = Console()
 errors = Console(stderr=True)
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+STATUS_COLOURS = {"completed": "green", "notes_failed": "yellow"}
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
@@ -188,7 +189,7 @@ def _print_summary(outcomes: list[RecordingOutcome]) -> None:
         table.add_column(column)
     for outcome in outcomes:
         status = outcome.note or outcome.status
-        colour = "green" if outcome.completed else "red"
+        colour = STATUS_COLOURS.get(outcome.status, "red")
         table.add_row(
             str(outcome.recording_id or "-"),
             plain(Path(outcome.source).name),
@@ -205,7 +206,8 @@ def list_(
     limit: Annotated[int, typer.Option(help="Most recordings to show; 0 for all.", min=0)] = 50,
     offset: Annotated[int, typer.Option(help="Recordings to skip (paging).", min=0)] = 0,
     status: Annotated[
-        str | None, typer.Option(help="pending, running, completed or failed.")
+        str | None,
+        typer.Option(help="pending, running, completed, notes_failed (transcript only) or failed."),
     ] = None,
     since: Annotated[
         str | None,
@@ -283,7 +285,10 @@ def show(
     console.print(
         Text.assemble((f"#{detail.id}", "bold"), " ", plain(detail.source), f"  [{detail.status}]")
     )
-    if detail.error:
+    if detail.error and detail.status == "notes_failed":
+        kept = "the transcript is stored; the notes failed (the next run retries them): "
+        console.print(plain(kept + detail.error), style="yellow")
+    elif detail.error:
         console.print(plain(detail.error), style="red")
     insights = detail.insights
     if insights:
@@ -297,6 +302,14 @@ def show(
         if detail.transcript.speakers:
             speaking = ", ".join(speaker.name for speaker in detail.transcript.speakers)
             console.print(plain(f"speakers: {speaking}"))
+        spots = [s for s in detail.transcript.segments if export.weak_spot(s)]
+        if spots:
+            at = ", ".join(export.clock(s.start) for s in spots[:8])
+            more = ", …" if len(spots) > 8 else ""
+            console.print(
+                plain(f"to check: {len(spots)} lines heard with doubt ({at}{more}), marked ?"),
+                style="yellow",
+            )
         console.print()
         for segment in detail.transcript.segments:
             at = export.timestamp(segment.start, ".")
@@ -307,6 +320,10 @@ def show(
                 doubt = plain(f"[unclear: {segment.flag}] {segment.text}")
                 doubt.stylize("dim italic")
                 console.print(Text.assemble((at, "dim"), " ", voice, doubt))
+            elif spot := export.weak_spot(segment):
+                doubt = plain(f" ? {spot}")
+                doubt.stylize("yellow")
+                console.print(Text.assemble((at, "dim"), " ", voice, plain(segment.text), doubt))
             else:
                 console.print(Text.assemble((at, "dim"), " ", voice, plain(segment.text)))
     columns = ("name", "status", "attempts", "duration_s", "error")
@@ -442,8 +459,12 @@ def ask(
     from mumu.ask import AskResult
     from mumu.flows.ask import ask as ask_flow
 
-    with local_run_settings():
-        result = ask_flow(question, limit)
+    with local_run_settings(), errors.status("asking the LLM") as status:
+        unsubscribe = progress.subscribe(lambda _question, said: status.update(said))
+        try:
+            result = ask_flow(question, limit)
+        finally:
+            unsubscribe()
     if not isinstance(result, AskResult):  # a configuration state; no blocks are named here
         raise fail(result.message or "the question was not asked")
     if as_json:

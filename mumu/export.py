@@ -78,6 +78,27 @@ def render(detail: RecordingDetail, fmt: str) -> str:
     raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
 
 
+LOW_WORD_CONFIDENCE = 0.5
+"""Below this probability a word is shown as one to check: faster-whisper's word
+probabilities on the shared clips put misheard names ("Ma" for "Bob") under it."""
+
+
+def weak_spot(segment: SegmentView) -> str | None:
+    """What a reader should check in a kept segment: why Whisper was unsure of it, and
+    the words it heard with low confidence; None when nothing."""
+    if segment.flag:
+        return None
+    unsure = [
+        str(word.get("word", "")).strip()
+        for word in segment.words or []
+        if float(word.get("probability", 1.0)) < LOW_WORD_CONFIDENCE
+    ]
+    parts = [segment.doubt] if segment.doubt else []
+    if unsure:
+        parts.append("check " + ", ".join(f"“{word}”" for word in unsure if word))
+    return "; ".join(parts) or None
+
+
 def _said(segment: SegmentView) -> str:
     """What a reader gets: the text, or [unclear] where the gate did not trust it."""
     return UNCLEAR if segment.flag else segment.text
@@ -130,11 +151,16 @@ def notes_markdown(detail: RecordingDetail, linked: bool = False) -> str:
         lines += ["## Transcript", ""]
         lines += [
             f'<a id="s-{s.id}"></a>**{clock(s.start)}** '
-            f"{markdown_text(spoken_by(s.speaker) + _said(s))}  "
+            f"{markdown_text(spoken_by(s.speaker) + _said(s))}{_unsure(s)}  "
             for s in detail.transcript.segments
         ]
         lines.append("")
     return "\n".join(lines)
+
+
+def _unsure(segment: SegmentView) -> str:
+    spot = weak_spot(segment)
+    return f" _(unsure: {markdown_text(spot)})_" if spot else ""
 
 
 def _notes(insights: InsightsView, linked: bool) -> list[str]:

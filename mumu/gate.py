@@ -10,9 +10,11 @@ gate looks at each window's segments:
   model itself calls non-speech, or as unclear (low word confidence, or a low
   log-probability amid flagged neighbours);
 - a flagged segment is decoded again alone (sequentially, without the previous text,
-  with temperature fallback); the new text replaces it if it passes, else the segment is
-  kept out of the transcript text and stored with the reason, so nothing is lost
-  silently;
+  with temperature fallback); the new text replaces it if it passes; else a loop or
+  words over non-speech are kept out of the transcript text and stored with the reason
+  (``flag``), so nothing is lost silently, and speech that is merely unclear stays in the
+  text, marked with its ``doubt`` for a reader to check: hiding what was said, however
+  unsure, made transcripts worse than the plain decode (issue 24);
 - speech (by VAD) that no segment covers is decoded on its own and added when it passes.
 
 The thresholds were chosen on the shared clips, with no false flags on clean speech:
@@ -21,15 +23,15 @@ The thresholds were chosen on the shared clips, with no false flags on clean spe
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 
+from mumu import repetition
+
 SAMPLE_RATE = 16_000
 MAX_COMPRESSION_RATIO = 2.4
-LOOP_REPEATS = 4
 NO_SPEECH_PROBABILITY = 0.6
 NO_SPEECH_LOGPROB = -1.0
 UNCLEAR_WORD_CONFIDENCE = 0.6
@@ -38,6 +40,7 @@ DOUBTFUL_LOGPROB = -0.8
 UNCLEAR_LOGPROB = -1.0
 SECOND_CHANCE_WORD_CONFIDENCE = 0.8
 SECOND_CHANCE_LOGPROB = -0.5
+UNCLEAR = "unclear"
 PADDING_S = 0.3
 MIN_GAP_S = 2.0
 
@@ -63,6 +66,7 @@ class TranscriptSegment:
     language: str | None = None
     channel: int | None = None
     voice: int | None = None
+    doubt: str | None = None
 
     def shifted(self, seconds: float) -> TranscriptSegment:
         words = [replace(w, start=w.start + seconds, end=w.end + seconds) for w in self.words]
@@ -88,7 +92,7 @@ def review(
         if _convincing(again):
             reviewed += again
         else:
-            reviewed += [replace(segment, flag=reason) for segment, reason in run]
+            reviewed += [_judged(segment, reason) for segment, reason in run]
     for start, end in _uncovered(speech, reviewed):
         before = _just_before(reviewed, start)
         if before is not None:  # words lost at a chunk's end: decode them with what led up
@@ -100,6 +104,14 @@ def review(
         if _convincing(again):
             reviewed += again
     return sorted(reviewed, key=lambda segment: segment.start)
+
+
+def _judged(segment: TranscriptSegment, reason: str | None) -> TranscriptSegment:
+    """A loop or words over silence are kept out of the text; speech that is merely
+    unclear stays in it, marked with the doubt, for a reader to check."""
+    if reason is not None and reason.startswith(UNCLEAR):
+        return replace(segment, doubt=reason)
+    return replace(segment, flag=reason)
 
 
 def _runs(
@@ -138,7 +150,7 @@ def _just_before(segments: Sequence[TranscriptSegment], start: float) -> Transcr
 def flags(segments: Sequence[TranscriptSegment]) -> list[str | None]:
     """Why each segment is not to be trusted, or None."""
     reasons = [_reason(segment) for segment in segments]
-    texts = [_words(segment.text) for segment in segments]
+    texts = [repetition.words(segment.text) for segment in segments]
     for index in range(len(segments)):
         if reasons[index]:
             continue
@@ -157,7 +169,7 @@ def flags(segments: Sequence[TranscriptSegment]) -> list[str | None]:
 def _reason(segment: TranscriptSegment) -> str | None:
     if segment.compression_ratio > MAX_COMPRESSION_RATIO:
         return f"repetition loop: compression ratio {segment.compression_ratio:.1f}"
-    loop = _loop(_words(segment.text))
+    loop = repetition.loop(repetition.words(segment.text))
     if loop:
         return f'repetition loop: "{loop[0]}" {loop[1]} times in a row'
     if segment.no_speech_prob > NO_SPEECH_PROBABILITY and segment.avg_logprob < NO_SPEECH_LOGPROB:
@@ -170,23 +182,6 @@ def _reason(segment: TranscriptSegment) -> str | None:
     elif segment.avg_logprob < UNCLEAR_LOGPROB:
         return f"unclear: log-probability {_lp(segment)}"
     return None
-
-
-def _loop(words: list[str]) -> tuple[str, int] | None:
-    """The longest run of one group of one to four words said again and again."""
-    for size in range(1, 5):
-        for start in range(len(words) - size * LOOP_REPEATS + 1):
-            group = words[start : start + size]
-            repeats = 1
-            while words[start + repeats * size : start + (repeats + 1) * size] == group:
-                repeats += 1
-            if repeats >= LOOP_REPEATS:
-                return " ".join(group), repeats
-    return None
-
-
-def _words(text: str) -> list[str]:
-    return re.findall(r"[\w']+", text.lower())
 
 
 def _lp(segment: TranscriptSegment) -> str:

@@ -79,6 +79,12 @@ class Settings(BaseSettings):
         description="Total seconds an LLM request may take, retries included: room for every "
         "retry of a request that times out (4 x 120 s) and the waits between them.",
     )
+    llm_budget_s: float = Field(
+        default=600.0,
+        gt=0,
+        description="Longest one recording's notes, or one answer, may take, every request "
+        "and retry included; past it the notes fail in one line and the transcript stays.",
+    )
     embeddings_model: str | None = Field(
         default=None,
         description="Embeddings model at the LLM endpoint; set it for hybrid search.",

@@ -2,8 +2,10 @@
 
 It behaves like the servers mumu meets in the wild: one that does everything right,
 one that rejects ``response_format`` of type ``json_schema`` (as some vLLM and
-llama.cpp builds do), one that only speaks plain text, and models that answer with JSON
-that does not fit the schema, once or always.
+llama.cpp builds do), one that only speaks plain text, one that wants
+``max_completion_tokens`` (OpenAI's reasoning models), and models that answer with JSON
+that does not fit the schema, once or always, that cite nothing, that loop, or whose
+reply is cut at ``max_tokens``.
 """
 
 from __future__ import annotations
@@ -32,6 +34,11 @@ HOSTILE_TEXT = "hostile-text"
 STRING_TOKENS = "string-tokens"
 REFUSES_FORMAT_WITH_500 = "refuses-format-with-500"
 BAD_LENGTH = "bad-content-length"
+CUT_OFF = "cut-off-at-max-tokens"
+UNCITED = "uncited"
+LOOPING = "looping"
+GUESSES = "guesses-uncited"
+WANTS_MAX_COMPLETION_TOKENS = "wants-max-completion-tokens"
 HOSTILE_TITLE = (
     "[/]Weekly [link=http://evil.example]sync[/link] \x1b[31mred\x1b]8;;http://evil.example\x07"
 )
@@ -152,6 +159,12 @@ class FakeLLM:
             return 400, {"error": {"message": "response_format.schema: extra inputs not permitted"}}
         if response_format == "json_object" and self.behaviour == TEXT_ONLY:
             return 400, {"error": {"message": "'response_format' must be 'text'"}}
+        if "max_tokens" in body and self.behaviour == WANTS_MAX_COMPLETION_TOKENS:
+            message = (
+                "Unsupported parameter: 'max_tokens' is not supported with this model. "
+                "Use 'max_completion_tokens' instead."
+            )
+            return 400, {"error": {"message": message, "param": "max_tokens"}}
         messages = body["messages"]
         prompt = messages[1]["content"]
         corrected = len(messages) > 2
@@ -166,14 +179,29 @@ class FakeLLM:
             notes = notes_for(prompt, self.invented, self.owner)
         if self.behaviour == ALWAYS_BAD or (self.behaviour == BAD_ONCE and not corrected):
             notes = {"headline": notes.get("title"), "chapters": [{"evidence": "soon"}]}
+        if self.behaviour == UNCITED:
+            for claims in ("summary", "action_items", "chapters"):
+                for claim in notes.get(claims, []):
+                    claim["evidence"] = []
+            notes["citations"] = []
+        if self.behaviour == GUESSES and "answer" in notes:
+            notes = {"answer": "The launch is on March 15th.", "citations": []}
+        if self.behaviour == LOOPING and "summary" in notes:
+            notes["title"] = " ".join(["Your Country Can Do It."] * 12)
+            notes["summary"] = [notes["summary"][0]] * 12
         if self.behaviour == HOSTILE_TEXT:
             notes["title"] = notes["answer"] = HOSTILE_TITLE
             said = notes["summary"][0] if "summary" in notes else {"text": "", "evidence": []}
             hostile = f"[bold]not bold[/bold] [/] {said['text']}"
             notes["summary"] = [{"text": hostile, "evidence": said["evidence"]}]
         content = json.dumps(notes)
+        finish_reason = "stop"
         if self.behaviour == TEXT_ONLY:
             content = f"Sure! Here are the notes:\n```json\n{content}\n```\nAnything else?"
+        if self.behaviour == CUT_OFF and "summary" in notes:
+            notes["summary"] += [{"text": "A sentence cut in the mid", "evidence": []}]
+            content = json.dumps(notes)
+            content, finish_reason = content[: content.rindex(" the mid")], "length"
         return 200, {
             "id": f"chatcmpl-{len(self.requests)}",
             "object": "chat.completion",
@@ -183,7 +211,7 @@ class FakeLLM:
                 {
                     "index": 0,
                     "message": {"role": "assistant", "content": content},
-                    "finish_reason": "stop",
+                    "finish_reason": finish_reason,
                 }
             ],
             "usage": self.usage(sum(len(m["content"]) for m in messages) // 4, len(content) // 4),

@@ -20,7 +20,14 @@ from mumu.db.recordings import name_speakers
 from mumu.search import search
 from mumu.settings import get_settings
 from tests.conftest import DATA_DIR, create_database, drop_database, run_mumu, user_environment
-from tests.fake_llm import ALWAYS_BAD_CITATION, BAD_CITATION_ONCE, GOOD, FakeLLM
+from tests.fake_llm import (
+    ALWAYS_BAD_CITATION,
+    BAD_CITATION_ONCE,
+    GOOD,
+    GUESSES,
+    UNCITED,
+    FakeLLM,
+)
 from tests.flows import batch
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_api")]
@@ -145,6 +152,23 @@ def test_an_answer_that_keeps_citing_the_unknown_is_refused(
     assert "not among the segments provided" in result.answer
     assert result.citations == []
     assert name(result.matches[0].source) == "stereo_diarization.wav"
+
+
+def test_an_answer_that_cites_nothing_is_kept_only_where_the_segments_say_it(
+    transcribed: Engine, fake_llm: Callable[[str], FakeLLM]
+) -> None:
+    question = "What about the wizard who vanished behind the curtain?"
+    fake_llm(UNCITED)  # quotes the segment, cites no number
+    quoted = ask.answer_question(question, get_settings(), transcribed)
+    assert quoted.status == ask.ANSWERED
+    assert name(quoted.citations[0].source) == "stereo_diarization.wav"
+
+    fake_llm(GUESSES)  # "The launch is on March 15th.", citing nothing
+    guessed = ask.answer_question(question, get_settings(), transcribed)
+    assert guessed.status == ask.UNGROUNDED
+    assert guessed.answer.startswith("No grounded answer")
+    assert "March" not in guessed.answer and guessed.citations == []
+    assert name(guessed.matches[0].source) == "stereo_diarization.wav"
 
 
 def test_without_an_llm_the_best_matches_are_shown(transcribed: Engine) -> None:

@@ -77,11 +77,21 @@ def test_a_flagged_segment_is_replaced_when_a_second_decoding_convinces() -> Non
     assert reviewed[0].start == pytest.approx(0.7 + 0.0)
 
 
-def test_a_segment_still_doubtful_after_a_second_decoding_is_kept_out_marked() -> None:
+def test_speech_still_unclear_after_a_second_decoding_is_kept_in_marked_with_its_doubt() -> None:
+    """Hiding what was said, however unsure, made transcripts worse than the plain decode:
+    on a noisy stand-up "The mobile release is blocked…" scored 0.58, German gibberish
+    from tiny.en 0.36–0.58; no threshold tells them apart, so a reader is told instead."""
     doubtful = segment(1, 3, "Tufafir Faitigin", confidence=0.4)
     reviewed = review([doubtful], SILENCE, redecode=lambda _span: [doubtful], speech=[])
-    assert [s.text for s in reviewed] == ["Tufafir Faitigin"]
-    assert (reviewed[0].flag or "").startswith("unclear: word confidence 0.40")
+    assert [(s.text, s.flag) for s in reviewed] == [("Tufafir Faitigin", None)]
+    assert (reviewed[0].doubt or "").startswith("unclear: word confidence 0.40")
+
+
+def test_a_loop_still_looping_after_a_second_decoding_is_kept_out_marked() -> None:
+    looping = segment(1, 3, "sufathan, sufathan, sufathan, sufathan, sufathan")
+    reviewed = review([looping], SILENCE, redecode=lambda _span: [looping], speech=[])
+    assert (reviewed[0].flag or "").startswith("repetition loop")
+    assert reviewed[0].doubt is None
 
 
 def test_speech_no_segment_covers_is_decoded_with_what_led_up_to_it() -> None:
@@ -104,14 +114,17 @@ def test_no_loop_or_invented_text_reaches_a_stored_transcript_of_the_shared_clip
     settings = Settings()
     mixed = transcribe(decode(DATA_DIR / "multilingual.mp3", 3600), settings)
     english = REFERENCES["multilingual.mp3"]["text_en"]
+    heard_english = " ".join(s.text for s in mixed.segments if s.start < 29)
     # tiny.en's English half: 0.00 on one machine, 0.09 on another (CPU kernels differ,
-    # same code); the German half's text, were it kept, would add over 0.5
-    assert word_error_rate(english, mixed.text) < 0.12, "the German half is kept out"
-    assert all(s.flag is None for s in mixed.segments if s.start < 29)
-    assert all(s.flag for s in mixed.segments if s.start > 30)
+    # same code)
+    assert word_error_rate(english, heard_english) < 0.12
+    assert all(s.flag is None and s.doubt is None for s in mixed.segments if s.start < 29)
+    german = [s for s in mixed.segments if s.start > 30]
+    assert all(s.flag or s.doubt for s in german), "what tiny.en makes of German is marked"
+    assert not any(s.text in mixed.text for s in german if s.flag), "loops are kept out"
     for name in ("jfk.flac", "hotwords.mp3", "stereo_diarization.wav"):
         clean = transcribe(decode(DATA_DIR / name, 3600), settings)
-        assert clean.segments and not any(s.flag for s in clean.segments), name
+        assert clean.segments and not any(s.flag or s.doubt for s in clean.segments), name
 
 
 @pytest.mark.slow

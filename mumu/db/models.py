@@ -83,6 +83,11 @@ class Segment(SQLModel, table=True):
     flag: str | None = Field(
         default=None, sa_column=Column(Text), description="Why the text is not trusted."
     )
+    doubt: str | None = Field(
+        default=None,
+        sa_column=Column(Text),
+        description="Why the text, kept in the transcript, may be misheard.",
+    )
     language: str | None = Field(default=None, description="Language it was decoded in.")
     channel: int | None = Field(
         default=None, description="Channel (from 1) of a recording with a speaker per channel."

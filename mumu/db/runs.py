@@ -92,9 +92,8 @@ def fail_stage(
         run.duration_s = round(duration_s, 3)
         run.error = error
         session.add(run)
-        update_recording(
-            session, recording_id, status=RecordingStatus.FAILED, error=f"{stage}: {error}"
-        )
+        status = RecordingStatus.NOTES_FAILED if stage == Stage.INSIGHTS else RecordingStatus.FAILED
+        update_recording(session, recording_id, status=status, error=f"{stage}: {error}")
 
 
 @retrying

@@ -16,9 +16,13 @@ class Stage(StrEnum):
 
 
 class RecordingStatus(StrEnum):
+    """``notes_failed``: the transcript is stored and usable, its notes are not (the
+    error says why; the next run retries only the notes)."""
+
     PENDING = "pending"
     RUNNING = "running"
     COMPLETED = "completed"
+    NOTES_FAILED = "notes_failed"
     FAILED = "failed"
 
 

@@ -46,6 +46,7 @@ class SegmentView:
     voice: int | None = None
     speaker: str | None = None
     id: int | None = None
+    doubt: str | None = None
 
 
 @dataclass(frozen=True)
@@ -285,8 +286,8 @@ def _segments(
     database: Database, recording_id: int, names: dict[str, str] | None
 ) -> list[SegmentView]:
     segments = database.rows(
-        'SELECT id, start, "end", text, words, flag, language, channel, voice FROM segments '
-        "WHERE recording_id = :recording ORDER BY idx",
+        'SELECT id, start, "end", text, words, flag, language, channel, voice, doubt '
+        "FROM segments WHERE recording_id = :recording ORDER BY idx",
         {"recording": recording_id},
     )
     return [
@@ -301,6 +302,7 @@ def _segments(
             s["voice"],
             speaker_name(s["channel"], s["voice"], names),
             s["id"],
+            s["doubt"],
         )
         for s in segments
     ]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from prefect import flow
+from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 from prefect.client.schemas.objects import State
 
+from mumu import progress
 from mumu.ask import AskResult, answer_question, markdown
 from mumu.blocks import settings_from_blocks
 from mumu.db.engine import engine_for
@@ -24,7 +25,13 @@ def ask(
         settings = settings_from_blocks(None, llm_block, database_block)
     except ConfigurationError as exc:
         return configuration_failed(exc)
-    result = answer_question(question, settings, engine_for(settings), limit)
+    logger = get_run_logger()
+
+    def waiting(spent: float, budget: float) -> None:
+        progress.report(question, f"waiting for the LLM: {spent:.0f} s of {budget:.0f} s")
+        logger.info("waiting for the LLM: %.0f s of the %.0f s budget", spent, budget)
+
+    result = answer_question(question, settings, engine_for(settings), limit, waiting)
     create_markdown_artifact(
         key="mumu-answer", markdown=markdown(result), description=result.question[:200]
     )

@@ -7,10 +7,15 @@ a small model's reply fits; then plain ``json_object``; then plain text with the
 extracted from the reply) and steps down when a server refuses a mode, whatever the
 status it refuses with. A reply that does not validate is sent back once
 with the validation error; a second failure fails the stage with that reason.
+
+Every request is bounded: ``max_tokens`` is the longest reply its schema allows
+(``mumu.llm.bounds``), a reply cut there keeps what it finished, and a stage's
+``Budget`` caps the time of all its requests together.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import threading
@@ -25,6 +30,8 @@ from openai.types.chat import ChatCompletion
 from pydantic import BaseModel, ValidationError
 
 from mumu.errors import one_line
+from mumu.llm.bounds import reply_tokens
+from mumu.llm.budget import Budget, BudgetSpent
 from mumu.llm.json_extract import NoJSONFound, extract_json_object
 from mumu.llm.retry import (
     InvalidResponse,
@@ -37,6 +44,8 @@ from mumu.llm.usage import Usage
 from mumu.settings import Settings
 
 MODES = ("json_schema", "json_object_schema", "json_object", "text")
+TOKEN_LIMIT_FIELDS = ("max_tokens", "max_completion_tokens")
+CUT_SHORT = "length"
 Schema = TypeVar("Schema", bound=BaseModel)
 
 
@@ -91,7 +100,9 @@ class StructuredLLM:
         )
         self._secret = endpoint.api_key
         self._concurrency_limit = endpoint.concurrency_limit
+        self._timeout_s = endpoint.timeout_s
         self._mode_index = 0
+        self._token_field = TOKEN_LIMIT_FIELDS[0]
         self._lock = threading.Lock()
 
     @property
@@ -106,6 +117,7 @@ class StructuredLLM:
         context: dict[str, Any] | None = None,
         check: Callable[[Schema], list[str]] | None = None,
         ask_again: str = "",
+        budget: Budget | None = None,
     ) -> tuple[Schema, Usage]:
         """A validated ``schema`` instance; ``context`` reaches the schema's validators.
 
@@ -113,11 +125,27 @@ class StructuredLLM:
         back once: with the validation error, or with the problems in ``ask_again``'s
         ``{problems}``. After that a reply that does not validate fails, unless the first
         one validated (it is returned); one with problems is returned, for the caller to
-        keep what holds.
+        keep what holds. With a ``budget``, every request fits in what is left of it.
         """
+        try:
+            return self._complete(system, user, schema, context, check, ask_again, budget)
+        except BudgetSpent as spent:
+            raise LLMError(str(spent)) from None
+
+    def _complete(
+        self,
+        system: str,
+        user: str,
+        schema: type[Schema],
+        context: dict[str, Any] | None,
+        check: Callable[[Schema], list[str]] | None,
+        ask_again: str,
+        budget: Budget | None,
+    ) -> tuple[Schema, Usage]:
         usage = Usage()
         first: Schema | None = None
         schema_json = schema.model_json_schema()
+        request = _Request(schema, reply_tokens(schema_json), budget)
         messages: list[dict[str, Any]] = [
             {
                 "role": "system",
@@ -126,14 +154,19 @@ class StructuredLLM:
             },
             {"role": "user", "content": user},
         ]
-        reply = self._chat(messages, schema, usage)
+        reply, cut = self._chat(messages, request, usage)
         try:
-            value = _validate(reply, schema, context)
+            value = _validate(reply, schema, context, cut)
         except (ValidationError, NoJSONFound) as first_error:
             correction = (
                 f"That reply does not match the schema: {_one_line(first_error)}. "
                 "Reply again with only the corrected JSON object."
             )
+            if cut:
+                correction = (
+                    f"That reply was cut off at {request.max_tokens} tokens. Reply again with "
+                    "a shorter JSON object: fewer items, short sentences."
+                )
         else:
             found = check(value) if check else []
             if not found:
@@ -144,9 +177,9 @@ class StructuredLLM:
             {"role": "assistant", "content": reply},
             {"role": "user", "content": correction},
         ]
-        reply = self._chat(messages, schema, usage)
+        reply, cut = self._chat(messages, request, usage)
         try:
-            return _validate(reply, schema, context), usage
+            return _validate(reply, schema, context, cut), usage
         except (ValidationError, NoJSONFound) as second_error:
             if first is not None:  # asked again for its problems, it broke: keep the first
                 return first, usage
@@ -167,13 +200,26 @@ class StructuredLLM:
         """Servers echo request details in errors; the API key never goes further."""
         return LLMError(message.replace(self._secret, "**********"))
 
-    def _chat(self, messages: list[dict[str, Any]], schema: type[BaseModel], usage: Usage) -> str:
+    def _chat(
+        self, messages: list[dict[str, Any]], request: _Request, usage: Usage
+    ) -> tuple[str, bool]:
+        """The reply's text, and whether it was cut at its token limit."""
         while True:
-            mode_index = self._mode_index
-            request = functools.partial(self._request, messages, MODES[mode_index], schema)
+            mode_index, token_field = self._mode_index, self._token_field
+            send = functools.partial(self._request, messages, MODES[mode_index], request)
+            policy = self._policy
+            if request.budget is not None:
+                policy = dataclasses.replace(
+                    policy, budget_s=min(policy.budget_s, request.budget.remaining())
+                )
             try:
-                response = call_with_retries(request, self._policy)
+                with request.budget.waiting() if request.budget else nullcontext():
+                    response = call_with_retries(send, policy)
             except openai.APIStatusError as exc:
+                if token_field == TOKEN_LIMIT_FIELDS[0] and _names(exc, token_field):
+                    with self._lock:  # e.g. OpenAI's reasoning models: max_completion_tokens
+                        self._token_field = TOKEN_LIMIT_FIELDS[1]
+                    continue
                 refused = isinstance(
                     exc, openai.BadRequestError | openai.UnprocessableEntityError
                 ) or refuses_response_format(exc)
@@ -194,24 +240,49 @@ class StructuredLLM:
                 usage.completion_tokens += _count(response.usage.completion_tokens)
             if not response.choices:
                 raise LLMError("LLM endpoint returned no choices")
-            return response.choices[0].message.content or ""
+            choice = response.choices[0]
+            return choice.message.content or "", choice.finish_reason == CUT_SHORT
 
     def _request(
-        self, messages: list[dict[str, Any]], mode: str, schema: type[BaseModel]
+        self, messages: list[dict[str, Any]], mode: str, request: _Request
     ) -> ChatCompletion:
+        timeout = self._timeout_s
+        if request.budget is not None:
+            timeout = min(timeout, request.budget.remaining())
+        options: dict[str, Any] = {self._token_field: request.max_tokens}
+        options |= _response_format(mode, request.schema)
         try:
             with self._slot():
                 response = self._client.chat.completions.create(
                     model=self.model,
                     messages=messages,  # type: ignore[arg-type]
                     temperature=0,
-                    **_response_format(mode, schema),
+                    timeout=timeout,
+                    **options,
                 )
         except json.JSONDecodeError:
             raise InvalidResponse from None
+        except openai.APITimeoutError:
+            if request.budget is not None and timeout < self._timeout_s:
+                raise BudgetSpent(request.budget.reason()) from None  # the budget cut it
+            raise
         if not isinstance(response, ChatCompletion):
             raise InvalidResponse
         return response
+
+
+@dataclass(frozen=True)
+class _Request:
+    """What every request of one ``complete`` shares."""
+
+    schema: type[BaseModel]
+    max_tokens: int
+    budget: Budget | None
+
+
+def _names(exc: openai.APIStatusError, parameter: str) -> bool:
+    """Whether a refusal is about ``parameter`` (a server that wants another name)."""
+    return exc.status_code in (400, 422) and parameter in _api_reason(exc)
 
 
 def _count(value: object) -> int:
@@ -237,8 +308,10 @@ def _response_format(mode: str, schema: type[BaseModel]) -> dict[str, Any]:
     return {}
 
 
-def _validate(reply: str, schema: type[Schema], context: dict[str, Any] | None) -> Schema:
-    return schema.model_validate(extract_json_object(reply), context=context)
+def _validate(
+    reply: str, schema: type[Schema], context: dict[str, Any] | None, cut: bool
+) -> Schema:
+    return schema.model_validate(extract_json_object(reply, truncated=cut), context=context)
 
 
 def _api_reason(exc: openai.APIStatusError) -> str:

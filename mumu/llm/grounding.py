@@ -7,19 +7,28 @@ or a task must share a word that carries meaning with what it cites (a real id u
 unrelated sentence is no evidence); an action item's owner and due date hold when their
 words are said in a cited segment or next to one. "Next to" is the segment before or
 after: a reply often names its owner in the line that asks.
-``problems`` lists what does not hold, for asking the LLM again; ``ground`` then keeps
-what holds and says, for each thing dropped or struck, why.
+
+Small models write fair sentences and cite badly (nothing, or ids that do not hold).
+A claim whose citations fail is not dropped for that alone: the segments given that
+share the most words that carry meaning with it (rarer words weigh more) become its
+evidence, when they say at least a third of those words. Only a claim that no segment
+supports is dropped, and a claim said twice is kept once. ``problems`` lists what still
+does not hold, for asking the LLM again; ``ground`` then keeps what holds and says, for
+each thing dropped or struck, why.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from mumu.export import clock
+from mumu.llm.bounds import clip_text, first_items
 
 FILLER_WORDS = frozenset(
     [
@@ -58,36 +67,83 @@ STEM_LENGTH = 5
 WORD = re.compile(r"\w+")
 
 
+TITLE_CHARS = 80
+SENTENCE_CHARS = 200
+TASK_CHARS = 150
+NAME_CHARS = 40
+CHAPTER_TITLE_CHARS = 60
+SUMMARY_SENTENCES = 5
+ACTION_ITEMS = 5
+CHAPTERS = 6
+CITATIONS = 4
+SUPPORT_SHARE = 1 / 3
+"""Of a claim's words that carry meaning, the share its supporting segments must say
+when mumu, not the model, finds them."""
+
+Title = Annotated[
+    str, BeforeValidator(clip_text(TITLE_CHARS)), Field(min_length=1, max_length=TITLE_CHARS)
+]
+Sentence = Annotated[
+    str,
+    BeforeValidator(clip_text(SENTENCE_CHARS)),
+    Field(min_length=1, max_length=SENTENCE_CHARS, description="One sentence of the summary."),
+]
+Task = Annotated[
+    str,
+    BeforeValidator(clip_text(TASK_CHARS)),
+    Field(min_length=1, max_length=TASK_CHARS, description="What is to be done."),
+]
+Name = Annotated[str, BeforeValidator(clip_text(NAME_CHARS)), Field(max_length=NAME_CHARS)]
+ChapterTitle = Annotated[
+    str,
+    BeforeValidator(clip_text(CHAPTER_TITLE_CHARS)),
+    Field(min_length=1, max_length=CHAPTER_TITLE_CHARS),
+]
+Evidence = Annotated[
+    list[int],
+    BeforeValidator(first_items(CITATIONS)),
+    Field(max_length=CITATIONS, description="Ids of the transcript segments it rests on."),
+]
+
+
 class Claim(BaseModel):
-    text: str = Field(min_length=1, description="One sentence of the summary.")
-    evidence: list[int] = Field(
-        default_factory=list, description="Ids of the transcript segments it rests on."
-    )
+    text: Sentence
+    evidence: Evidence = Field(default_factory=list)
 
 
 class ActionItem(BaseModel):
-    task: str = Field(min_length=1, description="What is to be done.")
-    owner: str | None = Field(default=None, description="Who takes it on, only when said.")
-    due: str | None = Field(default=None, description="When it is due, only when said.")
-    evidence: list[int] = Field(
-        default_factory=list, description="Ids of the segments where it is said."
-    )
+    task: Task
+    owner: Name | None = Field(default=None, description="Who takes it on, only when said.")
+    due: Name | None = Field(default=None, description="When it is due, only when said.")
+    evidence: Evidence = Field(default_factory=list)
 
 
 class Chapter(BaseModel):
-    title: str = Field(min_length=1)
-    evidence: list[int] = Field(
-        default_factory=list, description="Ids of its segments, the one where it begins first."
-    )
+    title: ChapterTitle
+    evidence: Evidence = Field(default_factory=list)
 
 
 class Notes(BaseModel):
-    """Notes of a recording in which every claim cites the segments it rests on."""
+    """Notes of a recording in which every claim cites the segments it rests on.
 
-    title: str = Field(min_length=1, max_length=200)
-    summary: list[Claim] = Field(min_length=1, description="A few sentences.")
-    action_items: list[ActionItem] = Field(default_factory=list)
-    chapters: list[Chapter] = Field(default_factory=list)
+    Every list and string is bounded (``mumu.llm.bounds``): a grammar-constrained model
+    must close the object, and a reply longer than the bounds is clipped, not refused.
+    """
+
+    model_config = ConfigDict(json_schema_extra={"description": "Notes of a transcript."})
+
+    title: Title
+    summary: Annotated[
+        list[Claim],
+        BeforeValidator(first_items(SUMMARY_SENTENCES)),
+        Field(min_length=1, max_length=SUMMARY_SENTENCES, description="A few sentences."),
+    ]
+    action_items: Annotated[
+        list[ActionItem], BeforeValidator(first_items(ACTION_ITEMS)), Field(max_length=ACTION_ITEMS)
+    ] = Field(default_factory=list)
+    chapters: Annotated[
+        list[Chapter], BeforeValidator(first_items(CHAPTERS)), Field(max_length=CHAPTERS)
+    ] = Field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -120,6 +176,14 @@ class Transcript:
     def __init__(self, segments: Sequence[Said]) -> None:
         self.segments = list(segments)
         self._position = {s.id: i for i, s in enumerate(self.segments)}
+        self._stems = [_stems(s.text) for s in self.segments]
+        counts: dict[str, int] = {}
+        for stems in self._stems:
+            for stem in stems:
+                counts[stem] = counts.get(stem, 0) + 1
+        self._weight = {
+            stem: math.log(1 + len(self.segments) / count) for stem, count in counts.items()
+        }
 
     def __contains__(self, segment_id: object) -> bool:
         return segment_id in self._position
@@ -139,29 +203,68 @@ class Transcript:
     def where(self, segment_ids: Iterable[int]) -> str:
         return ", ".join(clock(self.start(i)) for i in segment_ids if i in self)
 
+    def supporting(self, claim: str, among: Collection[int], ignoring: str = "") -> list[int]:
+        """The segments of ``among`` that share the most meaning-carrying words with
+        ``claim``, words of ``ignoring`` aside (each word weighted by how rare it is in
+        the recording): the best, and those at least half as good, at most ``CITATIONS``,
+        in the order they were said."""
+        wanted = _stems(claim) - _stems(ignoring)
+        scores: dict[int, float] = {}
+        for position, segment in enumerate(self.segments):
+            shared = wanted & self._stems[position] if segment.id in among else set()
+            if shared:
+                scores[position] = sum(self._weight[stem] for stem in shared)
+        if not scores:
+            return []
+        best = max(scores.values())
+        ranked = sorted(scores, key=lambda p: -scores[p])[:CITATIONS]
+        chosen = sorted(p for p in ranked if scores[p] >= best / 2)
+        said = set().union(*(self._stems[p] for p in chosen)) & wanted
+        if len(said) < SUPPORT_SHARE * len(wanted):
+            return []  # a word in common, but most of the claim is said nowhere
+        return [self.segments[p].id for p in chosen]
+
+
+REPEATED = "repeats an earlier one"
+
 
 def problems(notes: Notes, given: Collection[int], transcript: Transcript) -> list[str]:
-    """What does not hold, one line each, as the LLM is told when asked again."""
-    return [f"{d.kind} {d.text!r}: {d.reason}" for d in ground(notes, given, transcript).dropped]
+    """What does not hold, one line each, as the LLM is told when asked again (a claim
+    said twice is not worth a request: it is kept once)."""
+    return [
+        f"{d.kind} {d.text!r}: {d.reason}"
+        for d in ground(notes, given, transcript).dropped
+        if d.reason != REPEATED
+    ]
 
 
 def ground(notes: Notes, given: Collection[int], transcript: Transcript) -> Grounded:
-    """Keep the claims that rest on the segments given, with only those citations; strike
-    an owner or due date that the cited text does not say."""
+    """Keep the claims that rest on the segments given, with only those citations, or
+    with the segments that support them where their own citations fail; strike an owner
+    or due date that the evidence does not say."""
     dropped: list[Dropped] = []
+    seen: set[tuple[str, str]] = set()
 
     def evidence(kind: str, text: str, cited: list[int], echo: bool = True) -> list[int]:
-        """The citations of a claim that hold; none, with the reason kept, if it fails."""
+        """The citations of a claim that hold, or the segments that support it; none,
+        with the reason kept, if nothing does."""
+        said = (kind, " ".join(WORD.findall(text.casefold())))
+        if said in seen:
+            dropped.append(Dropped(kind, text, REPEATED))
+            return []
+        seen.add(said)
         kept = [i for i in dict.fromkeys(cited) if i in given]
+        if kept and (not echo or echoes(text, transcript.around(kept))):
+            return kept
+        if found := transcript.supporting(text, given):
+            return found
         if not cited:
             reason = "cites no segment"
         elif not kept:
             reason = f"cites {_ids(cited)}, not segments given"
-        elif echo and not echoes(text, transcript.around(kept)):
-            reason = f"shares no word with what it cites ({transcript.where(kept)})"
         else:
-            return kept
-        dropped.append(Dropped(kind, text, reason))
+            reason = f"shares no word with what it cites ({transcript.where(kept)})"
+        dropped.append(Dropped(kind, text, f"{reason}, and no segment given says it"))
         return []
 
     summary = []

@@ -8,7 +8,8 @@ recursively when even the notes do not fit; a merge may cite only ids the partia
 cite. Every reply is checked against the transcript; one with claims that do not hold
 is sent back once with the reasons, and then what still does not hold is dropped and
 listed. Token counts are estimated at three characters a token, which overestimates for
-English and so errs on the side of fitting.
+English and so errs on the side of fitting; each chunk leaves room for the longest reply
+the notes schema allows. All requests of one recording share its ``Budget``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from mumu.export import clock
+from mumu.llm.bounds import reply_tokens
+from mumu.llm.budget import Budget
 from mumu.llm.grounding import (
     Chapter,
     Dropped,
@@ -37,10 +40,10 @@ from mumu.llm.usage import Usage
 if TYPE_CHECKING:
     from mumu.llm.client import StructuredLLM
 
-PROMPT_VERSION = "2"
+PROMPT_VERSION = "3"
 CHARS_PER_TOKEN = 3
 PROMPT_OVERHEAD_TOKENS = 1500
-REPLY_RESERVE_TOKENS = 1500
+REPLY_RESERVE_TOKENS = reply_tokens(Notes.model_json_schema())
 MAX_PARALLEL_REQUESTS = 4
 ID_AT_LINE_START = re.compile(r"^\[(\d+) @ ", re.M)
 
@@ -59,11 +62,12 @@ class InsightsResult:
 
 SYSTEM_PROMPT = (
     "You write meeting notes from a transcript. Each line starts with a segment id and "
-    "its time, as [id @ mm:ss]. Use only what the transcript says, and give for every "
-    "summary sentence, action item and chapter the ids of the segments it rests on, as "
-    "evidence. Give a short title, a summary of a few sentences, the action items (with "
-    "the owner and due date only when a cited segment says them), and the chapters in "
-    "order, each citing first the segment where it begins."
+    "its time, as [id @ mm:ss]. Use only what the transcript says, in its own words: "
+    "each summary sentence retells one or two lines. Give for every summary sentence, "
+    "action item and chapter the ids of the lines it rests on, as evidence. Give a short "
+    "title, a summary of a few sentences, the action items (with the owner and due date "
+    "only when a cited line says them), and the chapters in order, each citing first the "
+    "line where it begins."
 )
 MERGE_PROMPT = (
     "You merge partial notes of consecutive parts of one recording into notes for the "
@@ -79,7 +83,7 @@ ASK_AGAIN = (
 
 
 def generate_insights(
-    segments: Sequence[Said], llm: StructuredLLM, context_tokens: int
+    segments: Sequence[Said], llm: StructuredLLM, context_tokens: int, budget: Budget | None = None
 ) -> InsightsResult:
     """Notes whose every claim cites segments of ``segments``; raises ``NothingGrounded``
     when no summary sentence does."""
@@ -94,7 +98,7 @@ def generate_insights(
         (SYSTEM_PROMPT, chunk, _ids_in(chunk, transcript))
         for chunk in chunk_lines(lines, budget_chars)
     ]
-    notes = _map(llm, jobs, transcript, usage, dropped)
+    notes = _map(llm, jobs, transcript, usage, dropped, budget)
     while len(notes) > 1:
         rendered = [json.dumps(note.model_dump(), ensure_ascii=False) for note in notes]
         jobs = [
@@ -105,7 +109,7 @@ def generate_insights(
             )
             for group in group_notes(rendered, budget_chars)
         ]
-        notes = _map(llm, jobs, transcript, usage, dropped)
+        notes = _map(llm, jobs, transcript, usage, dropped, budget)
     if not notes[0].summary:
         reasons = "; ".join(f"{d.text!r} {d.reason}" for d in dropped if d.kind == "summary")
         raise NothingGrounded(
@@ -167,6 +171,7 @@ def _map(
     transcript: Transcript,
     usage: Usage,
     dropped: list[Dropped],
+    budget: Budget | None,
 ) -> list[Notes]:
     """Each job (system prompt, user text, the ids it may cite) in parallel; each reply
     checked, sent back once with what does not hold, then grounded."""
@@ -179,6 +184,7 @@ def _map(
             Notes,
             check=lambda notes: problems(notes, given, transcript),
             ask_again=ASK_AGAIN,
+            budget=budget,
         )
         return ground(notes, given, transcript), call_usage
 

@@ -1,7 +1,9 @@
 """Find the JSON object in what a model wrote.
 
 Servers without structured output, and small models with it, wrap JSON in prose or
-Markdown fences. This takes the first balanced ``{...}`` that parses.
+Markdown fences. This takes the first balanced ``{...}`` that parses. A reply cut at its
+``max_tokens`` is closed after its last complete value (``close_truncated``), so the
+items a model finished are kept.
 """
 
 from __future__ import annotations
@@ -9,12 +11,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
+CLOSERS = {"{": "}", "[": "]"}
+
 
 class NoJSONFound(ValueError):
     pass
 
 
-def extract_json_object(text: str) -> dict[str, Any]:
+def extract_json_object(text: str, truncated: bool = False) -> dict[str, Any]:
+    """The first JSON object in ``text``; with ``truncated`` (the reply hit its token
+    limit), an object left open is closed after its last complete value."""
     decoder = json.JSONDecoder()
     for index, char in enumerate(text):
         if char != "{":
@@ -22,7 +28,49 @@ def extract_json_object(text: str) -> dict[str, Any]:
         try:
             value, _ = decoder.raw_decode(text, index)
         except json.JSONDecodeError:
+            if truncated and (closed := close_truncated(text[index:])) is not None:
+                return closed
             continue
         if isinstance(value, dict):
             return value
     raise NoJSONFound("no JSON object found in the model's reply")
+
+
+def close_truncated(text: str) -> dict[str, Any] | None:
+    """``text``, an object cut short, ended after its last complete value and closed.
+
+    Walks the text once, remembering where each array element or object member ended
+    and which brackets were open there; the longest such prefix that parses wins.
+    """
+    open_brackets: list[str] = []
+    ends: list[tuple[int, str]] = []  # (end of a complete value, closers needed there)
+    in_string = escaped = False
+    for position, char in enumerate(text):
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+            continue
+        if char == '"':
+            in_string = True
+        elif char in CLOSERS:
+            open_brackets.append(CLOSERS[char])
+        elif char in "}]":
+            if not open_brackets or open_brackets.pop() != char:
+                return None
+            if not open_brackets:
+                break
+            ends.append((position + 1, "".join(reversed(open_brackets))))
+        elif char == ",":
+            ends.append((position, "".join(reversed(open_brackets))))
+    for end, closers in reversed(ends):
+        try:
+            value = json.loads(text[:end] + closers)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(value, dict):
+            return value
+    return None

@@ -15,6 +15,7 @@ from sqlmodel import Session, col
 from mumu.db import views
 from mumu.db.models import Insight, Stage
 from mumu.db.runs import run_stage, skip_stage
+from mumu.llm.budget import Budget, Waiting
 from mumu.llm.grounding import Said, Transcript
 from mumu.llm.insights import PROMPT_VERSION, InsightsResult, chapter_start, generate_insights
 from mumu.settings import Settings
@@ -56,7 +57,11 @@ class InsightsOutcome:
     skipped: str | None = None
 
 
-def run(engine: Engine, recording_id: int, settings: Settings) -> InsightsOutcome:
+def run(
+    engine: Engine, recording_id: int, settings: Settings, on_wait: Waiting | None = None
+) -> InsightsOutcome:
+    """The notes, within the ``llm_budget_s`` of the recording; ``on_wait`` hears how long
+    the LLM has been at it while a request is out."""
     options = InsightsOptions.from_settings(settings)
     if options.llm_model is None:
         return _skip(engine, recording_id, options, NO_LLM_REASON)
@@ -71,7 +76,8 @@ def run(engine: Engine, recording_id: int, settings: Settings) -> InsightsOutcom
     def work() -> InsightsResult:
         from mumu.llm.client import get_llm
 
-        return generate_insights(said, get_llm(settings), options.context_tokens)
+        budget = Budget(settings.llm_budget_s, "the notes", "MUMU_LLM_BUDGET_S", on_wait)
+        return generate_insights(said, get_llm(settings), options.context_tokens, budget)
 
     transcript = Transcript(said)
     result = run_stage(

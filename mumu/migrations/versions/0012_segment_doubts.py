@@ -1,0 +1,26 @@
+"""segment doubts: speech kept in the transcript that Whisper was unsure of, and why
+
+Revision ID: 0012
+Revises: 0011
+Create Date: 2026-12-04 01:30:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0012"
+down_revision: str | None = "0011"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("segments") as batch:
+        batch.add_column(sa.Column("doubt", sa.Text(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("segments") as batch:
+        batch.drop_column("doubt")
