@@ -560,9 +560,13 @@ def eval_(
         typer.Option("--set", help="Folder with references.json or audio + .txt files."),
     ] = None,
     margin: Annotated[float, typer.Option(help="WER a candidate may lose.")] = 0.02,
-    baseline: Annotated[Path, typer.Option(help="Accepted scores of the current defaults.")] = Path(
-        "dev/golden-baseline.json"
-    ),
+    baseline: Annotated[
+        Path | None,
+        typer.Option(
+            help="Accepted scores of the current defaults "
+            "[default: dev/golden-baseline.json for the shared clips; none with --set]"
+        ),
+    ] = None,
     update_baseline: Annotated[
         bool, typer.Option("--update-baseline", help="Accept the current scores.")
     ] = False,
@@ -574,13 +578,17 @@ def eval_(
     the accepted baseline); exit 1 when it got worse by more than the margin."""
     from mumu import evaluate
 
+    if baseline is None and not golden:
+        baseline = Path("dev/golden-baseline.json")
+    if update_baseline and baseline is None:
+        raise fail("--update-baseline with --set needs --baseline FILE: where to keep the scores")
     try:
         other = evaluate.candidate_settings(candidate, get_settings()) if candidate else None
         items = evaluate.golden_set(golden or [Path("../shared/data")])
         if not items:
             raise ValueError("no recordings with reference text in the golden set")
         accepted = None
-        if other is None and not update_baseline and baseline.is_file():
+        if other is None and not update_baseline and baseline and baseline.is_file():
             accepted = evaluate.Score.from_dict(json.loads(baseline.read_text()))
         current = evaluate.score(items, get_settings(), "current")
         candidate_score = evaluate.score(items, other, "candidate") if other else None
@@ -598,13 +606,17 @@ def eval_(
     else:
         before, after = current, current
     verdict = evaluate.compare(before, after, margin)
+    behind = evaluate.behind_raw(after, margin)
+    verdict = replace(
+        verdict, worse=verdict.worse or bool(behind), reasons=verdict.reasons + behind
+    )
     _print_scores(before, after, verdict)
     try:
         if results.parent.is_dir():
             evaluate.append_row(results, before, after if after is not before else None, verdict)
         else:
             console.print(f"no {results.parent}/ here: pass --results FILE to keep a row")
-        if update_baseline:
+        if update_baseline and baseline is not None:
             baseline.write_text(json.dumps(current.as_dict(), indent=2) + "\n")
             console.print(f"baseline written to {baseline}")
     except OSError as exc:
@@ -619,7 +631,8 @@ def _speed(file: FileScore | None) -> str:
 
 def _print_scores(before: Score, after: Score, verdict: Verdict) -> None:
     table = Table(title=f"golden set: {before.label} against {after.label}")
-    for column in ("file", "words", "WER before", "WER after", "flagged", "x real time"):
+    columns = ("file", "words", "WER before", "WER after", "raw faster-whisper", "flagged")
+    for column in (*columns, "hidden (right)", "doubted", "x real time"):
         table.add_column(column)
     by_name = {f.name: f for f in before.files}
     for file in after.files:
@@ -629,12 +642,17 @@ def _print_scores(before: Score, after: Score, verdict: Verdict) -> None:
             str(file.reference_words),
             f"{was.wer:.3f}" if was else "-",
             f"{file.wer:.3f}",
+            f"{file.raw_wer:.3f}" if file.raw_wer is not None else "-",
             f"{was.flagged if was else '-'} -> {file.flagged}",
+            f"{file.hidden_words} ({file.hidden_right})",
+            str(file.doubted),
             f"{_speed(was)} -> {_speed(file)}",
         )
     table.add_row(
-        "all", "", f"{before.wer:.3f}", f"{after.wer:.3f}", f"{before.flagged} -> {after.flagged}",
-        f"{before.speed:.1f} -> {after.speed:.1f}",
+        "all", "", f"{before.wer:.3f}", f"{after.wer:.3f}", "",
+        f"{before.flagged} -> {after.flagged}",
+        f"{sum(f.hidden_words for f in after.files)} ({sum(f.hidden_right for f in after.files)})",
+        str(sum(f.doubted for f in after.files)), f"{before.speed:.1f} -> {after.speed:.1f}",
     )  # fmt: skip
     console.print(table)
     console.print(plain(f"before: {before.key}\nafter:  {after.key}"))

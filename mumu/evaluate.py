@@ -3,12 +3,15 @@
 A golden set is recordings with reference text: a folder holding ``references.json`` (the
 shape of ``../shared/data``), or any folder of audio files each with a ``.txt`` beside
 it. ``score`` transcribes it with some settings and measures, per file and overall, the
-word error rate (errors over reference words, jiwer on normalised words), what the
-hallucination gate flagged, and the speed. ``compare`` says whether a candidate is worse
-than the current settings by more than a margin; ``mumu eval`` and the ``evaluate`` flow
-print both side by side and fail when it is. ``dev/golden-baseline.json`` holds the
-accepted scores of the defaults on the shared clips, which the test suite holds every
-change to.
+word error rate (errors over reference words, jiwer on normalised words), the same for
+raw faster-whisper with its library defaults on the same model (``transcribe(path,
+vad_filter=True)``: the bar mumu must clear), what the hallucination gate kept out and
+how many of those words were right, what it kept marked with a doubt, and the speed.
+``compare`` says whether a candidate is worse than the current settings by more than a
+margin, ``behind_raw`` on which files mumu is worse than raw faster-whisper; ``mumu
+eval`` and the ``evaluate`` flow print both side by side and fail when it is.
+``dev/golden-baseline.json`` holds the accepted scores of the defaults on the shared
+clips, which the test suite holds every change to.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from typing import Any
 
 from mumu.audio import decode
 from mumu.errors import BadInput
+from mumu.gate import TranscriptSegment
 from mumu.settings import Settings
 from mumu.sources import AUDIO_EXTENSIONS
 from mumu.stages.transcribe import TranscribeOptions, transcribe
@@ -45,10 +49,20 @@ class FileScore:
     flagged: int
     audio_s: float
     wall_s: float
+    raw_errors: int | None = None
+    hidden_words: int = 0
+    hidden_right: int = 0
+    doubted: int = 0
 
     @property
     def wer(self) -> float:
         return self.errors / self.reference_words if self.reference_words else 0.0
+
+    @property
+    def raw_wer(self) -> float | None:
+        if self.raw_errors is None:
+            return None
+        return self.raw_errors / self.reference_words if self.reference_words else 0.0
 
 
 @dataclass(frozen=True)
@@ -77,12 +91,18 @@ class Score:
             "key": self.key,
             "wer": round(self.wer, 4),
             "flagged": self.flagged,
-            "files": [asdict(f) | {"wer": round(f.wer, 4)} for f in self.files],
+            "files": [
+                asdict(f) | {"wer": round(f.wer, 4), "raw_wer": f.raw_wer and round(f.raw_wer, 4)}
+                for f in self.files
+            ],
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Score:
-        files = [FileScore(**{k: v for k, v in f.items() if k != "wer"}) for f in data["files"]]
+        derived = ("wer", "raw_wer")
+        files = [
+            FileScore(**{k: v for k, v in f.items() if k not in derived}) for f in data["files"]
+        ]
         return cls(label=data["label"], key=data["key"], files=files)
 
 
@@ -129,7 +149,7 @@ def reference_text(entry: dict[str, Any]) -> str | None:
 def score(items: list[GoldenItem], settings: Settings, label: str) -> Score:
     from mumu import whisper
 
-    whisper.get_model(whisper.EngineSpec.from_settings(settings))  # not timed
+    model = whisper.get_model(whisper.EngineSpec.from_settings(settings))  # not timed
     files = []
     for item in items:
         started = time.perf_counter()
@@ -143,8 +163,57 @@ def score(items: list[GoldenItem], settings: Settings, label: str) -> Score:
         errors = _errors(reference, _normalise(result.text))
         flagged = sum(1 for segment in result.segments if segment.flag)
         words = len(reference.split())
-        files.append(FileScore(item.name, words, errors, flagged, decoded.duration_s, wall))
+        raw, _ = model.transcribe(str(item.path), vad_filter=True)
+        raw_errors = _errors(reference, _normalise(" ".join(s.text for s in raw)))
+        hidden_words, hidden_right = hidden_and_right(reference, result.segments)
+        files.append(
+            FileScore(
+                item.name,
+                words,
+                errors,
+                flagged,
+                decoded.duration_s,
+                wall,
+                raw_errors,
+                hidden_words,
+                hidden_right,
+                sum(1 for segment in result.segments if segment.doubt),
+            )
+        )
     return Score(label, TranscribeOptions.from_settings(settings).key, files)
+
+
+def hidden_and_right(reference: str, segments: list[TranscriptSegment]) -> tuple[int, int]:
+    """Words the gate kept out, and how many of them the reference has where they were
+    said: with every segment put back in order, the kept-out words jiwer aligns as hits."""
+    import jiwer
+
+    said: list[str] = []
+    hidden: list[bool] = []
+    for segment in segments:
+        words = _normalise(segment.text).split()
+        said += words
+        hidden += [segment.flag is not None] * len(words)
+    if not any(hidden) or not reference:
+        return sum(hidden), 0
+    alignment = jiwer.process_words(reference, " ".join(said)).alignments[0]
+    right = sum(
+        sum(hidden[chunk.hyp_start_idx : chunk.hyp_end_idx])
+        for chunk in alignment
+        if chunk.type == "equal"
+    )
+    return sum(hidden), right
+
+
+def behind_raw(score: Score, margin: float = DEFAULT_MARGIN) -> list[str]:
+    """The files on which mumu's transcript is worse than raw faster-whisper's, by more
+    than ``margin`` of their words and more than one word."""
+    return [
+        f"{file.name}: WER {file.wer:.3f} against raw faster-whisper's {file.raw_wer:.3f}"
+        for file in score.files
+        if file.raw_errors is not None
+        and file.errors - file.raw_errors > max(1.0, margin * file.reference_words)
+    ]
 
 
 def compare(current: Score, candidate: Score, margin: float = DEFAULT_MARGIN) -> Verdict:

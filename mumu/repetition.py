@@ -13,6 +13,7 @@ import re
 
 LOOP_REPEATS = 4
 MAX_GROUP_WORDS = 4
+MAX_PASSES = 4
 WORD = re.compile(r"[\w']+")
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
@@ -31,17 +32,19 @@ def loop(said: list[str], max_group: int = MAX_GROUP_WORDS) -> tuple[str, int] |
 
 
 def collapse(text: str, max_group: int = 2 * MAX_GROUP_WORDS) -> str:
-    """``text`` with each word loop said once and each sentence said once, in order."""
-    while True:
-        spans = [match.span() for match in WORD.finditer(text)]
-        found = _first_run(words(text), max_group)
-        if found is None:
+    """``text`` with each word loop said once and each sentence said once, in order.
+
+    A pass goes from left to right: at each word, the smallest group that starts there
+    and is said ``LOOP_REPEATS`` times or more in a row is kept once, with what follows
+    its last saying (a few passes, for loops of loops); the words are compared
+    casefolded, one match at a time, so the text's positions and the words compared
+    never drift apart (``"İ".lower()`` is two letters).
+    """
+    for _ in range(MAX_PASSES):  # a loop of loops ("a a a a b" again and again) needs two
+        collapsed = _collapse_once(text, max_group)
+        if collapsed == text:
             break
-        start, size, repeats = found
-        keep_until = spans[start + size - 1][1]
-        resume = spans[start + size * repeats][0] if start + size * repeats < len(spans) else None
-        tail = text[resume:] if resume is not None else _trailing_punctuation(text[keep_until:])
-        text = text[:keep_until] + (" " if resume is not None else "") + tail
+        text = collapsed
     seen: set[str] = set()
     sentences = []
     for sentence in SENTENCE_END.split(text.strip()):
@@ -51,6 +54,40 @@ def collapse(text: str, max_group: int = 2 * MAX_GROUP_WORDS) -> str:
         seen.add(key)
         sentences.append(sentence)
     return " ".join(sentences)
+
+
+def _collapse_once(text: str, max_group: int) -> str:
+    matches = list(WORD.finditer(text))
+    said = [match.group().casefold() for match in matches]
+    kept: list[str] = []
+    keep_from = 0
+    at = 0
+    while at < len(said):
+        run = _run_at(said, at, max_group)
+        if run is None:
+            at += 1
+            continue
+        size, repeats = run
+        kept.append(text[keep_from : matches[at + size - 1].end()])
+        at += size * repeats
+        keep_from = matches[at - 1].end()
+    kept.append(text[keep_from:])
+    return "".join(kept)
+
+
+def _run_at(said: list[str], at: int, max_group: int) -> tuple[int, int] | None:
+    """(group size, repeats) of the smallest group starting at ``at`` said again and
+    again, or None."""
+    for size in range(1, max_group + 1):
+        group = said[at : at + size]
+        if len(group) < size:
+            return None
+        repeats = 1
+        while said[at + repeats * size : at + (repeats + 1) * size] == group:
+            repeats += 1
+        if repeats >= LOOP_REPEATS:
+            return size, repeats
+    return None
 
 
 def _first_run(said: list[str], max_group: int) -> tuple[int, int, int] | None:
@@ -64,9 +101,3 @@ def _first_run(said: list[str], max_group: int) -> tuple[int, int, int] | None:
             if repeats >= LOOP_REPEATS:
                 return start, size, repeats
     return None
-
-
-def _trailing_punctuation(rest: str) -> str:
-    """What ends a sentence after the last word of a loop that ran to the end."""
-    match = re.match(r"^[^\w\s]*", rest.lstrip())
-    return match.group(0)[:1] if match else ""

@@ -67,7 +67,10 @@ class Settings(BaseSettings):
     )
     llm_model: str = "gpt-4o-mini"
     llm_context_tokens: int = Field(
-        default=8192, ge=1024, description="The model's context window, in tokens."
+        default=8192,
+        ge=2048,
+        description="The model's context window, in tokens (the notes prompt alone is "
+        "about 1,500).",
     )
     llm_timeout_s: float = Field(
         default=120.0, gt=0, description="One request's limit; a hung server is retried after it."

@@ -2,11 +2,15 @@
 
 Silero VAD finds speech once per window; ``speech_clips`` joins it, pauses and all, into
 stretches of at most one 30 s Whisper window, cut only where nobody speaks. Both the
-batched decoder and the hallucination gate use them. ``language_runs`` gives each clip
-its own language, so a recording that switches language is decoded in each (Whisper
-detects one language per file): on ``multilingual.mp3`` with the base model, the English
-half is ``en`` and the German half ``de``, each with probability 1.0 per clip, where
-detecting per VAD region (a second or two) guessed ``pl`` for a short English phrase.
+batched decoder and the hallucination gate use them. ``language_runs`` gives each
+utterance (speech between pauses VAD measures at 0.5 s or more, about 0.9 s of silence: where
+people switch language) its own
+language, so a recording that switches language is decoded in each (Whisper detects one
+language per file). A language is chosen only where it was heard with confidence
+somewhere in the window: detecting per VAD region (a second or two) guessed ``pl`` for a
+short English phrase, and one clip of four languages came out as Latin; so utterances
+under 2 s are joined to a neighbour, and a doubtful guess takes the likeliest of the
+languages heard with confidence.
 """
 
 from __future__ import annotations
@@ -21,6 +25,9 @@ if TYPE_CHECKING:
 SAMPLE_RATE = 16_000
 CLIP_S = 30.0
 MIN_LANGUAGE_PROBABILITY = 0.5
+CONFIDENT = 0.8
+UTTERANCE_PAUSE_S = 0.5
+MIN_UTTERANCE_S = 2.0
 
 Span = tuple[float, float]
 
@@ -81,32 +88,72 @@ def speech_clips(speech: list[Span]) -> list[dict[str, float]]:
     return clips
 
 
-def language_runs(
-    speech: list[Span], duration_s: float, detect: Callable[[float, float], tuple[str, float]]
-) -> list[LanguageRun]:
-    """The window cut into runs of clips in one language, covering it end to end.
+Detect = Callable[[float, float], list[tuple[str, float]]]
+"""The languages of the speech between two times, most probable first."""
 
-    A clip detected with probability under 0.5 takes the language of the clip before it
-    (of the one after, at the start): too little speech to tell.
+
+def utterances(speech: list[Span]) -> list[Span]:
+    """Speech between pauses of ``UTTERANCE_PAUSE_S`` or more, where a speaker may switch
+    language, each at most one window; one shorter than ``MIN_UTTERANCE_S`` is joined to
+    its neighbour (too little speech to tell a language by)."""
+    joined: list[Span] = []
+    for start, end in speech:
+        if joined and start - joined[-1][1] < UTTERANCE_PAUSE_S and end - joined[-1][0] <= CLIP_S:
+            joined[-1] = (joined[-1][0], end)
+        else:
+            joined.append((start, end))
+    kept: list[Span] = []
+    for start, end in joined:
+        short = end - start < MIN_UTTERANCE_S or (
+            kept and kept[-1][1] - kept[-1][0] < MIN_UTTERANCE_S
+        )
+        if kept and short and end - kept[-1][0] <= CLIP_S:
+            kept[-1] = (kept[-1][0], end)
+        else:
+            kept.append((start, end))
+    return kept
+
+
+def language_runs(speech: list[Span], duration_s: float, detect: Detect) -> list[LanguageRun]:
+    """The window cut into runs of utterances in one language, covering it end to end.
+
+    Only a language detected with confidence (``CONFIDENT``) somewhere in the window is
+    chosen: an utterance whose best guess is another (Latin for a mixed or short clip)
+    takes the likeliest of those, and one detected under ``MIN_LANGUAGE_PROBABILITY``
+    with nothing confident anywhere takes the language of its neighbours.
     """
-    clips = speech_clips(speech)
-    detected = [detect(clip["start"], clip["end"]) for clip in clips]
-    languages = [lang if p >= MIN_LANGUAGE_PROBABILITY else None for lang, p in detected]
+    pieces = utterances(speech)
+    found = [sorted(detect(start, end), key=lambda ranked: -ranked[1]) for start, end in pieces]
+    spoken = {ranked[0][0] for ranked in found if ranked and ranked[0][1] >= CONFIDENT}
+    chosen: list[tuple[str | None, float | None]] = []
+    for ranked in found:
+        candidates = [(lang, p) for lang, p in ranked if not spoken or lang in spoken]
+        if not candidates:
+            chosen.append((None, None))
+            continue
+        likeliest, probability = candidates[0]
+        if not spoken and probability < MIN_LANGUAGE_PROBABILITY:
+            chosen.append((None, None))
+        else:
+            chosen.append((likeliest, probability if likeliest == ranked[0][0] else None))
+    languages = [language for language, _ in chosen]
     for index in range(1, len(languages)):
         languages[index] = languages[index] or languages[index - 1]
     for index in range(len(languages) - 2, -1, -1):
         languages[index] = languages[index] or languages[index + 1]
     runs: list[LanguageRun] = []
-    for clip, language, (guess, probability) in zip(clips, languages, detected, strict=True):
-        language = language or guess
-        sure = probability if language == guess else None
+    for (start, _), filled, (picked, sure), ranked in zip(
+        pieces, languages, chosen, found, strict=True
+    ):
+        language = filled or (ranked[0][0] if ranked else None)
+        sure = sure if language == picked else None
         if runs and runs[-1].language == language:
             best = max(filter(None, (runs[-1].probability, sure)), default=None)
             runs[-1] = replace(runs[-1], probability=best)
             continue
         if runs:
-            runs[-1] = replace(runs[-1], end=clip["start"])
-        runs.append(LanguageRun(clip["start"] if runs else 0.0, duration_s, language, sure))
+            runs[-1] = replace(runs[-1], end=start)
+        runs.append(LanguageRun(start if runs else 0.0, duration_s, language, sure))
     return runs or [LanguageRun(0.0, duration_s, None)]
 
 

@@ -39,6 +39,7 @@ UNCITED = "uncited"
 LOOPING = "looping"
 GUESSES = "guesses-uncited"
 WANTS_MAX_COMPLETION_TOKENS = "wants-max-completion-tokens"
+CONTEXT_TOO_SMALL = "context-too-small"
 HOSTILE_TITLE = (
     "[/]Weekly [link=http://evil.example]sync[/link] \x1b[31mred\x1b]8;;http://evil.example\x07"
 )
@@ -159,6 +160,13 @@ class FakeLLM:
             return 400, {"error": {"message": "response_format.schema: extra inputs not permitted"}}
         if response_format == "json_object" and self.behaviour == TEXT_ONLY:
             return 400, {"error": {"message": "'response_format' must be 'text'"}}
+        if self.behaviour == CONTEXT_TOO_SMALL:  # vLLM's words, which name max_tokens
+            message = (
+                "This model's maximum context length is 2048 tokens. However, you requested "
+                "3100 tokens (1027 in the messages, 2073 in the completion). Please reduce "
+                "the length of the messages or completion. param: max_tokens"
+            )
+            return 400, {"error": {"message": message, "type": "BadRequestError"}}
         if "max_tokens" in body and self.behaviour == WANTS_MAX_COMPLETION_TOKENS:
             message = (
                 "Unsupported parameter: 'max_tokens' is not supported with this model. "

@@ -11,13 +11,16 @@ import pytest
 from mumu.evaluate import (
     FileScore,
     Score,
+    behind_raw,
     candidate_settings,
     comparable,
     compare,
     golden_set,
+    hidden_and_right,
     reference_text,
     score,
 )
+from mumu.gate import TranscriptSegment
 from mumu.settings import Settings
 from tests.conftest import DATA_DIR, REFERENCES, REPO, run_mumu
 
@@ -58,6 +61,33 @@ def test_a_candidate_is_worse_only_beyond_the_margin() -> None:
     assert overall.worse and overall.reasons[0] == "overall WER 0.140 against 0.100"
     one_file = compare(current, scored(("a.wav", 100, 4), ("b.wav", 100, 16)))
     assert one_file.worse and one_file.reasons == ["b.wav: WER 0.160 against 0.100"]
+
+
+def said(text: str, flag: str | None = None) -> TranscriptSegment:
+    return TranscriptSegment(0.0, 1.0, text, -0.2, 0.0, 1.2, [], flag=flag)
+
+
+def test_what_the_gate_hid_is_counted_with_how_much_of_it_was_said() -> None:
+    reference = "bob please update the documentation before friday"
+    segments = [
+        said("Bob, please update"),
+        said("the documentation", flag="unclear"),
+        said("sufa sufa", flag="repetition loop"),
+        said("before Friday."),
+    ]
+    assert hidden_and_right(reference, segments) == (4, 2)
+    assert hidden_and_right(reference, [said("bob please")]) == (0, 0)
+
+
+def test_a_file_worse_than_raw_faster_whisper_is_named() -> None:
+    files = [
+        FileScore("level.wav", 100, 10, 0, 10.0, 1.0, raw_errors=9),
+        FileScore("behind.wav", 100, 14, 0, 10.0, 1.0, raw_errors=8),
+        FileScore("no-raw.wav", 100, 50, 0, 10.0, 1.0),
+    ]
+    assert behind_raw(Score("x", "key", files)) == [
+        "behind.wav: WER 0.140 against raw faster-whisper's 0.080"
+    ]
 
 
 def test_one_word_more_on_a_short_clip_is_not_a_regression() -> None:

@@ -17,3 +17,16 @@ def test_a_loop_is_said_once_and_a_sentence_said_again_is_dropped() -> None:
 def test_text_without_loops_is_kept_as_it_is() -> None:
     said = "We agreed: Bob ships on Friday. Alice reviews it, and then we ship."
     assert collapse(said) == said
+
+
+def test_letters_that_change_length_when_lowered_lose_no_word() -> None:
+    """ "İ".lower() is two characters: words and their places in the text stay together."""
+    said = "Ali İzmir'de: evet evet evet evet, sonra toplantı bitti."
+    assert collapse(said) == "Ali İzmir'de: evet, sonra toplantı bitti."
+    assert collapse("İİİİ İİİİ İİİİ İİİİ") == "İİİİ"
+
+
+def test_a_long_reply_full_of_loops_is_collapsed_to_a_few_words() -> None:
+    looped = " ".join(["budget budget budget budget approved"] * 4000)
+    assert set(collapse(looped).split()) == {"budget", "approved"}
+    assert len(collapse(looped).split()) <= 4

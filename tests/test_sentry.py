@@ -39,7 +39,7 @@ def test_each_failed_stage_is_reported_once_without_secrets_or_transcripts(
 ) -> None:
     fake_llm(ALWAYS_BAD)
     outcomes = batch([str(DATA_DIR / "jfk.flac"), str(bad_inputs["not_audio"])])
-    assert [o.status for o in outcomes] == ["failed", "failed"]
+    assert [o.status for o in outcomes] == ["notes_failed", "failed"]
     sentry.flush()
 
     events = fake_sentry.events()

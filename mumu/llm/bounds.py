@@ -20,6 +20,9 @@ CHARS_PER_REPLY_TOKEN = 2
 bounds what the tokenizers of small models make of it."""
 REPLY_TOKEN_MARGIN = 64
 NUMBER_CHARS = 12
+CLIP_FIRST = 8
+"""A string is cut to this many times its bound before its loops are looked for: a
+server that ignores the bounds cannot make the clipping slow."""
 
 
 class UnboundedSchema(ValueError):
@@ -32,7 +35,7 @@ def clip_text(max_chars: int) -> Callable[[Any], Any]:
     def clip(value: Any) -> Any:
         if not isinstance(value, str):
             return value
-        text = " ".join(repetition.collapse(value).split())
+        text = " ".join(repetition.collapse(value[: max_chars * CLIP_FIRST]).split())
         if len(text) <= max_chars:
             return text
         cut = text[: max_chars - 1]

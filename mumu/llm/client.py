@@ -118,6 +118,7 @@ class StructuredLLM:
         check: Callable[[Schema], list[str]] | None = None,
         ask_again: str = "",
         budget: Budget | None = None,
+        max_tokens: int | None = None,
     ) -> tuple[Schema, Usage]:
         """A validated ``schema`` instance; ``context`` reaches the schema's validators.
 
@@ -125,10 +126,13 @@ class StructuredLLM:
         back once: with the validation error, or with the problems in ``ask_again``'s
         ``{problems}``. After that a reply that does not validate fails, unless the first
         one validated (it is returned); one with problems is returned, for the caller to
-        keep what holds. With a ``budget``, every request fits in what is left of it.
+        keep what holds. With a ``budget``, every request fits in what is left of it;
+        ``max_tokens`` lowers the schema's own bound (a small context).
         """
         try:
-            return self._complete(system, user, schema, context, check, ask_again, budget)
+            return self._complete(
+                system, user, schema, context, check, ask_again, budget, max_tokens
+            )
         except BudgetSpent as spent:
             raise LLMError(str(spent)) from None
 
@@ -141,11 +145,13 @@ class StructuredLLM:
         check: Callable[[Schema], list[str]] | None,
         ask_again: str,
         budget: Budget | None,
+        max_tokens: int | None,
     ) -> tuple[Schema, Usage]:
         usage = Usage()
         first: Schema | None = None
         schema_json = schema.model_json_schema()
-        request = _Request(schema, reply_tokens(schema_json), budget)
+        limit = min(reply_tokens(schema_json), max_tokens or reply_tokens(schema_json))
+        request = _Request(schema, limit, budget)
         messages: list[dict[str, Any]] = [
             {
                 "role": "system",
@@ -216,7 +222,12 @@ class StructuredLLM:
                 with request.budget.waiting() if request.budget else nullcontext():
                     response = call_with_retries(send, policy)
             except openai.APIStatusError as exc:
-                if token_field == TOKEN_LIMIT_FIELDS[0] and _names(exc, token_field):
+                if _too_long(exc):
+                    raise self._error(
+                        f"LLM request longer than the model's context ({_api_reason(exc)}): "
+                        "set MUMU_LLM_CONTEXT_TOKENS to the model's window"
+                    ) from None
+                if token_field == TOKEN_LIMIT_FIELDS[0] and _unsupported(exc, token_field):
                     with self._lock:  # e.g. OpenAI's reasoning models: max_completion_tokens
                         self._token_field = TOKEN_LIMIT_FIELDS[1]
                     continue
@@ -233,6 +244,9 @@ class StructuredLLM:
                     self._mode_index = max(self._mode_index, mode_index + 1)
                 continue
             except RetriesExhausted as exc:
+                cut_by_stage = policy.budget_s < self._policy.budget_s  # not the retry budget
+                if request.budget is not None and cut_by_stage and "would pass the" in str(exc):
+                    raise BudgetSpent(f"{request.budget.reason()} (last: {exc})") from None
                 raise self._error(str(exc)) from None
             usage.calls += 1
             if response.usage is not None:
@@ -280,9 +294,22 @@ class _Request:
     budget: Budget | None
 
 
-def _names(exc: openai.APIStatusError, parameter: str) -> bool:
-    """Whether a refusal is about ``parameter`` (a server that wants another name)."""
-    return exc.status_code in (400, 422) and parameter in _api_reason(exc)
+def _unsupported(exc: openai.APIStatusError, parameter: str) -> bool:
+    """Whether a refusal says ``parameter`` is not supported (a server that wants another
+    name), not merely mentions it (vLLM's context-length refusal names max_tokens)."""
+    reason = _api_reason(exc).lower()
+    unsupported = "unsupported" in reason or "not supported" in reason
+    return exc.status_code in (400, 422) and parameter in reason and unsupported
+
+
+CONTEXT_WORDS = ("context length", "context size", "context window", "exceed_context_size")
+
+
+def _too_long(exc: openai.APIStatusError) -> bool:
+    """Whether the server refused the request for not fitting its context: no other
+    format or limit will make it fit."""
+    reason = f"{_api_reason(exc)} {exc.body}".lower()
+    return exc.status_code in (400, 413, 422, 500) and any(w in reason for w in CONTEXT_WORDS)
 
 
 def _count(value: object) -> int:

@@ -11,10 +11,10 @@ after: a reply often names its owner in the line that asks.
 Small models write fair sentences and cite badly (nothing, or ids that do not hold).
 A claim whose citations fail is not dropped for that alone: the segments given that
 share the most words that carry meaning with it (rarer words weigh more) become its
-evidence, when they say at least a third of those words. Only a claim that no segment
-supports is dropped, and a claim said twice is kept once. ``problems`` lists what still
-does not hold, for asking the LLM again; ``ground`` then keeps what holds and says, for
-each thing dropped or struck, why.
+evidence, when they say at least a third of those words and say no where it does. Only
+a claim that no segment supports is dropped, and a claim said twice is kept once.
+``problems`` lists what still does not hold, for asking the LLM again; ``ground`` then
+keeps what holds and says, for each thing dropped or struck, why.
 """
 
 from __future__ import annotations
@@ -222,6 +222,8 @@ class Transcript:
         said = set().union(*(self._stems[p] for p in chosen)) & wanted
         if len(said) < SUPPORT_SHARE * len(wanted):
             return []  # a word in common, but most of the claim is said nowhere
+        if denies(claim) != any(denies(self.segments[p].text) for p in chosen):
+            return []  # "refused to approve" does not rest on "will approve"
         return [self.segments[p].id for p in chosen]
 
 
@@ -252,11 +254,12 @@ def ground(notes: Notes, given: Collection[int], transcript: Transcript) -> Grou
         if said in seen:
             dropped.append(Dropped(kind, text, REPEATED))
             return []
-        seen.add(said)
         kept = [i for i in dict.fromkeys(cited) if i in given]
         if kept and (not echo or echoes(text, transcript.around(kept))):
+            seen.add(said)
             return kept
         if found := transcript.supporting(text, given):
+            seen.add(said)
             return found
         if not cited:
             reason = "cites no segment"
@@ -292,6 +295,23 @@ def ground(notes: Notes, given: Collection[int], transcript: Transcript) -> Grou
         title=notes.title, summary=summary, action_items=items, chapters=chapters
     )
     return Grounded(kept_notes, dropped)
+
+
+NEGATIONS = frozenset(
+    {
+        "not", "no", "never", "nobody", "none", "nothing", "neither", "nor", "cannot",
+        "refused", "refuses", "rejected", "rejects", "denied", "denies", "declined",
+    }
+)  # fmt: skip
+NEGATION_WORD = re.compile(r"[\w']+")
+
+
+def denies(text: str) -> bool:
+    """Whether ``text`` says no: a negation, or a verb ending in n't."""
+    return any(
+        word in NEGATIONS or word.endswith("n't") or word.endswith("n’t")
+        for word in NEGATION_WORD.findall(text.casefold().replace("’", "'"))
+    )
 
 
 def said_in(value: str, text: str) -> bool:

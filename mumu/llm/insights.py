@@ -87,8 +87,9 @@ def generate_insights(
 ) -> InsightsResult:
     """Notes whose every claim cites segments of ``segments``; raises ``NothingGrounded``
     when no summary sentence does."""
+    reply_limit = reply_tokens_within(context_tokens)
     budget_chars = max(
-        1000, (context_tokens - PROMPT_OVERHEAD_TOKENS - REPLY_RESERVE_TOKENS) * CHARS_PER_TOKEN
+        1000, (context_tokens - PROMPT_OVERHEAD_TOKENS - reply_limit) * CHARS_PER_TOKEN
     )
     transcript = Transcript(segments)
     usage = Usage()
@@ -98,7 +99,7 @@ def generate_insights(
         (SYSTEM_PROMPT, chunk, _ids_in(chunk, transcript))
         for chunk in chunk_lines(lines, budget_chars)
     ]
-    notes = _map(llm, jobs, transcript, usage, dropped, budget)
+    notes = _map(llm, jobs, transcript, usage, dropped, budget, reply_limit)
     while len(notes) > 1:
         rendered = [json.dumps(note.model_dump(), ensure_ascii=False) for note in notes]
         jobs = [
@@ -109,13 +110,19 @@ def generate_insights(
             )
             for group in group_notes(rendered, budget_chars)
         ]
-        notes = _map(llm, jobs, transcript, usage, dropped, budget)
+        notes = _map(llm, jobs, transcript, usage, dropped, budget, reply_limit)
     if not notes[0].summary:
         reasons = "; ".join(f"{d.text!r} {d.reason}" for d in dropped if d.kind == "summary")
         raise NothingGrounded(
             f"no summary sentence of the LLM rests on this transcript ({reasons})"
         )
     return InsightsResult(tidy(notes[0], transcript), dropped, usage, llm.mode)
+
+
+def reply_tokens_within(context_tokens: int) -> int:
+    """The notes' longest reply, or a third of a small context: the prompt must fit too
+    (a reply cut there keeps what it finished)."""
+    return min(REPLY_RESERVE_TOKENS, context_tokens // 3)
 
 
 def chunk_lines(lines: Sequence[str], budget_chars: int) -> list[str]:
@@ -172,6 +179,7 @@ def _map(
     usage: Usage,
     dropped: list[Dropped],
     budget: Budget | None,
+    reply_limit: int,
 ) -> list[Notes]:
     """Each job (system prompt, user text, the ids it may cite) in parallel; each reply
     checked, sent back once with what does not hold, then grounded."""
@@ -185,6 +193,7 @@ def _map(
             check=lambda notes: problems(notes, given, transcript),
             ask_again=ASK_AGAIN,
             budget=budget,
+            max_tokens=reply_limit,
         )
         return ground(notes, given, transcript), call_usage
 

@@ -12,6 +12,8 @@ import json
 from typing import Any
 
 CLOSERS = {"{": "}", "[": "]"}
+MAX_ENDS_TRIED = 32
+MAX_DEPTH = 64
 
 
 class NoJSONFound(ValueError):
@@ -22,14 +24,17 @@ def extract_json_object(text: str, truncated: bool = False) -> dict[str, Any]:
     """The first JSON object in ``text``; with ``truncated`` (the reply hit its token
     limit), an object left open is closed after its last complete value."""
     decoder = json.JSONDecoder()
+    closing = truncated
     for index, char in enumerate(text):
         if char != "{":
             continue
         try:
             value, _ = decoder.raw_decode(text, index)
-        except json.JSONDecodeError:
-            if truncated and (closed := close_truncated(text[index:])) is not None:
-                return closed
+        except (json.JSONDecodeError, RecursionError):
+            if closing:  # the outermost object left open: the one the reply was cut in
+                closing = False
+                if (closed := close_truncated(text[index:])) is not None:
+                    return closed
             continue
         if isinstance(value, dict):
             return value
@@ -40,7 +45,8 @@ def close_truncated(text: str) -> dict[str, Any] | None:
     """``text``, an object cut short, ended after its last complete value and closed.
 
     Walks the text once, remembering where each array element or object member ended
-    and which brackets were open there; the longest such prefix that parses wins.
+    and which brackets were open there; the longest such prefix that parses wins (of the
+    last ``MAX_ENDS_TRIED``; nesting past ``MAX_DEPTH`` is no reply worth closing).
     """
     open_brackets: list[str] = []
     ends: list[tuple[int, str]] = []  # (end of a complete value, closers needed there)
@@ -58,6 +64,8 @@ def close_truncated(text: str) -> dict[str, Any] | None:
             in_string = True
         elif char in CLOSERS:
             open_brackets.append(CLOSERS[char])
+            if len(open_brackets) > MAX_DEPTH:
+                return None
         elif char in "}]":
             if not open_brackets or open_brackets.pop() != char:
                 return None
@@ -66,10 +74,10 @@ def close_truncated(text: str) -> dict[str, Any] | None:
             ends.append((position + 1, "".join(reversed(open_brackets))))
         elif char == ",":
             ends.append((position, "".join(reversed(open_brackets))))
-    for end, closers in reversed(ends):
+    for end, closers in reversed(ends[-MAX_ENDS_TRIED:]):
         try:
             value = json.loads(text[:end] + closers)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):
             continue
         if isinstance(value, dict):
             return value

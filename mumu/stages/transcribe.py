@@ -20,6 +20,7 @@ from sqlmodel import Session, col
 from mumu import gate
 from mumu.audio import SAMPLE_RATE, DecodedAudio
 from mumu.channels import louder_elsewhere
+from mumu.cues import split_long
 from mumu.db.models import Recording, Segment, Stage, Transcript
 from mumu.db.recordings import update_recording
 from mumu.db.runs import run_stage
@@ -43,7 +44,9 @@ if TYPE_CHECKING:
 NAME = Stage.TRANSCRIBE
 VOICES_VERSION = 1  # mumu.voices: its encoder and threshold
 WINDOW_S = 600.0
-DECODING_VERSION = 3
+DECODING_VERSION = 4
+"""Of the code around faster-whisper; stored transcripts of an older one are redone (4:
+unclear speech kept with its doubt, paused sentences cut, a language per utterance)."""
 
 
 @dataclass(frozen=True)
@@ -207,6 +210,7 @@ def _transcribe_track(
                 redecode=partial(_redecode, model, options=run_options),
                 speech=within(speech, run),
             )
+            reviewed = split_long(reviewed)
             language = run.language or (found_language[0] if found_language else None)
             if language and (run.probability or found_language):
                 detected = run.probability or (found_language[1] if found_language else 0.0)
@@ -259,10 +263,10 @@ def _language_runs(
     if options.language or not model.model.is_multilingual or not speech:
         return [LanguageRun(0.0, duration, options.language)]
 
-    def detect(start: float, end: float) -> tuple[str, float]:
+    def detect(start: float, end: float) -> list[tuple[str, float]]:
         clip = samples[int(start * SAMPLE_RATE) : int(end * SAMPLE_RATE)]
-        language, probability, _ = model.detect_language(clip)
-        return language, probability
+        _, _, ranked = model.detect_language(clip)
+        return [(language, float(probability)) for language, probability in ranked]
 
     return language_runs(speech, duration, detect)
 

@@ -207,3 +207,31 @@ def test_a_slow_model_meets_its_budget_or_fails_in_one_line_saying_so(
     roomy = Budget(30.0, "the notes", "MUMU_LLM_BUDGET_S")
     notes, _ = client().complete("system", "[1 @ 00:01] hello", Notes, budget=roomy)
     assert notes.title
+
+
+def test_a_request_too_long_for_the_context_says_so_and_changes_nothing(
+    fake_llm: StartLLM,
+) -> None:
+    """vLLM's refusal names max_tokens: it is not a format or a parameter name refused."""
+    server = fake_llm(fake_llm_module.CONTEXT_TOO_SMALL)
+    llm = client()
+    with pytest.raises(LLMError, match="MUMU_LLM_CONTEXT_TOKENS") as caught:
+        llm.complete("system", "[1 @ 00:01] hello", Notes)
+    assert "maximum context length is 2048" in str(caught.value)
+    assert len(server.requests) == 1
+    assert llm.mode == "json_schema" and "max_tokens" in server.requests[0]
+
+
+def test_retries_cut_short_by_the_stage_budget_name_the_budget(fake_llm: StartLLM) -> None:
+    fake_llm(fake_llm_module.DOWN)
+    budget = Budget(0.3, "the notes", "MUMU_LLM_BUDGET_S")  # shorter than any backoff
+    with pytest.raises(LLMError) as caught:
+        client().complete("system", "[1 @ 00:01] hello", Notes, budget=budget)
+    assert str(caught.value).startswith("the notes: longer than the 0.3 s budget")
+    assert "LLM endpoint error 503" in str(caught.value)
+
+
+def test_a_smaller_limit_than_the_schema_s_is_what_is_sent(fake_llm: StartLLM) -> None:
+    server = fake_llm(fake_llm_module.GOOD)
+    client().complete("system", "[1 @ 00:01] hello", Notes, max_tokens=500)
+    assert server.requests[0]["max_tokens"] == 500

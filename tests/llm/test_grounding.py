@@ -152,3 +152,26 @@ def test_a_reply_past_the_bounds_is_clipped_not_refused() -> None:
     assert all(len(c.text) <= SENTENCE_CHARS and c.text.endswith("…") for c in notes.summary)
     assert notes.summary[0].evidence == [7, 8, 9, 10]
     assert len(notes.action_items) == 5 and notes.action_items[0].owner == "Priya"
+
+
+def test_a_claim_that_says_no_where_the_transcript_says_yes_is_not_re_grounded() -> None:
+    said = [Said(1, 0.0, "Alice will approve the budget tomorrow."), Said(2, 4.0, "Next.")]
+    transcript = Transcript(said)
+    assert transcript.supporting("Alice refused to approve the budget.", {1, 2}) == []
+    assert transcript.supporting("Alice didn't approve the budget.", {1, 2}) == []
+    assert transcript.supporting("Alice will approve the budget.", {1, 2}) == [1]
+
+
+def test_a_claim_said_again_with_good_evidence_is_kept_when_the_first_saying_was_not() -> None:
+    kept, dropped = grounded(
+        notes(
+            Claim(text="Sales doubled.", evidence=[99]),
+            Claim(text="Sales doubled!", evidence=[ANOTHER_RECORDING_SEGMENT]),
+            Claim(text="Priya drafts the press release.", evidence=[99]),
+            Claim(text="Priya drafts the press release", evidence=[8]),
+        )
+    )
+    assert [(c.text, c.evidence) for c in kept.summary] == [
+        ("Priya drafts the press release.", [8])
+    ]
+    assert dropped[("summary", "Priya drafts the press release")] == REPEATED

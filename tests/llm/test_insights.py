@@ -12,6 +12,7 @@ from mumu.llm.insights import (
     chunk_lines,
     generate_insights,
     group_notes,
+    reply_tokens_within,
     tidy,
 )
 from mumu.llm.usage import Usage
@@ -94,7 +95,9 @@ def test_a_long_transcript_is_mapped_and_reduced_keeping_the_ids(fake_llm: Start
     context_tokens = 4096
     result = notes_of(server, context_tokens, said)
     transcript_chars = sum(len(s.text) for s in said)
-    budget_chars = (context_tokens - PROMPT_OVERHEAD_TOKENS - REPLY_RESERVE_TOKENS) * 3
+    reply = reply_tokens_within(context_tokens)
+    assert reply == context_tokens // 3 < REPLY_RESERVE_TOKENS, "a small context"
+    budget_chars = (context_tokens - PROMPT_OVERHEAD_TOKENS - reply) * 3
     assert transcript_chars > 10 * budget_chars
     assert len(server.requests) > transcript_chars // budget_chars
     for request in server.requests:

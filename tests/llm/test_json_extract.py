@@ -59,3 +59,20 @@ def test_an_object_inside_any_prose_is_found(
 def test_any_text_gives_an_object_or_no_json_found(text: str) -> None:
     with contextlib.suppress(NoJSONFound):
         assert isinstance(extract_json_object(text), dict)
+
+
+@pytest.mark.parametrize(
+    "reply", ['{"title": "T", "summary": ' + "[" * 5000, "{" * 5000, '{"a": [' * 3000]
+)
+def test_nesting_too_deep_is_no_object_not_a_crash(reply: str) -> None:
+    for truncated in (False, True):
+        with pytest.raises(NoJSONFound):
+            extract_json_object(reply, truncated=truncated)
+
+
+def test_a_reply_cut_short_keeps_its_complete_items() -> None:
+    cut = '{"title": "T", "summary": [{"text": "a", "evidence": [1, 2]}, {"text": "b is lo'
+    assert extract_json_object(cut, truncated=True) == {
+        "title": "T",
+        "summary": [{"text": "a", "evidence": [1, 2]}],
+    }

@@ -17,10 +17,9 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("segments") as batch:
-        batch.add_column(sa.Column("doubt", sa.Text(), nullable=True))
+    # Not batch mode: SQLite would copy the table and lose its triggers (0004, 0011).
+    op.add_column("segments", sa.Column("doubt", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("segments") as batch:
-        batch.drop_column("doubt")
+    op.drop_column("segments", "doubt")  # SQLite 3.35+ drops a column in place

@@ -1,0 +1,232 @@
+"""A golden set that looks like what users bring, built on the machine that scores it.
+
+``python -m mumu.goldenset FOLDER [--long-minutes 10]`` speaks each recording with
+espeak-ng and mixes it with sox (Debian's ``espeak-ng`` and ``sox``), and writes the
+reference text beside it (``NAME.txt``), the shape ``mumu eval --set`` reads: English
+recordings in ``FOLDER/english`` (for the default ``tiny.en``), other languages and a
+file that switches between four in ``FOLDER/languages`` (for a multilingual model). The
+audio stays out of git: the script is the set. Voices differ by espeak variant, rate and
+pitch; the speech is synthetic, so its figures are for comparing mumu with raw
+faster-whisper and one change with another, not for quoting as real-world accuracy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+RATE = 16_000
+ENGLISH = "english"
+LANGUAGES = "languages"
+
+
+@dataclass(frozen=True)
+class Line:
+    """One thing said: the words, the espeak voice, and the pause after it."""
+
+    text: str
+    voice: str = "en"
+    pause_s: float = 0.8
+    speed: int = 155
+    pitch: int = 50
+
+
+@dataclass(frozen=True)
+class Speaker:
+    voice: str
+    pitch: int
+    speed: int = 155
+
+    def says(self, text: str, pause_s: float = 0.8) -> Line:
+        return Line(text, self.voice, pause_s, self.speed, self.pitch)
+
+
+ANN = Speaker("en+f2", pitch=60)
+BOB = Speaker("en-us+m3", pitch=35, speed=145)
+CAROL = Speaker("en-gb+f4", pitch=70, speed=165)
+
+STANDUP = [
+    ANN.says("Good morning everyone, let us start the weekly sync."),
+    ANN.says("The new billing page shipped on Monday and the error rate is down."),
+    BOB.says("The mobile release is still blocked by the app store review."),
+    ANN.says("Bob, please also update the documentation before Friday."),
+    BOB.says("Okay, I will update the documentation by Friday."),
+    CAROL.says("The budget for the offsite was approved yesterday."),
+    CAROL.says("We still need a venue, so I will look at three options."),
+    ANN.says("Great, let us meet again next Tuesday at ten."),
+]
+CALL_AGENT = [
+    "Thank you for calling, this is Dana from support, how can I help?",
+    "I see the order, it was shipped to the old address.",
+    "I will send a new package today and you will get it on Thursday.",
+]
+CALL_CUSTOMER = [
+    "Hi, my order number four two seven never arrived.",
+    "Yes, I moved last month and forgot to change it.",
+    "Thank you, that is perfect.",
+]
+PASSAGES = {
+    "de": "Die Entwicklung ist fast fertig, aber wir müssen die Tests noch einmal prüfen.",
+    "fr": "Pierre doit envoyer le rapport avant jeudi, et nous parlerons du budget lundi.",
+    "es": "El equipo de ventas presentará los resultados del trimestre el lunes por la mañana.",
+}
+SWITCHING = [
+    Line("We agreed to move the launch to the second week of March.", pause_s=1.2),
+    Line(PASSAGES["de"], voice="de", pause_s=1.2),
+    Line(PASSAGES["fr"], voice="fr", pause_s=1.2),
+    Line(PASSAGES["es"], voice="es", pause_s=1.2),
+]
+JARGON = [
+    ANN.says("Priya moved the Kubernetes cluster to the new Postgres replica on Friday."),
+    BOB.says("Bob wants the ComfyUI workflow and the Prefect deployment reviewed by Kenji."),
+]
+LONG_POOL = [line.text for line in STANDUP] + [
+    "The customer survey came back with mostly positive answers.",
+    "We should hire two more engineers before the summer.",
+    "The server costs went up because of the new analytics jobs.",
+    "Marketing wants a short video for the product page.",
+    "The security review found two small issues in the login flow.",
+    "Let us move the retrospective to Thursday afternoon.",
+    "The design team finished the new onboarding screens.",
+    "Support tickets dropped by a third after the last release.",
+]
+
+
+def build(folder: Path, long_minutes: float = 10.0) -> list[Path]:
+    """Every recording of the set under ``folder``, each with its ``.txt``; their paths."""
+    for tool in ("espeak-ng", "sox"):
+        if shutil.which(tool) is None:
+            raise RuntimeError(f"{tool} is not installed: apt-get install espeak-ng sox")
+    english, languages = folder / ENGLISH, folder / LANGUAGES
+    english.mkdir(parents=True, exist_ok=True)
+    languages.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as scratch:
+        work = Path(scratch)
+        made = [
+            _meeting(english, work),
+            _call(english, work),
+            _say(english / "names-and-jargon.wav", JARGON, work),
+            *(
+                _say(languages / f"{lang}.wav", [Line(text, voice=lang)], work)
+                for lang, text in PASSAGES.items()
+            ),
+            _say(languages / "switching.wav", SWITCHING, work),
+        ]
+        if long_minutes > 0:
+            made.append(_long(english, work, long_minutes))
+    return made
+
+
+def _meeting(folder: Path, work: Path) -> Path:
+    """Three voices over brown noise, a music-like passage and 20 s of silence."""
+    speech = _speak(STANDUP[:4], work, "m1")
+    rest = _speak(STANDUP[4:], work, "m2")
+    music = work / "music.wav"
+    _sox("-n", "-r", str(RATE), "-c", "1", music, "synth", "6", "pluck", "C4", "pluck", "E4",
+         "pluck", "G4", "gain", "-12")  # fmt: skip
+    silence = work / "silence.wav"
+    _sox("-n", "-r", str(RATE), "-c", "1", silence, "trim", "0", "20")
+    joined = work / "joined.wav"
+    _sox(speech, music, silence, rest, joined)
+    seconds = float(
+        subprocess.run(  # noqa: S603 - sox, fixed arguments
+            ["soxi", "-D", str(joined)], capture_output=True, text=True, check=True
+        ).stdout
+    )
+    noise = work / "noise.wav"
+    _sox(
+        "-n", "-r", str(RATE), "-c", "1", noise, "synth", f"{seconds}", "brownnoise", "vol", "0.08"
+    )
+    out = folder / "meeting-noisy.wav"
+    _sox("-m", joined, noise, out)
+    _reference(out, [line.text for line in STANDUP])
+    return out
+
+
+def _call(folder: Path, work: Path) -> Path:
+    """A support call, one speaker per channel, each silent while the other talks."""
+    agent: list[Path] = []
+    customer: list[Path] = []
+    said: list[str] = []
+    for turn, (asks, answers) in enumerate(zip(CALL_AGENT, CALL_CUSTOMER, strict=True)):
+        for text, own, other, speaker in (
+            (asks, agent, customer, ANN),
+            (answers, customer, agent, BOB),
+        ):
+            clip = _speak([speaker.says(text)], work, f"c{turn}{len(own)}{len(other)}")
+            own.append(clip)
+            quiet = work / f"q{turn}{len(own)}{len(other)}.wav"
+            _sox(clip, quiet, "vol", "0")
+            other.append(quiet)
+            said.append(text)
+    left, right = work / "left.wav", work / "right.wav"
+    _sox(*agent, left)
+    _sox(*customer, right)
+    out = folder / "call-stereo.wav"
+    _sox("-M", left, right, out)
+    _reference(out, said)
+    return out
+
+
+def _long(folder: Path, work: Path, minutes: float) -> Path:
+    chosen = random.Random(24)  # noqa: S311 - a fixed, repeatable set, not a secret
+    lines: list[Line] = []
+    voices = [ANN, BOB, CAROL]
+    seconds = 0.0
+    while seconds < minutes * 60:
+        text = chosen.choice(LONG_POOL)
+        lines.append(chosen.choice(voices).says(text, pause_s=chosen.uniform(0.5, 2.0)))
+        seconds += len(text) / 14 + lines[-1].pause_s  # about 14 characters a second
+    return _say(folder / f"long-{minutes:g}min.wav", lines, work)
+
+
+def _say(out: Path, lines: Sequence[Line], work: Path) -> Path:
+    clip = _speak(lines, work, out.stem)
+    shutil.copy(clip, out)
+    _reference(out, [line.text for line in lines])
+    return out
+
+
+def _speak(lines: Sequence[Line], work: Path, name: str) -> Path:
+    parts = []
+    for index, line in enumerate(lines):
+        raw = work / f"{name}-{index}-raw.wav"
+        subprocess.run(
+            ["espeak-ng", "-v", line.voice, "-s", str(line.speed), "-p", str(line.pitch),
+             "-w", str(raw), line.text],
+            check=True, capture_output=True,
+        )  # fmt: skip
+        padded = work / f"{name}-{index}.wav"
+        _sox(raw, "-r", str(RATE), "-c", "1", padded, "pad", "0", f"{line.pause_s}")
+        parts.append(padded)
+    joined = work / f"{name}.wav"
+    _sox(*parts, joined) if len(parts) > 1 else shutil.copy(parts[0], joined)
+    return joined
+
+
+def _sox(*arguments: object) -> None:
+    subprocess.run(["sox", *(str(a) for a in arguments)], check=True, capture_output=True)
+
+
+def _reference(audio: Path, said: Sequence[str]) -> None:
+    audio.with_suffix(".txt").write_text(" ".join(said) + "\n")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folder", type=Path)
+    parser.add_argument("--long-minutes", type=float, default=10.0)
+    options = parser.parse_args()
+    made = build(options.folder, options.long_minutes)
+    print(json.dumps([str(path) for path in made], indent=1))
+
+
+if __name__ == "__main__":
+    main()
