@@ -625,6 +625,13 @@ def eval_(
         raise typer.Exit(1)
 
 
+def _speakers(file: FileScore) -> str:
+    """Speaking time labelled right, and speakers found of those who spoke."""
+    if file.speakers_right is None:
+        return "-"
+    return f"{file.speakers_right:.2f} ({file.speakers_found} of {file.speakers_said})"
+
+
 def _speed(file: FileScore | None) -> str:
     return f"{file.audio_s / file.wall_s:.1f}" if file and file.wall_s else "-"
 
@@ -632,7 +639,7 @@ def _speed(file: FileScore | None) -> str:
 def _print_scores(before: Score, after: Score, verdict: Verdict) -> None:
     table = Table(title=f"golden set: {before.label} against {after.label}")
     columns = ("file", "words", "WER before", "WER after", "raw faster-whisper", "flagged")
-    for column in (*columns, "hidden (right)", "doubted", "x real time"):
+    for column in (*columns, "hidden (right)", "doubted", "speakers", "x real time"):
         table.add_column(column)
     by_name = {f.name: f for f in before.files}
     for file in after.files:
@@ -646,13 +653,14 @@ def _print_scores(before: Score, after: Score, verdict: Verdict) -> None:
             f"{was.flagged if was else '-'} -> {file.flagged}",
             f"{file.hidden_words} ({file.hidden_right})",
             str(file.doubted),
+            _speakers(file),
             f"{_speed(was)} -> {_speed(file)}",
         )
     table.add_row(
         "all", "", f"{before.wer:.3f}", f"{after.wer:.3f}", "",
         f"{before.flagged} -> {after.flagged}",
         f"{sum(f.hidden_words for f in after.files)} ({sum(f.hidden_right for f in after.files)})",
-        str(sum(f.doubted for f in after.files)), f"{before.speed:.1f} -> {after.speed:.1f}",
+        str(sum(f.doubted for f in after.files)), "", f"{before.speed:.1f} -> {after.speed:.1f}",
     )  # fmt: skip
     console.print(table)
     console.print(plain(f"before: {before.key}\nafter:  {after.key}"))

@@ -39,6 +39,8 @@ class GoldenItem:
     name: str
     path: Path
     reference: str
+    turns: list[tuple[float, float, str]] | None = None
+    """Who spoke when (``NAME.speakers.json`` beside the audio), where known."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,9 @@ class FileScore:
     hidden_words: int = 0
     hidden_right: int = 0
     doubted: int = 0
+    speakers_right: float | None = None
+    speakers_found: int | None = None
+    speakers_said: int | None = None
 
     @property
     def wer(self) -> float:
@@ -130,7 +135,16 @@ def golden_set(folders: list[Path]) -> list[GoldenItem]:
         for audio in sorted(folder.iterdir()):
             written = audio.with_suffix(".txt")
             if audio.suffix.lower() in AUDIO_EXTENSIONS and written.is_file():
-                items.setdefault(audio, GoldenItem(prefix + audio.name, audio, written.read_text()))
+                turns_file = audio.with_suffix(".speakers.json")
+                turns = None
+                if turns_file.is_file():
+                    turns = [
+                        (float(a), float(b), str(w))
+                        for a, b, w in json.loads(turns_file.read_text())
+                    ]
+                items.setdefault(
+                    audio, GoldenItem(prefix + audio.name, audio, written.read_text(), turns)
+                )
     return list(items.values())
 
 
@@ -166,6 +180,9 @@ def score(items: list[GoldenItem], settings: Settings, label: str) -> Score:
         raw, _ = model.transcribe(str(item.path), vad_filter=True)
         raw_errors = _errors(reference, _normalise(" ".join(s.text for s in raw)))
         hidden_words, hidden_right = hidden_and_right(reference, result.segments)
+        voices = None
+        if item.turns and settings.diarize:
+            voices = speaker_accuracy(result.segments, item.turns)
         files.append(
             FileScore(
                 item.name,
@@ -178,6 +195,7 @@ def score(items: list[GoldenItem], settings: Settings, label: str) -> Score:
                 hidden_words,
                 hidden_right,
                 sum(1 for segment in result.segments if segment.doubt),
+                *(voices or (None, None, None)),
             )
         )
     return Score(label, TranscribeOptions.from_settings(settings).key, files)
@@ -203,6 +221,34 @@ def hidden_and_right(reference: str, segments: list[TranscriptSegment]) -> tuple
         if chunk.type == "equal"
     )
     return sum(hidden), right
+
+
+def speaker_accuracy(
+    segments: list[TranscriptSegment], turns: list[tuple[float, float, str]]
+) -> tuple[float, int, int]:
+    """The share of the speaking time transcribed that is labelled with the right
+    speaker, the speakers told apart and the speakers who spoke. Each speaker number
+    stands for the person it overlaps most; a kept segment with no speaker is wrong."""
+
+    def overlap(segment: TranscriptSegment, start: float, end: float) -> float:
+        return max(0.0, min(segment.end, end) - max(segment.start, start))
+
+    labelled = [s for s in segments if s.voice is not None and s.flag is None]
+    heard: dict[int, dict[str, float]] = {}
+    for segment in labelled:
+        for start, end, who in turns:
+            by_person = heard.setdefault(segment.voice or 0, {})
+            by_person[who] = by_person.get(who, 0.0) + overlap(segment, start, end)
+    person = {voice: max(times, key=lambda w: times[w]) for voice, times in heard.items()}
+    kept = [s for s in segments if s.flag is None]
+    spoken = sum(overlap(segment, start, end) for segment in kept for start, end, _ in turns)
+    right = sum(
+        overlap(segment, start, end)
+        for segment in labelled
+        for start, end, who in turns
+        if person.get(segment.voice or 0) == who
+    )
+    return (right / spoken if spoken else 0.0), len(heard), len({w for _, _, w in turns})
 
 
 def behind_raw(score: Score, margin: float = DEFAULT_MARGIN) -> list[str]:

@@ -18,11 +18,14 @@ import random
 import shutil
 import subprocess
 import tempfile
+import wave
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 RATE = 16_000
+MUSIC_S = 6.0
+SILENCE_S = 20.0
 ENGLISH = "english"
 LANGUAGES = "languages"
 
@@ -36,21 +39,24 @@ class Line:
     pause_s: float = 0.8
     speed: int = 155
     pitch: int = 50
+    speaker: str | None = None
 
 
 @dataclass(frozen=True)
 class Speaker:
+    name: str
     voice: str
     pitch: int
     speed: int = 155
 
     def says(self, text: str, pause_s: float = 0.8) -> Line:
-        return Line(text, self.voice, pause_s, self.speed, self.pitch)
+        return Line(text, self.voice, pause_s, self.speed, self.pitch, self.name)
 
 
-ANN = Speaker("en+f2", pitch=60)
-BOB = Speaker("en-us+m3", pitch=35, speed=145)
-CAROL = Speaker("en-gb+f4", pitch=70, speed=165)
+ANN = Speaker("Ann", "en+f2", pitch=60)
+BOB = Speaker("Bob", "en-us+m3", pitch=35, speed=145)
+CAROL = Speaker("Carol", "en-gb+f4", pitch=70, speed=165)
+DAN = Speaker("Dan", "en-us+m7", pitch=55, speed=165)  # a man with Bob's accent
 
 STANDUP = [
     ANN.says("Good morning everyone, let us start the weekly sync."),
@@ -83,6 +89,14 @@ SWITCHING = [
     Line(PASSAGES["fr"], voice="fr", pause_s=1.2),
     Line(PASSAGES["es"], voice="es", pause_s=1.2),
 ]
+TWO_MEN = [
+    BOB.says("We need to finish the report by Friday."),
+    DAN.says("I can write the summary section tonight."),
+    BOB.says("Good, then I will check the numbers tomorrow."),
+    DAN.says("Send me the draft when the charts are ready."),
+    BOB.says("Sure, I will send it before lunch."),
+    DAN.says("Perfect, let us talk again on Thursday."),
+]
 JARGON = [
     ANN.says("Priya moved the Kubernetes cluster to the new Postgres replica on Friday."),
     BOB.says("Bob wants the ComfyUI workflow and the Prefect deployment reviewed by Kenji."),
@@ -113,6 +127,7 @@ def build(folder: Path, long_minutes: float = 10.0) -> list[Path]:
             _meeting(english, work),
             _call(english, work),
             _say(english / "names-and-jargon.wav", JARGON, work),
+            _say(english / "two-men.wav", TWO_MEN, work),
             *(
                 _say(languages / f"{lang}.wav", [Line(text, voice=lang)], work)
                 for lang, text in PASSAGES.items()
@@ -126,27 +141,28 @@ def build(folder: Path, long_minutes: float = 10.0) -> list[Path]:
 
 def _meeting(folder: Path, work: Path) -> Path:
     """Three voices over brown noise, a music-like passage and 20 s of silence."""
-    speech = _speak(STANDUP[:4], work, "m1")
-    rest = _speak(STANDUP[4:], work, "m2")
+    speech, first_turns = _speak(STANDUP[:4], work, "m1")
+    rest, later_turns = _speak(STANDUP[4:], work, "m2")
     music = work / "music.wav"
-    _sox("-n", "-r", str(RATE), "-c", "1", music, "synth", "6", "pluck", "C4", "pluck", "E4",
-         "pluck", "G4", "gain", "-12")  # fmt: skip
+    _sox("-n", "-r", str(RATE), "-c", "1", music, "synth", f"{MUSIC_S}", "pluck", "C4",
+         "pluck", "E4", "pluck", "G4", "gain", "-12")  # fmt: skip
     silence = work / "silence.wav"
-    _sox("-n", "-r", str(RATE), "-c", "1", silence, "trim", "0", "20")
+    _sox("-n", "-r", str(RATE), "-c", "1", silence, "trim", "0", f"{SILENCE_S}")
     joined = work / "joined.wav"
     _sox(speech, music, silence, rest, joined)
-    seconds = float(
-        subprocess.run(  # noqa: S603 - sox, fixed arguments
-            ["soxi", "-D", str(joined)], capture_output=True, text=True, check=True
-        ).stdout
-    )
     noise = work / "noise.wav"
+    seconds = _seconds(joined)
     _sox(
         "-n", "-r", str(RATE), "-c", "1", noise, "synth", f"{seconds}", "brownnoise", "vol", "0.08"
     )
     out = folder / "meeting-noisy.wav"
     _sox("-m", joined, noise, out)
     _reference(out, [line.text for line in STANDUP])
+    later = _seconds(speech) + MUSIC_S + SILENCE_S
+    turns = first_turns + [
+        (round(start + later, 3), round(end + later, 3), who) for start, end, who in later_turns
+    ]
+    _speakers(out, turns)
     return out
 
 
@@ -160,7 +176,7 @@ def _call(folder: Path, work: Path) -> Path:
             (asks, agent, customer, ANN),
             (answers, customer, agent, BOB),
         ):
-            clip = _speak([speaker.says(text)], work, f"c{turn}{len(own)}{len(other)}")
+            clip, _ = _speak([speaker.says(text)], work, f"c{turn}{len(own)}{len(other)}")
             own.append(clip)
             quiet = work / f"q{turn}{len(own)}{len(other)}.wav"
             _sox(clip, quiet, "vol", "0")
@@ -188,14 +204,22 @@ def _long(folder: Path, work: Path, minutes: float) -> Path:
 
 
 def _say(out: Path, lines: Sequence[Line], work: Path) -> Path:
-    clip = _speak(lines, work, out.stem)
+    clip, turns = _speak(lines, work, out.stem)
     shutil.copy(clip, out)
     _reference(out, [line.text for line in lines])
+    if len({who for _, _, who in turns}) > 1:
+        _speakers(out, turns)
     return out
 
 
-def _speak(lines: Sequence[Line], work: Path, name: str) -> Path:
+Turn = tuple[float, float, str]
+
+
+def _speak(lines: Sequence[Line], work: Path, name: str) -> tuple[Path, list[Turn]]:
+    """The lines spoken one after another, and who spoke when (lines with a speaker)."""
     parts = []
+    turns: list[Turn] = []
+    at = 0.0
     for index, line in enumerate(lines):
         raw = work / f"{name}-{index}-raw.wav"
         subprocess.run(
@@ -206,13 +230,28 @@ def _speak(lines: Sequence[Line], work: Path, name: str) -> Path:
         padded = work / f"{name}-{index}.wav"
         _sox(raw, "-r", str(RATE), "-c", "1", padded, "pad", "0", f"{line.pause_s}")
         parts.append(padded)
+        spoken = _seconds(padded)
+        if line.speaker:
+            turns.append((round(at, 3), round(at + spoken - line.pause_s, 3), line.speaker))
+        at += spoken
     joined = work / f"{name}.wav"
     _sox(*parts, joined) if len(parts) > 1 else shutil.copy(parts[0], joined)
-    return joined
+    return joined, turns
+
+
+def _seconds(audio: Path) -> float:
+    with wave.open(str(audio)) as read:
+        return float(read.getnframes() / read.getframerate())
+
+
+def _speakers(audio: Path, turns: Sequence[Turn]) -> None:
+    """Who spoke when, beside the audio: ``NAME.speakers.json``, [start, end, name]."""
+    audio.with_suffix(".speakers.json").write_text(json.dumps([list(t) for t in turns]) + "\n")
 
 
 def _sox(*arguments: object) -> None:
-    subprocess.run(["sox", *(str(a) for a in arguments)], check=True, capture_output=True)
+    """sox, repeatable (``-R``: its noise is the same noise every time)."""
+    subprocess.run(["sox", "-R", *(str(a) for a in arguments)], check=True, capture_output=True)
 
 
 def _reference(audio: Path, said: Sequence[str]) -> None:

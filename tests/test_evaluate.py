@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from mumu.evaluate import (
     hidden_and_right,
     reference_text,
     score,
+    speaker_accuracy,
 )
 from mumu.gate import TranscriptSegment
 from mumu.settings import Settings
@@ -77,6 +79,20 @@ def test_what_the_gate_hid_is_counted_with_how_much_of_it_was_said() -> None:
     ]
     assert hidden_and_right(reference, segments) == (4, 2)
     assert hidden_and_right(reference, [said("bob please")]) == (0, 0)
+
+
+def test_speaker_accuracy_is_the_share_of_speaking_time_labelled_right() -> None:
+    turns = [(0.0, 4.0, "Ann"), (4.0, 8.0, "Bob"), (8.0, 10.0, "Ann")]
+    segments = [
+        replace(said("a"), start=0.0, end=4.0, voice=1),
+        replace(said("b"), start=4.0, end=8.0, voice=2),
+        replace(said("c"), start=8.0, end=10.0, voice=2),
+    ]
+    assert speaker_accuracy(segments, turns) == (0.8, 2, 2)
+    merged = [replace(s, voice=1) for s in segments]
+    assert speaker_accuracy(merged, turns) == (0.6, 1, 2)
+    unlabelled = [replace(s, voice=None) for s in segments]
+    assert speaker_accuracy(unlabelled, turns) == (0.0, 0, 2)
 
 
 def test_a_file_worse_than_raw_faster_whisper_is_named() -> None:

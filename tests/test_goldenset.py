@@ -12,7 +12,7 @@ from mumu.evaluate import behind_raw, golden_set, score
 from mumu.goldenset import ENGLISH, LANGUAGES, build
 from mumu.settings import Settings
 
-IN_ENGLISH = ["meeting-noisy.wav", "call-stereo.wav", "names-and-jargon.wav"]
+IN_ENGLISH = ["meeting-noisy.wav", "call-stereo.wav", "names-and-jargon.wav", "two-men.wav"]
 IN_LANGUAGES = ["switching.wav", "de.wav", "fr.wav", "es.wav"]
 
 
@@ -31,6 +31,9 @@ def test_each_recording_is_built_with_what_was_said_beside_it(golden: Path) -> N
     )
     meeting = items[f"{ENGLISH}/meeting-noisy.wav"]
     assert "Bob, please also update the documentation" in meeting.reference
+    assert meeting.turns and [who for _, _, who in meeting.turns][:3] == ["Ann", "Ann", "Bob"]
+    assert meeting.turns[4][0] > 40, "after the music and the silence"
+    assert {who for _, _, who in items[f"{ENGLISH}/two-men.wav"].turns or []} == {"Bob", "Dan"}
     assert probe(golden / ENGLISH / "call-stereo.wav").channels == 2
     meeting_s = probe(meeting.path).declared_duration_s
     assert meeting_s is not None and meeting_s > 50, "speech, music and 20 s of silence"
@@ -47,3 +50,19 @@ def test_mumu_is_no_worse_than_raw_faster_whisper_on_any_file(
     scored = score(items, Settings(whisper_model=model), "current")
     assert behind_raw(scored) == [], [(f.name, f.wer, f.raw_wer) for f in scored.files]
     assert all(f.hidden_right <= f.hidden_words for f in scored.files)
+
+
+@pytest.mark.slow
+def test_voices_are_told_apart(golden: Path) -> None:
+    """Two men of one accent, labelled right for nine tenths of their speaking time or
+    more; two women and a man over noise, three speakers found. The stand-up falls short
+    of nine tenths (0.82 measured: Whisper joins two of Carol's sentences into one
+    segment whose voiceprint is closer to Bob's), stated in dev/golden-results.md."""
+    wanted = ("meeting-noisy.wav", "two-men.wav")
+    items = [item for item in golden_set([golden / ENGLISH]) if item.name in wanted]
+    scored = {f.name: f for f in score(items, Settings(diarize=True), "voices").files}
+    men, meeting = scored["two-men.wav"], scored["meeting-noisy.wav"]
+    assert men.speakers_right is not None and men.speakers_right >= 0.9, men
+    assert men.speakers_found == men.speakers_said == 2, men
+    assert meeting.speakers_right is not None and meeting.speakers_right >= 0.8, meeting
+    assert meeting.speakers_found == meeting.speakers_said == 3, meeting

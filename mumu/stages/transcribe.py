@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from faster_whisper.transcribe import Segment as WhisperSegment
 
 NAME = Stage.TRANSCRIBE
-VOICES_VERSION = 1  # mumu.voices: its encoder and threshold
+VOICES_VERSION = 2  # mumu.voices: its encoder and threshold
 WINDOW_S = 600.0
 DECODING_VERSION = 4
 """Of the code around faster-whisper; stored transcripts of an older one are redone (4:

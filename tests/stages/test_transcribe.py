@@ -7,7 +7,7 @@ import pytest
 from mumu.audio import DecodedAudio, decode
 from mumu.bench import build_corpus, word_error_rate
 from mumu.settings import Settings
-from mumu.stages.transcribe import TranscribeOptions, transcribe
+from mumu.stages.transcribe import VOICES_VERSION, TranscribeOptions, transcribe
 from tests.conftest import DATA_DIR, REFERENCES
 
 
@@ -171,7 +171,7 @@ def test_voices_are_told_apart_in_one_mix(
     mixed = DecodedAudio.from_samples(np.concatenate([kennedy, gap, other, gap, kennedy]))
     diarizing = default_settings.model_copy(update={"diarize": True})
     result = transcribe(mixed, diarizing)
-    assert "voices=1" in result.options.key
+    assert f"voices={VOICES_VERSION}" in result.options.key
     by_time = [(s.start < 11.5 or s.start > 16.5, s.voice) for s in result.segments if not s.flag]
     assert {voice for is_kennedy, voice in by_time if is_kennedy} == {1}
     assert {voice for is_kennedy, voice in by_time if not is_kennedy} == {2}
