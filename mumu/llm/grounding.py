@@ -11,7 +11,8 @@ after: a reply often names its owner in the line that asks.
 Small models write fair sentences and cite badly (nothing, or ids that do not hold).
 A claim whose citations fail is not dropped for that alone: the segments given that
 share the most words that carry meaning with it (rarer words weigh more) become its
-evidence, when they say at least a third of those words and say no where it does. Only
+evidence, when they say at least a third of those words, and no where it says no (not
+the other way round: "ask not what your country can do" supports a claim about it). Only
 a claim that no segment supports is dropped, and a claim said twice is kept once.
 ``problems`` lists what still does not hold, for asking the LLM again; ``ground`` then
 keeps what holds and says, for each thing dropped or struck, why.
@@ -222,7 +223,7 @@ class Transcript:
         said = set().union(*(self._stems[p] for p in chosen)) & wanted
         if len(said) < SUPPORT_SHARE * len(wanted):
             return []  # a word in common, but most of the claim is said nowhere
-        if denies(claim) != any(denies(self.segments[p].text) for p in chosen):
+        if denies(claim) and not any(denies(self.segments[p].text) for p in chosen):
             return []  # "refused to approve" does not rest on "will approve"
         return [self.segments[p].id for p in chosen]
 

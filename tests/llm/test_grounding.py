@@ -160,6 +160,8 @@ def test_a_claim_that_says_no_where_the_transcript_says_yes_is_not_re_grounded()
     assert transcript.supporting("Alice refused to approve the budget.", {1, 2}) == []
     assert transcript.supporting("Alice didn't approve the budget.", {1, 2}) == []
     assert transcript.supporting("Alice will approve the budget.", {1, 2}) == [1]
+    kennedy = Transcript([Said(1, 0.0, "Ask not what your country can do for you.")])
+    assert kennedy.supporting("Serve your country.", {1}) == [1], "a 'not' elsewhere is fine"
 
 
 def test_a_claim_said_again_with_good_evidence_is_kept_when_the_first_saying_was_not() -> None:
