@@ -89,7 +89,7 @@ def weak_spot(segment: SegmentView) -> str | None:
     if segment.flag:
         return None
     unsure = [
-        str(word.get("word", "")).strip()
+        str(word.get("word", "")).strip().strip(".,;:!?")
         for word in segment.words or []
         if float(word.get("probability", 1.0)) < LOW_WORD_CONFIDENCE
     ]

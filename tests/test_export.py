@@ -15,7 +15,7 @@ from mumu.db.views import (
     StageView,
     TranscriptView,
 )
-from mumu.export import clock, notes_markdown, render, timestamp, to_srt, to_vtt
+from mumu.export import clock, notes_markdown, render, timestamp, to_srt, to_vtt, weak_spot
 
 
 def detail(
@@ -134,6 +134,26 @@ def test_the_notes_export_links_every_claim_to_its_line_in_the_transcript() -> N
     artifact = notes_markdown(detail(said, insights))
     assert "- We ship on Friday\\. (00:05, 01:05)" in artifact
     assert "](#s-" not in artifact and "## Transcript" not in artifact
+
+
+def test_a_reader_is_told_which_lines_to_check_and_why() -> None:
+    heard = [
+        {"word": " Ma,", "probability": 0.31},
+        {"word": " please", "probability": 0.93},
+        {"word": " update", "probability": 0.48},
+    ]
+    misheard = SegmentView(0.0, 2.0, "Ma, please update", heard, id=1)
+    doubted = SegmentView(2.0, 4.0, "Pierre doit envoyer", [], id=2, doubt="unclear: 0.55")
+    clear = SegmentView(4.0, 6.0, "Thanks.", [{"word": " Thanks.", "probability": 0.99}], id=3)
+    kept_out = SegmentView(6.0, 8.0, "la la la la", heard, flag="repetition loop", id=4)
+    assert weak_spot(misheard) == "check “Ma”, “update”"
+    assert weak_spot(doubted) == "unclear: 0.55"
+    assert weak_spot(clear) is None and weak_spot(kept_out) is None
+    notes = render(detail([misheard, doubted, clear, kept_out]), "notes")
+    assert "Ma, please update _(unsure: check “Ma”, “update”)_  \n" in notes
+    assert "Pierre doit envoyer _(unsure: unclear: 0\\.55)_" in notes
+    assert "Thanks\\.  \n" in notes
+    assert '"doubt": "unclear: 0.55"' in render(detail([doubted]), "json")
 
 
 segments = st.lists(
