@@ -100,9 +100,10 @@ def test_text_from_files_and_the_llm_is_shown_never_obeyed(
         assert_clean(result)
         assert "\x1b" not in result.stdout, "no terminal escape reaches the terminal"
     run, _, show, _, ask = (result.stdout for result in results)
-    assert "[/]Weekly [link=http://evil.example]sync[/link] \\x1b[31mred" in run + show
+    assert "[/]Weekly [link=http://evil.example]sync[/link]" in run + show  # title: 80 chars
     assert "[bold]not bold[/bold] [/]" in show
     assert "[red]standup [link=x]y.flac" in run and "[/]Weekly" in ask
+    assert "[link=http://evil.example]sync[/link] \\x1b[31mred\\x1b]8;;" in ask
 
 
 def test_every_name_the_file_system_allows_works(cli_env: dict[str, str], tmp_path: Path) -> None:
