@@ -150,8 +150,8 @@ class StructuredLLM:
         usage = Usage()
         first: Schema | None = None
         schema_json = schema.model_json_schema()
-        limit = min(reply_tokens(schema_json), max_tokens or reply_tokens(schema_json))
-        request = _Request(schema, limit, budget)
+        bound = reply_tokens(schema_json)
+        request = _Request(schema, min(bound, max_tokens) if max_tokens else bound, budget)
         messages: list[dict[str, Any]] = [
             {
                 "role": "system",
