@@ -57,6 +57,7 @@ ANN = Speaker("Ann", "en+f2", pitch=60)
 BOB = Speaker("Bob", "en-us+m3", pitch=35, speed=145)
 CAROL = Speaker("Carol", "en-gb+f4", pitch=70, speed=165)
 DAN = Speaker("Dan", "en-us+m7", pitch=55, speed=165)  # a man with Bob's accent
+ERIN = Speaker("Erin", "en-us+f3", pitch=45, speed=150)  # a woman with Bob's and Dan's accent
 
 STANDUP = [
     ANN.says("Good morning everyone, let us start the weekly sync."),
@@ -97,6 +98,17 @@ TWO_MEN = [
     BOB.says("Sure, I will send it before lunch."),
     DAN.says("Perfect, let us talk again on Thursday."),
 ]
+ROUND_TABLE = [
+    BOB.says("Let us go round the table quickly.", pause_s=0.5),
+    ERIN.says("The data import finished last night without errors.", pause_s=0.5),
+    DAN.says("Good, I will start the report this morning.", pause_s=0.5),
+    CAROL.says("The customers asked for a second training session.", pause_s=0.5),
+    ERIN.says("I can run it next Wednesday.", pause_s=0.5),
+    BOB.says("Then Carol books the room and Erin sends the invitations.", pause_s=0.5),
+    DAN.says("Should the sales team join as well?", pause_s=0.5),
+    CAROL.says("Yes, they asked for it in the last meeting.", pause_s=0.5),
+    BOB.says("Fine, that is everything for today.", pause_s=0.5),
+]
 JARGON = [
     ANN.says("Priya moved the Kubernetes cluster to the new Postgres replica on Friday."),
     BOB.says("Bob wants the ComfyUI workflow and the Prefect deployment reviewed by Kenji."),
@@ -128,6 +140,7 @@ def build(folder: Path, long_minutes: float = 10.0) -> list[Path]:
             _call(english, work),
             _say(english / "names-and-jargon.wav", JARGON, work),
             _say(english / "two-men.wav", TWO_MEN, work),
+            _round_table(english, work),
             *(
                 _say(languages / f"{lang}.wav", [Line(text, voice=lang)], work)
                 for lang, text in PASSAGES.items()
@@ -162,6 +175,20 @@ def _meeting(folder: Path, work: Path) -> Path:
     turns = first_turns + [
         (round(start + later, 3), round(end + later, 3), who) for start, end, who in later_turns
     ]
+    _speakers(out, turns)
+    return out
+
+
+def _round_table(folder: Path, work: Path) -> Path:
+    """Four voices taking quick turns (half-second pauses) in a room's hum; three of them
+    of one accent, two of them men."""
+    speech, turns = _speak(ROUND_TABLE, work, "r")
+    noise = work / "hum.wav"
+    _sox("-n", "-r", str(RATE), "-c", "1", noise, "synth", f"{_seconds(speech)}", "pinknoise",
+         "vol", "0.03")  # fmt: skip
+    out = folder / "four-voices.wav"
+    _sox("-m", speech, noise, out)
+    _reference(out, [line.text for line in ROUND_TABLE])
     _speakers(out, turns)
     return out
 

@@ -245,7 +245,7 @@ class StructuredLLM:
                 continue
             except RetriesExhausted as exc:
                 cut_by_stage = policy.budget_s < self._policy.budget_s  # not the retry budget
-                if request.budget is not None and cut_by_stage and "would pass the" in str(exc):
+                if request.budget is not None and cut_by_stage and exc.out_of_time:
                     raise BudgetSpent(f"{request.budget.reason()} (last: {exc})") from None
                 raise self._error(str(exc)) from None
             usage.calls += 1

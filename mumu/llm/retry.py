@@ -27,7 +27,13 @@ class InvalidResponse(Exception):
 
 
 class RetriesExhausted(Exception):
-    """The last failure, after the policy gave up; ``str()`` says why and how long."""
+    """The last failure, after the policy gave up; ``str()`` says why and how long.
+    ``out_of_time``: it gave up because the next wait would pass the budget, not because
+    the attempts ran out."""
+
+    def __init__(self, reason: str, *, out_of_time: bool = False) -> None:
+        super().__init__(reason)
+        self.out_of_time = out_of_time
 
 
 @dataclass(frozen=True)
@@ -71,7 +77,8 @@ def call_with_retries(
             if elapsed + delay > policy.budget_s:
                 raise RetriesExhausted(
                     f"{reason} (gave up after {attempt} attempts: waiting {delay:.0f} s more "
-                    f"would pass the {policy.budget_s:g} s budget)"
+                    f"would pass the {policy.budget_s:g} s budget)",
+                    out_of_time=True,
                 ) from None
             sleep(delay)
 

@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from faster_whisper.transcribe import Segment as WhisperSegment
 
 NAME = Stage.TRANSCRIBE
-VOICES_VERSION = 2  # mumu.voices: its encoder and threshold
+VOICES_VERSION = 3  # mumu.voices: its encoder, threshold and founding length
 WINDOW_S = 600.0
 DECODING_VERSION = 4
 """Of the code around faster-whisper; stored transcripts of an older one are redone (4:
@@ -250,7 +250,8 @@ def _told_apart_by_voice(
         if s.flag is None
     }
     heard = {index: found for index, found in prints.items() if found is not None}
-    numbers = dict(zip(heard, voices.speaker_numbers(list(heard.values())), strict=True))
+    seconds = [segments[index].end - segments[index].start for index in heard]
+    numbers = dict(zip(heard, voices.speaker_numbers(list(heard.values()), seconds), strict=True))
     return [replace(s, voice=numbers.get(index)) for index, s in enumerate(segments)]
 
 
