@@ -127,14 +127,10 @@ def _raw(phase: str, corpus: dict[str, Any], settings: Any) -> PhaseResult:
 
     from mumu import whisper
     from mumu.audio import SAMPLE_RATE, decode
+    from mumu.stages.transcribe import TranscribeOptions
 
     model = whisper.get_model(whisper.EngineSpec.from_settings(settings))
-    options: dict[str, Any] = {
-        "language": settings.whisper_language,
-        "beam_size": settings.whisper_beam_size,
-        "vad_filter": True,
-        "word_timestamps": settings.whisper_word_timestamps,
-    }
+    options = {**TranscribeOptions.from_settings(settings).decode_kwargs(), "vad_filter": True}
     started = time.perf_counter()
     if phase == "raw-batched":
         batched = BatchedInferencePipeline(model=model)

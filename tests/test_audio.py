@@ -57,6 +57,7 @@ def silent_flac(path: Path, seconds: int) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_hours_declared_in_a_few_bytes_are_refused_before_decoding(tmp_path: Path) -> None:
     bomb = silent_flac(tmp_path / "bomb.flac", seconds=3 * 3600)
     assert bomb.stat().st_size < 3_000_000  # 3 h of 16 kHz PCM would be 345 MB

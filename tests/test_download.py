@@ -62,6 +62,7 @@ def test_content_that_is_not_audio_is_refused(audio_server: str, home_settings: 
     assert list((home_settings.home_dir / "downloads").iterdir()) == []
 
 
+@pytest.mark.slow
 def test_a_server_that_never_answers_times_out(tmp_path: Path) -> None:
     with socket.socket() as silent:
         silent.bind(("127.0.0.1", 0))
@@ -172,6 +173,7 @@ def test_a_name_that_rebinds_to_loopback_after_the_check_is_not_fetched_from_it(
     assert lookups == ["rebind.example"]
 
 
+@pytest.mark.slow
 def test_a_server_that_drips_bytes_cannot_hold_a_worker(
     tmp_path: Path, counting_server: int
 ) -> None:

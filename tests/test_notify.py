@@ -61,6 +61,7 @@ def test_a_standard_webhooks_secret_signs_with_the_key_it_encodes() -> None:
     assert receiver.received[0].signed_with(b"secret-key")
 
 
+@pytest.mark.slow
 def test_a_receiver_that_fails_at_first_gets_the_same_notice_again() -> None:
     with Receiver(failures=2) as receiver:
         notify.announce(settings(receiver.url), DONE, {})
@@ -70,6 +71,7 @@ def test_a_receiver_that_fails_at_first_gets_the_same_notice_again() -> None:
     assert notice.signed_with(SECRET.encode())
 
 
+@pytest.mark.slow
 def test_a_receiver_that_is_down_costs_the_budget_and_is_logged_without_its_token(
     caplog: pytest.LogCaptureFixture,
 ) -> None:

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session
 
@@ -16,6 +17,7 @@ def count(engine: Engine, model: type) -> int:
         return int(connection.execute(select(func.count()).select_from(model)).scalar_one())
 
 
+@pytest.mark.slow
 def test_sizes_are_seeded_on_top_of_each_other_and_every_read_is_timed(engine: Engine) -> None:
     assert seed(engine, 40) == 40
     assert seed(engine, 60) == 60

@@ -19,6 +19,7 @@ def default_settings() -> Settings:
     return Settings()
 
 
+@pytest.mark.slow
 def test_the_model_is_loaded_once_per_process(default_settings: Settings) -> None:
     audio = decode(DATA_DIR / "hotwords.mp3", 3600)
     transcribe(audio, default_settings)

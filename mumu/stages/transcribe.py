@@ -38,8 +38,11 @@ from mumu.speech import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from faster_whisper import WhisperModel
     from faster_whisper.transcribe import Segment as WhisperSegment
+    from faster_whisper.transcribe import TranscriptionInfo
 
 NAME = Stage.TRANSCRIBE
 VOICES_VERSION = 3  # mumu.voices: its encoder, threshold and founding length
@@ -72,6 +75,16 @@ class TranscribeOptions:
             vocabulary=settings.whisper_vocabulary or None,
             diarize=settings.diarize,
         )
+
+    def decode_kwargs(self) -> dict[str, Any]:
+        """faster-whisper's arguments for these options, batched or not: spelled here
+        only, for the stage, the gate's re-decode and the benchmark's raw baseline."""
+        return {
+            "language": self.language,
+            "beam_size": self.beam_size,
+            "word_timestamps": self.word_timestamps,
+            "hotwords": self.vocabulary,
+        }
 
     @property
     def key(self) -> str:
@@ -123,18 +136,9 @@ def decode_segments(
     """
     from mumu.batched import batched_pipeline
 
-    kwargs: dict[str, Any] = {
-        "language": options.language,
-        "beam_size": options.beam_size,
-        "word_timestamps": options.word_timestamps,
-        "hotwords": options.vocabulary,
-    }
     if options.batch_size <= 1:
-        found, info = model.transcribe(
-            audio, vad_filter=options.vad, condition_on_previous_text=False, **kwargs
-        )
-        segments = list(found)
-        return segments, (info.language, info.language_probability)
+        found, info = _sequential(model, audio, options)
+        return list(found), (info.language, info.language_probability)
     if not options.vad:
         raise ConfigurationError(
             "batched decoding cuts the audio where VAD finds speech: set "
@@ -148,7 +152,7 @@ def decode_segments(
         batch_size=options.batch_size,
         without_timestamps=False,
         clip_timestamps=clips,
-        **kwargs,
+        **options.decode_kwargs(),
     )
     segments = list(found)
     return segments, (info.language, info.language_probability)
@@ -276,16 +280,17 @@ def _redecode(
     model: WhisperModel, span: np.ndarray, *, options: TranscribeOptions
 ) -> list[TranscriptSegment]:
     """One span alone, sequentially: no previous text to lean on, temperature fallback."""
-    found, _ = model.transcribe(
-        span,
-        language=options.language,
-        beam_size=options.beam_size,
-        vad_filter=options.vad,
-        word_timestamps=options.word_timestamps,
-        hotwords=options.vocabulary,
-        condition_on_previous_text=False,
-    )
+    found, _ = _sequential(model, span, options)
     return [_segment(segment) for segment in found if segment.text.strip()]
+
+
+def _sequential(
+    model: WhisperModel, audio: np.ndarray, options: TranscribeOptions
+) -> tuple[Iterable[WhisperSegment], TranscriptionInfo]:
+    found, info = model.transcribe(
+        audio, vad_filter=options.vad, condition_on_previous_text=False, **options.decode_kwargs()
+    )
+    return found, info
 
 
 def _segment(segment: WhisperSegment) -> TranscriptSegment:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import importlib.util
+import inspect
 import json
 import re
 from typing import Any
@@ -20,6 +21,7 @@ import yaml
 from prefect.flows import Flow
 from prefect_docker.worker import DockerWorker, DockerWorkerJobConfiguration
 
+from mumu import cli
 from tests.conftest import REPO
 
 INFRA = REPO / "infra"
@@ -65,6 +67,7 @@ def container_request(template_file: str, **environ: str) -> dict[str, Any]:
     return request
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("prefect_api")
 def test_the_gpu_pool_asks_docker_for_the_gpu_and_the_model_volume() -> None:
     request = container_request("docker-gpu-job-template.json")
@@ -84,6 +87,7 @@ def test_the_gpu_pool_asks_docker_for_the_gpu_and_the_model_volume() -> None:
     assert host_config["DeviceRequests"][0]["Count"] == -1
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("prefect_api")
 def test_the_cpu_pool_asks_for_no_gpu() -> None:
     request = container_request("docker-cpu-job-template.json")
@@ -93,6 +97,7 @@ def test_the_cpu_pool_asks_for_no_gpu() -> None:
     assert request["volumes"] == ["mumu-models:/models", "mumu-inbox:/data/inbox"]
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("prefect_api")
 def test_a_site_chooses_network_volumes_and_public_url_when_setting_up() -> None:
     """The compose stack's choices: its network, a host folder as the inbox."""
@@ -107,6 +112,7 @@ def test_a_site_chooses_network_volumes_and_public_url_when_setting_up() -> None
     assert request["environment"]["MUMU_PUBLIC_URL"] == "http://mumu-host:9108"
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("prefect_api")
 def test_notices_reach_flow_runs_from_secret_blocks_the_pool_names() -> None:
     from prefect.blocks.system import Secret
@@ -167,10 +173,32 @@ def test_the_compose_stack_hangs_together() -> None:
     assert "pg_trgm" in (INFRA / "postgres" / "init.sql").read_text()
 
 
-def test_prometheus_scrapes_the_sidecar_and_grafana_charts_its_metrics() -> None:
-    prometheus = yaml.safe_load((INFRA / "prometheus" / "prometheus.yml").read_text())
-    targets = prometheus["scrape_configs"][0]["static_configs"][0]["targets"]
-    assert targets == ["sidecar:9108"]
+def scrape_targets(config: str) -> list[str]:
+    prometheus = yaml.safe_load((INFRA / "prometheus" / config).read_text())
+    return [
+        t
+        for job in prometheus["scrape_configs"]
+        for c in job["static_configs"]
+        for t in c["targets"]
+    ]
+
+
+def test_each_path_scrapes_the_sidecar_by_a_name_it_resolves() -> None:
+    """Compose: the service's name on the compose network, the port its command listens
+    on. One host (infra/README.md's docker runs, host networking): this machine, the
+    sidecar's default port, and the README mounts that file."""
+    compose = yaml.safe_load((INFRA / "compose.yaml").read_text())
+    command = compose["services"]["sidecar"]["command"]
+    compose_port = command[command.index("--port") + 1]
+    assert scrape_targets("prometheus.yml") == [f"sidecar:{compose_port}"]
+    assert "prometheus/prometheus.yml:" in " ".join(compose["services"]["prometheus"]["volumes"])
+    default_port = inspect.signature(cli.sidecar).parameters["port"].default
+    assert scrape_targets("prometheus-host.yml") == [f"127.0.0.1:{default_port}"]
+    one_host = (INFRA / "README.md").read_text()
+    assert "infra/prometheus/prometheus-host.yml:/etc/prometheus/prometheus.yml" in one_host
+
+
+def test_grafana_charts_the_sidecars_metrics() -> None:
     dashboard = json.loads((INFRA / "grafana" / "dashboards" / "mumu.json").read_text())
     expressions = " ".join(t["expr"] for p in dashboard["panels"] for t in p["targets"])
     for name in SIDECAR_METRICS:

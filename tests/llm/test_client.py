@@ -111,6 +111,7 @@ fake_llm_module = fake_llm
 
 
 @pytest.mark.usefixtures("prefect_api")
+@pytest.mark.slow
 def test_requests_hold_a_slot_of_the_global_concurrency_limit(
     fake_llm: StartLLM, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -189,6 +190,7 @@ def test_a_looping_reply_is_said_once(fake_llm: StartLLM) -> None:
     assert len(notes.summary) == 5, "clipped to the bound; grounding keeps one of each"
 
 
+@pytest.mark.slow
 def test_a_slow_model_meets_its_budget_or_fails_in_one_line_saying_so(
     fake_llm: StartLLM,
 ) -> None:

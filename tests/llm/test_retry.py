@@ -29,6 +29,7 @@ def configure(monkeypatch: pytest.MonkeyPatch, **values: str) -> None:
     get_settings.cache_clear()
 
 
+@pytest.mark.slow
 def test_a_rate_limit_is_waited_out_as_the_server_asks(fake_llm: StartLLM) -> None:
     server = fake_llm(behaviours.RATE_LIMITED_ONCE)
     started = time.monotonic()
@@ -37,12 +38,14 @@ def test_a_rate_limit_is_waited_out_as_the_server_asks(fake_llm: StartLLM) -> No
     assert time.monotonic() - started >= 1.0
 
 
+@pytest.mark.slow
 def test_server_errors_are_retried_until_it_recovers(fake_llm: StartLLM) -> None:
     server = fake_llm(behaviours.FLAKY)
     assert ask().title
     assert len(server.requests) == 3
 
 
+@pytest.mark.slow
 def test_a_server_that_stays_down_fails_after_the_bounded_attempts(
     fake_llm: StartLLM, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -53,6 +56,7 @@ def test_a_server_that_stays_down_fails_after_the_bounded_attempts(
     assert len(server.requests) == 3
 
 
+@pytest.mark.slow
 def test_timeouts_are_retried_then_reported(
     fake_llm: StartLLM, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -10,6 +10,8 @@ from mumu.settings import Settings
 from mumu.stages.transcribe import VOICES_VERSION, TranscribeOptions, transcribe
 from tests.conftest import DATA_DIR, REFERENCES
 
+pytestmark = pytest.mark.slow  # every test here decodes with Whisper
+
 
 @pytest.fixture(scope="module")
 def default_settings() -> Settings:
@@ -74,7 +76,6 @@ def test_a_recording_longer_than_a_window_is_transcribed_window_by_window(
     assert result.segments[-1].end <= audio.duration_s + 0.1
 
 
-@pytest.mark.slow
 def test_batched_decoding_keeps_the_words_of_speech_far_apart(tmp_path: Path) -> None:
     """Clips a second apart, as the benchmark corpus lays them out: faster-whisper's batched
     default glues far-apart speech into one chunk and the model stops early (WER 0.23)."""
@@ -88,7 +89,6 @@ def test_batched_decoding_keeps_the_words_of_speech_far_apart(tmp_path: Path) ->
     assert batched_wer < sequential_wer + 0.05
 
 
-@pytest.mark.slow
 def test_a_recording_that_switches_language_is_decoded_in_each() -> None:
     """multilingual.mp3 is English, then German; Whisper alone detects one language."""
     settings = Settings(whisper_model="base")
@@ -117,7 +117,6 @@ def test_the_vocabulary_is_part_of_the_key_and_only_when_set() -> None:
     assert hinted.key.startswith(plain.key + "|vocabulary=") and "ComfyUI" not in hinted.key
 
 
-@pytest.mark.slow
 def test_a_vocabulary_spells_names_right_and_changes_nothing_else(
     default_settings: Settings,
 ) -> None:
