@@ -243,11 +243,13 @@ def audio_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def long_recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Four minutes of real speech (the licence text, four times), as one WAV."""
+    """Two minutes of real speech (the licence text, twice), as one WAV: long enough for
+    the kill tests to catch its transcription running (they poll every second at most),
+    short enough that the run taking it over is quick."""
     import numpy as np
 
     from mumu.audio import decode, write_wav
 
     speech = decode(DATA_DIR / "multilingual.mp3", 3600).samples
     folder = tmp_path_factory.mktemp("long")
-    return write_wav(folder / "long.wav", np.concatenate([speech] * 4))
+    return write_wav(folder / "long.wav", np.concatenate([speech] * 2))

@@ -21,7 +21,7 @@ import yaml
 from prefect.flows import Flow
 from prefect_docker.worker import DockerWorker, DockerWorkerJobConfiguration
 
-from mumu import cli
+from mumu.cli.admin import sidecar
 from tests.conftest import REPO
 
 INFRA = REPO / "infra"
@@ -192,7 +192,7 @@ def test_each_path_scrapes_the_sidecar_by_a_name_it_resolves() -> None:
     compose_port = command[command.index("--port") + 1]
     assert scrape_targets("prometheus.yml") == [f"sidecar:{compose_port}"]
     assert "prometheus/prometheus.yml:" in " ".join(compose["services"]["prometheus"]["volumes"])
-    default_port = inspect.signature(cli.sidecar).parameters["port"].default
+    default_port = inspect.signature(sidecar).parameters["port"].default
     assert scrape_targets("prometheus-host.yml") == [f"127.0.0.1:{default_port}"]
     one_host = (INFRA / "README.md").read_text()
     assert "infra/prometheus/prometheus-host.yml:/etc/prometheus/prometheus.yml" in one_host

@@ -1,0 +1,116 @@
+"""``mumu run``: recordings through the pipeline, with a temporary local Prefect API, and
+the table of what came of each."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from mumu import progress
+from mumu.cli.common import STATUS_COLOURS, app, console, errors, fail, plain, writer
+from mumu.errors import ConfigurationError
+from mumu.prefect_env import apply_cli_defaults, local_run_settings
+from mumu.settings import get_settings
+
+if TYPE_CHECKING:
+    from mumu.outcome import RecordingOutcome
+    from mumu.sources import Source
+
+
+@app.command()
+def run(
+    paths: Annotated[list[str], typer.Argument(help="Files, folders or globs.")],
+    vocabulary: Annotated[
+        str | None,
+        typer.Option(help='Names and terms the recordings use, e.g. "ComfyUI, Prefect".'),
+    ] = None,
+) -> None:
+    """Transcribe and summarise recordings; exit 1 if any failed."""
+    apply_cli_defaults()
+    database = writer()
+    from mumu import notify
+    from mumu.outcome import ALREADY_STORED, outcome
+    from mumu.sources import expand, protect, reveal, shown
+    from mumu.stages.plan import already_stored
+
+    settings = get_settings()
+    if vocabulary:
+        settings = settings.model_copy(update={"whisper_vocabulary": vocabulary})
+    try:
+        notify.check(settings)
+    except ConfigurationError as exc:
+        raise fail(str(exc)) from None
+    sources = expand([protect(path) for path in paths])
+    if not sources:
+        raise fail("no recordings found in " + ", ".join(shown(path) for path in paths))
+    outcomes: dict[str, RecordingOutcome] = {}
+    for source in sources:
+        recording_id = already_stored(database, reveal(source), settings)
+        if recording_id is not None:
+            label = shown(source)
+            outcomes[label] = outcome(database, label, recording_id, note=ALREADY_STORED)
+    todo = [source for source in sources if shown(source) not in outcomes]
+    if todo:
+        for result in _process(todo, vocabulary):
+            outcomes[result.source] = result
+    _print_summary([outcomes[shown(source)] for source in sources])
+    if not notify.wait(0.2):
+        errors.print(f"sending notices (up to {settings.notify_budget_s:.0f} s)...")
+        notify.wait(settings.notify_budget_s)
+    if not all(result.completed for result in outcomes.values()):
+        raise typer.Exit(1)
+
+
+def _process(sources: list[Source], vocabulary: str | None) -> list[RecordingOutcome]:
+    """Run the batch flow with a progress display fed by the flows' stage reports."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
+
+    from mumu.flows.process_batch import process_batch
+
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[stage]}", markup=False, style="dim"),
+        console=errors,
+        transient=True,
+    ) as bar:
+        overall = bar.add_task("recordings", total=len(sources), stage="starting Prefect")
+
+        def on_stage(source: str, stage: str) -> None:
+            if stage == "done":
+                bar.advance(overall)
+            else:
+                bar.update(overall, stage=f"{stage}: {Path(source).name}")
+
+        unsubscribe = progress.subscribe(on_stage)
+        try:
+            with local_run_settings():
+                outcomes = process_batch(sources, vocabulary=vocabulary)
+        finally:
+            unsubscribe()
+    if not isinstance(outcomes, list):  # a configuration state; no blocks are named here
+        raise fail(outcomes.message or "the batch did not run")
+    return outcomes
+
+
+def _print_summary(outcomes: list[RecordingOutcome]) -> None:
+    table = Table(title="mumu run")
+    for column in ("id", "file", "duration", "status", "title / error"):
+        table.add_column(column)
+    for outcome in outcomes:
+        status = outcome.note or outcome.status
+        colour = STATUS_COLOURS.get(outcome.status, "red")
+        table.add_row(
+            str(outcome.recording_id or "-"),
+            plain(Path(outcome.source).name),
+            f"{outcome.duration_s:.1f} s" if outcome.duration_s is not None else "-",
+            Text(status, style=colour),
+            plain(outcome.error or outcome.title or ""),
+        )
+    console.print(table)
