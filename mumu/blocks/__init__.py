@@ -8,7 +8,10 @@ code runs locally (no blocks) and deployed (blocks on the server).
 
 from __future__ import annotations
 
+import logging
 from typing import Any
+
+from pydantic import SecretStr
 
 from mumu.blocks.database import MumuDatabase
 from mumu.blocks.llm import LLMEndpoint
@@ -30,17 +33,50 @@ def settings_from_blocks(
     Raises ``ConfigurationError`` naming the parameter when a block does not exist.
     """
     updates: dict[str, Any] = {}
+    origins: dict[str, str] = {}
     for block_type, name, parameter in (
         (WhisperEngine, whisper_block, "whisper_block"),
         (LLMEndpoint, llm_block, "llm_block"),
         (MumuDatabase, database_block, "database_block"),
     ):
         if name:
-            updates |= _load(block_type, name, parameter).settings_update()
+            update = _load(block_type, name, parameter).settings_update()
+            updates |= update
+            origins |= dict.fromkeys(update, f"block {name}")
     if vocabulary:
         updates["whisper_vocabulary"] = vocabulary
+        origins["whisper_vocabulary"] = "parameter"
     settings = get_settings()
-    return settings.model_copy(update=updates) if updates else settings
+    resolved = settings.model_copy(update=updates) if updates else settings
+    _logger().info("%s", where_from(resolved, origins))
+    return resolved
+
+
+def where_from(settings: Settings, origins: dict[str, str]) -> str:
+    """One line: each value not left at its default and where it came from (a block, a
+    parameter, the environment); secrets are said to be set, never shown."""
+    chosen = [
+        f"{name}={_shown(getattr(settings, name))} ({origins.get(name, 'environment')})"
+        for name in Settings.model_fields
+        if name in origins or name in settings.model_fields_set
+    ]
+    return "configuration: " + (", ".join(chosen) + "; the rest" if chosen else "all") + " default"
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, SecretStr):
+        return "(secret, set)"
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def _logger() -> logging.Logger | logging.LoggerAdapter[logging.Logger]:
+    from prefect import get_run_logger
+    from prefect.exceptions import MissingContextError
+
+    try:
+        return get_run_logger()
+    except MissingContextError:
+        return logging.getLogger("mumu.configuration")
 
 
 def _load(block_type: Any, name: str, parameter: str) -> Any:
