@@ -24,7 +24,7 @@ import httpx
 
 from mumu.errors import BadInput
 from mumu.settings import Settings
-from mumu.sniff import SNIFF_BYTES, looks_like_audio
+from mumu.transcription.sniff import SNIFF_BYTES, looks_like_audio
 
 MAX_REDIRECTS = 5
 AUDIO_CONTENT_TYPES = ("audio/", "video/", "application/octet-stream", "application/ogg")

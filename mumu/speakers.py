@@ -1,6 +1,6 @@
 """What speakers are called: default names, names people give, and a line's prefix.
 
-Apart from ``mumu.channels`` (which needs NumPy) so that commands that only show
+Apart from ``mumu.transcription.channels`` (which needs NumPy) so that commands that only show
 transcripts load nothing they do not use.
 """
 

@@ -248,7 +248,7 @@ def long_recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
     short enough that the run taking it over is quick."""
     import numpy as np
 
-    from mumu.audio import decode, write_wav
+    from mumu.transcription.audio import decode, write_wav
 
     speech = decode(DATA_DIR / "multilingual.mp3", 3600).samples
     folder = tmp_path_factory.mktemp("long")

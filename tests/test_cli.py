@@ -19,7 +19,7 @@ from mumu.db.engine import alembic_config, get_engine
 from mumu.migrations import HEAD
 from tests.conftest import DATA_DIR, run_mumu
 from tests.fake_llm import HOSTILE_TEXT, FakeLLM
-from tests.test_audio import silent_flac
+from tests.transcription.test_audio import silent_flac
 
 pytestmark = pytest.mark.e2e
 

@@ -16,11 +16,11 @@ from pathlib import Path
 
 from faster_whisper import BatchedInferencePipeline
 
-from mumu import whisper
-from mumu.audio import decode
-from mumu.bench import word_error_rate
+from mumu.devtools.bench import word_error_rate
 from mumu.settings import Settings
-from mumu.speech import find_speech, speech_clips
+from mumu.transcription import whisper
+from mumu.transcription.audio import decode
+from mumu.transcription.speech import find_speech, speech_clips
 
 
 def main(corpus_file: str) -> None:

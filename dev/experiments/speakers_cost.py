@@ -18,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from mumu.audio import DecodedAudio, decode
 from mumu.settings import Settings
 from mumu.stages.transcribe import transcribe
+from mumu.transcription.audio import DecodedAudio, decode
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 GAP = np.zeros(16_000, dtype=np.float32)

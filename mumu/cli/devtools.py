@@ -17,7 +17,7 @@ from mumu.errors import BadInput, ConfigurationError, one_line
 from mumu.settings import get_settings
 
 if TYPE_CHECKING:
-    from mumu.evaluate import FileScore, Score, Verdict
+    from mumu.devtools.evaluate import FileScore, Score, Verdict
 
 
 @app.command("eval")
@@ -47,7 +47,7 @@ def eval_(
 ) -> None:
     """Score transcripts on a golden set: current settings against a candidate (or against
     the accepted baseline); exit 1 when it got worse by more than the margin."""
-    from mumu import evaluate
+    from mumu.devtools import evaluate
 
     if baseline is None and not golden:
         baseline = Path("dev/golden-baseline.json")
@@ -156,7 +156,7 @@ def bench(
     ),
 ) -> None:
     """Raw faster-whisper against mumu on the same audio: speed, WER, memory, overhead."""
-    from mumu.bench import append_row, run_all
+    from mumu.devtools.bench import append_row, run_all
 
     summary = run_all(data, minutes, files, out)
     table = Table(title=f"mumu bench: {minutes:g} min corpus, {files} short files")
@@ -216,7 +216,7 @@ def bench_library(
 
     from mumu.db.engine import get_engine, upgrade
     from mumu.db.reading import safe_url
-    from mumu.scale import measure
+    from mumu.devtools.scale import measure
 
     url = database or f"sqlite:///{tempfile.mkdtemp(prefix='mumu-scale-')}/library.db"
     upgrade(url)

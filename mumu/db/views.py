@@ -17,7 +17,7 @@ from mumu.db.reading import Database, from_json, reading
 from mumu.db.retry import retrying
 from mumu.db.states import Stage
 from mumu.speakers import speaker_name
-from mumu.speech import languages_spoken
+from mumu.transcription.speech import languages_spoken
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine

@@ -11,8 +11,15 @@ from prefect.client.schemas.objects import State
 from prefect.states import Failed
 
 from mumu.blocks import settings_from_blocks
+from mumu.devtools.evaluate import (
+    DEFAULT_MARGIN,
+    Score,
+    candidate_settings,
+    compare,
+    golden_set,
+    score,
+)
 from mumu.errors import BadInput, ConfigurationError, one_line
-from mumu.evaluate import DEFAULT_MARGIN, Score, candidate_settings, compare, golden_set, score
 from mumu.flows.states import configuration_failed
 
 

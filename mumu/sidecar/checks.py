@@ -13,9 +13,9 @@ from mumu.db.engine import check_schema, get_engine
 from mumu.db.reading import DatabaseUnavailable, describe_db_error
 from mumu.download import redact_url
 from mumu.errors import ConfigurationError, one_line
-from mumu.packaged_models import PACKAGED, PackagedModel, installed, joined
 from mumu.settings import Settings
-from mumu.whisper import resolve_model
+from mumu.transcription.packaged_models import PACKAGED, PackagedModel, installed, joined
+from mumu.transcription.whisper import resolve_model
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,11 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from mumu import audio, channels
 from mumu.db.models import Stage
 from mumu.db.recordings import update_recording
 from mumu.db.runs import run_stage
 from mumu.settings import Settings
+from mumu.transcription import audio, channels
 
 NAME = Stage.AUDIO
 
@@ -28,8 +28,8 @@ class AudioOptions:
     @property
     def key(self) -> str:
         """The limit refuses recordings; it does not change what an accepted one decodes to.
-        Channels with a speaker each are transcribed apart (``mumu.channels``); migration
-        0008 keeps mono recordings decoded before that current."""
+        Channels with a speaker each are transcribed apart (``mumu.transcription.channels``);
+        migration 0008 keeps mono recordings decoded before that current."""
         return f"pyav-{audio.SAMPLE_RATE // 1000}k-channels-{channels.VERSION}"
 
 

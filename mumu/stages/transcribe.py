@@ -2,7 +2,7 @@
 
 ``TranscribeOptions`` is what decides a transcript: it builds the decoding call and it
 is the stage's key, so a change to either re-transcribes. The model itself comes from
-the process-wide cache in ``mumu.whisper``, loaded on first use; planning reads the
+the process-wide cache in ``mumu.transcription.whisper``, loaded on first use; planning reads the
 options here without loading it.
 """
 
@@ -17,17 +17,17 @@ import numpy as np
 from sqlalchemy import Engine, delete
 from sqlmodel import Session, col
 
-from mumu import gate
-from mumu.audio import SAMPLE_RATE, DecodedAudio
-from mumu.channels import louder_elsewhere
-from mumu.cues import split_long
 from mumu.db.models import Recording, Segment, Stage, Transcript
 from mumu.db.recordings import update_recording
 from mumu.db.runs import run_stage
 from mumu.errors import ConfigurationError
-from mumu.gate import TranscriptSegment, Word
 from mumu.settings import Settings
-from mumu.speech import (
+from mumu.transcription import gate
+from mumu.transcription.audio import SAMPLE_RATE, DecodedAudio
+from mumu.transcription.channels import louder_elsewhere
+from mumu.transcription.cues import split_long
+from mumu.transcription.gate import TranscriptSegment, Word
+from mumu.transcription.speech import (
     LanguageRun,
     Span,
     find_speech,
@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from faster_whisper.transcribe import TranscriptionInfo
 
 NAME = Stage.TRANSCRIBE
-VOICES_VERSION = 3  # mumu.voices: its encoder, threshold and founding length
+VOICES_VERSION = 3  # mumu.transcription.voices: its encoder, threshold and founding length
 WINDOW_S = 600.0
 DECODING_VERSION = 4
 """Of the code around faster-whisper; stored transcripts of an older one are redone (4:
@@ -134,7 +134,7 @@ def decode_segments(
     default of speech from far apart glued into one chunk, after which the model often
     stops early (decision record 0019).
     """
-    from mumu.batched import batched_pipeline
+    from mumu.transcription.batched import batched_pipeline
 
     if options.batch_size <= 1:
         found, info = _sequential(model, audio, options)
@@ -159,13 +159,13 @@ def decode_segments(
 
 
 def transcribe(decoded: DecodedAudio, settings: Settings) -> TranscriptResult:
-    """The recording, or each channel that carries its own speaker (``mumu.channels``),
-    merged in time order; see ``_transcribe_track``."""
-    from mumu import whisper
+    """The recording, or each channel that carries its own speaker
+    (``mumu.transcription.channels``), merged in time order; see ``_transcribe_track``."""
+    from mumu.transcription import whisper
 
     options = TranscribeOptions.from_settings(settings)
     if options.diarize:
-        from mumu.voices import encoder_for_voices
+        from mumu.transcription.voices import encoder_for_voices
 
         encoder_for_voices()  # a missing extra is said before the Whisper pass, not after
     model = whisper.get_model(whisper.EngineSpec.from_settings(settings))
@@ -196,8 +196,8 @@ def _transcribe_track(
     confidence: dict[str, float],
 ) -> list[TranscriptSegment]:
     """One channel (or the mix) a window at a time, so memory stays flat whatever its
-    length; each window in runs of one language (``mumu.speech``), each run's segments
-    through the hallucination gate (``mumu.gate``), labelled with the language it was
+    length; each window in runs of one language (``mumu.transcription.speech``), each run's segments
+    through the hallucination gate (``mumu.transcription.gate``), labelled with the language it was
     decoded in and the channel (from 1) it was heard on. ``confidence`` collects the
     best detection probability of each language."""
     label = None if channel is None else channel + 1
@@ -243,8 +243,8 @@ def _unless_crosstalk(decoded: DecodedAudio, segment: TranscriptSegment) -> Tran
 def _told_apart_by_voice(
     decoded: DecodedAudio, segments: list[TranscriptSegment]
 ) -> list[TranscriptSegment]:
-    """Each trusted segment numbered with its speaker (``mumu.voices``)."""
-    from mumu import voices
+    """Each trusted segment numbered with its speaker (``mumu.transcription.voices``)."""
+    from mumu.transcription import voices
 
     prints = {
         index: voices.voiceprint(

@@ -6,11 +6,11 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from mumu import progress
-from mumu.audio import DecodedAudio
 from mumu.db.engine import engine_for
 from mumu.settings import Settings
 from mumu.stages import audio as stage
 from mumu.stages.ingest import Ingested
+from mumu.transcription.audio import DecodedAudio
 
 
 @task(name=stage.NAME, cache_policy=NO_CACHE)

@@ -8,12 +8,12 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from mumu import progress
-from mumu.audio import DecodedAudio
 from mumu.db.engine import engine_for
 from mumu.settings import Settings
 from mumu.stages import transcribe as stage
 from mumu.stages.ingest import Ingested
 from mumu.tasks.retry import is_transient
+from mumu.transcription.audio import DecodedAudio
 
 
 @task(

@@ -52,9 +52,9 @@ def test_names_of_channels_outlive_a_new_transcript_and_names_of_voices_do_not(
 ) -> None:
     """Voices are numbered anew by each transcription; channels stay what they are."""
     from mumu.db.engine import transaction
-    from mumu.gate import TranscriptSegment
     from mumu.settings import Settings
     from mumu.stages.transcribe import TranscribeOptions, TranscriptResult, save
+    from mumu.transcription.gate import TranscriptSegment
 
     recording = recordings.register_recording(engine, "/in/call.wav", "ef" * 32, 10)
 

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
-from mumu.audio import decode, write_wav
 from mumu.db.models import Recording, Segment, StageRun, Transcript
 from mumu.settings import get_settings
+from mumu.transcription.audio import decode, write_wav
 from tests.conftest import DATA_DIR
 from tests.flows import batch
 

@@ -18,9 +18,9 @@ from sqlmodel import Session, col, select
 from starlette.testclient import TestClient
 
 from mumu import export
-from mumu.bench import word_error_rate
 from mumu.db import views
 from mumu.db.models import Insight, Recording, Segment, StageRun, Transcript
+from mumu.devtools.bench import word_error_rate
 from mumu.outcome import ALREADY_STORED
 from mumu.search import search
 from mumu.settings import Settings, get_settings

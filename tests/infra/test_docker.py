@@ -30,9 +30,9 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from mumu.audio import decode, write_wav
 from mumu.db.engine import get_engine
 from mumu.db.models import Recording, StageRun
+from mumu.transcription.audio import decode, write_wav
 from tests.conftest import DATA_DIR, REPO, create_database, drop_database, run_mumu
 from tests.fake_llm import GOOD, FakeLLM
 from tests.receiver import Received, Receiver

@@ -4,10 +4,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mumu.audio import DecodedAudio, decode
-from mumu.bench import build_corpus, word_error_rate
+from mumu.devtools.bench import build_corpus, word_error_rate
 from mumu.settings import Settings
 from mumu.stages.transcribe import VOICES_VERSION, TranscribeOptions, transcribe
+from mumu.transcription.audio import DecodedAudio, decode
 from tests.conftest import DATA_DIR, REFERENCES
 
 pytestmark = pytest.mark.slow  # every test here decodes with Whisper
@@ -179,8 +179,8 @@ def test_voices_are_told_apart_in_one_mix(
 def test_telling_voices_apart_without_the_encoder_is_a_configuration_error(
     default_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from mumu import voices
     from mumu.errors import ConfigurationError
+    from mumu.transcription import voices
 
     monkeypatch.setattr(voices, "_encoders", [])
     monkeypatch.setitem(sys.modules, "resemblyzer", None)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mumu import whisper
-from mumu.batched import KeepingTails
 from mumu.settings import Settings
+from mumu.transcription import whisper
+from mumu.transcription.batched import KeepingTails
 
 TIMESTAMP_BEGIN = 50363
 EOT = 50256

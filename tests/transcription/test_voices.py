@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mumu.voices import MIN_FOUNDING_S, speaker_numbers
+from mumu.transcription.voices import MIN_FOUNDING_S, speaker_numbers
 
 
 def _print(seed: int, near: np.ndarray | None = None, spread: float = 0.3) -> np.ndarray:

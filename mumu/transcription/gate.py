@@ -18,7 +18,7 @@ gate looks at each window's segments:
 - speech (by VAD) that no segment covers is decoded on its own and added when it passes.
 
 The thresholds were chosen on the shared clips, with no false flags on clean speech:
-``tests/test_gate.py`` holds both sides.
+``tests/transcription/test_gate.py`` holds both sides.
 """
 
 from __future__ import annotations

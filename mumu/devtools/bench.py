@@ -75,7 +75,7 @@ def clips(data_dir: Path) -> list[tuple[str, str, float | None]]:
 
 def build_corpus(data_dir: Path, minutes: float, files: int, out: Path) -> dict[str, Any]:
     """The long file, the short files and their reference texts, written under ``out``."""
-    from mumu.audio import SAMPLE_RATE, decode, write_wav
+    from mumu.transcription.audio import SAMPLE_RATE, decode, write_wav
 
     decoded = [
         (decode(data_dir / name, 3600).samples[: int(keep * SAMPLE_RATE) if keep else None], text)
@@ -125,9 +125,9 @@ def _raw(phase: str, corpus: dict[str, Any], settings: Any) -> PhaseResult:
     model, beam, VAD and word timestamps as mumu, the library's defaults for the rest."""
     from faster_whisper import BatchedInferencePipeline
 
-    from mumu import whisper
-    from mumu.audio import SAMPLE_RATE, decode
     from mumu.stages.transcribe import TranscribeOptions
+    from mumu.transcription import whisper
+    from mumu.transcription.audio import SAMPLE_RATE, decode
 
     model = whisper.get_model(whisper.EngineSpec.from_settings(settings))
     options = {**TranscribeOptions.from_settings(settings).decode_kwargs(), "vad_filter": True}
@@ -155,12 +155,12 @@ def _raw(phase: str, corpus: dict[str, Any], settings: Any) -> PhaseResult:
 def _mumu(phase: str, corpus: dict[str, Any]) -> PhaseResult:
     from sqlmodel import Session, select
 
-    from mumu import whisper
     from mumu.db.engine import engine_for
     from mumu.db.models import Recording, Stage, StageRun, Transcript
     from mumu.flows.process_batch import process_batch
     from mumu.prefect_env import apply_cli_defaults, local_run_settings
     from mumu.settings import get_settings
+    from mumu.transcription import whisper
 
     apply_cli_defaults()
     home = Path(tempfile.mkdtemp(prefix="mumu-bench-"))
@@ -171,7 +171,7 @@ def _mumu(phase: str, corpus: dict[str, Any]) -> PhaseResult:
     get_settings.cache_clear()
     settings = get_settings()
     warmup = home / "warmup.wav"
-    from mumu.audio import write_wav
+    from mumu.transcription.audio import write_wav
 
     write_wav(warmup, np.zeros(16_000, dtype=np.float32))
     sources = [corpus["long"]] if phase == "mumu-long" else [corpus["short_dir"]]
@@ -229,7 +229,7 @@ def run_all(data_dir: Path, minutes: float, files: int, out: Path) -> dict[str, 
     results: dict[str, PhaseResult] = {}
     for phase in PHASES:
         completed = subprocess.run(  # noqa: S603 - this interpreter, fixed arguments
-            [sys.executable, "-m", "mumu.bench", phase, str(out / "corpus.json")],
+            [sys.executable, "-m", "mumu.devtools.bench", phase, str(out / "corpus.json")],
             capture_output=True,
             text=True,
             check=False,

@@ -7,7 +7,7 @@ from sqlalchemy import Engine, func, select
 from sqlmodel import Session
 
 from mumu.db.models import PipelineRun, Recording, Segment, StageRun
-from mumu.scale import COMMON, SEGMENTS_PER_RECORDING, measure, reads, seed
+from mumu.devtools.scale import COMMON, SEGMENTS_PER_RECORDING, measure, reads, seed
 from mumu.search import search
 from tests.conftest import run_mumu
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from mumu.gate import TranscriptSegment, Word
+from mumu.transcription.gate import TranscriptSegment, Word
 
 MAX_SEGMENT_S = 15.0
 SENTENCE_PAUSE_S = 0.3

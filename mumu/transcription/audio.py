@@ -6,7 +6,7 @@ Decoding streams frames through a 16 kHz resampler into a file of 16-bit samples
 channel kept (interleaved), and stops as soon as the output passes the limit: memory does
 not grow with the length of a recording (six hours of mono are 690 MB of samples), and a
 few bytes that expand to hours of audio cannot exhaust it. The transcriber reads the
-samples back a window at a time, one channel or their mix (``mumu.channels`` decides
+samples back a window at a time, one channel or their mix (``mumu.transcription.channels`` decides
 which).
 A decode that comes up well short of the declared duration means the file is truncated,
 which is reported rather than transcribing half a recording.
@@ -157,7 +157,7 @@ def probe(path: Path) -> AudioInfo:
 def decode(path: Path, max_duration_s: float) -> DecodedAudio:
     """The audio stream at 16 kHz, every channel kept (up to eight; more are mixed to
     one), and which channels carry a speaker each."""
-    from mumu.channels import speaker_channels
+    from mumu.transcription.channels import speaker_channels
 
     info = probe(path)
     layout = info.layout if 1 < info.channels <= MAX_CHANNELS else "mono"

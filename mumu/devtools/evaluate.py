@@ -24,12 +24,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from mumu.audio import decode
 from mumu.errors import BadInput
-from mumu.gate import TranscriptSegment
 from mumu.settings import Settings
 from mumu.sources import AUDIO_EXTENSIONS
 from mumu.stages.transcribe import TranscribeOptions, transcribe
+from mumu.transcription.audio import decode
+from mumu.transcription.gate import TranscriptSegment
 
 DEFAULT_MARGIN = 0.02
 
@@ -161,7 +161,7 @@ def reference_text(entry: dict[str, Any]) -> str | None:
 
 
 def score(items: list[GoldenItem], settings: Settings, label: str) -> Score:
-    from mumu import whisper
+    from mumu.transcription import whisper
 
     model = whisper.get_model(whisper.EngineSpec.from_settings(settings))  # not timed
     files = []

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from mumu.audio import DecodedAudio
+    from mumu.transcription.audio import DecodedAudio
 
 VERSION = 1  # in the audio stage's key: a change to how channels are told apart redoes it
 SAMPLE_RATE = 16_000

@@ -1,5 +1,5 @@
-from mumu.cues import MAX_SEGMENT_S, split_long
-from mumu.gate import TranscriptSegment, Word
+from mumu.transcription.cues import MAX_SEGMENT_S, split_long
+from mumu.transcription.gate import TranscriptSegment, Word
 
 
 def spoken(*said: tuple[str, float, float]) -> TranscriptSegment:

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from mumu.audio import DecodedAudio, decode
-from mumu.channels import louder_elsewhere, speaker_channels
+from mumu.transcription.audio import DecodedAudio, decode
+from mumu.transcription.channels import louder_elsewhere, speaker_channels
 from tests.conftest import DATA_DIR
 
 

@@ -6,11 +6,11 @@ import ctranslate2
 import numpy as np
 import pytest
 
-from mumu import whisper
-from mumu.audio import DecodedAudio, decode
 from mumu.errors import ConfigurationError
 from mumu.settings import Settings
 from mumu.stages.transcribe import transcribe
+from mumu.transcription import whisper
+from mumu.transcription.audio import DecodedAudio, decode
 from tests.conftest import DATA_DIR
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from mumu.errors import ConfigurationError
-from mumu.packaged_models import JOINED, PACKAGED, joined, model_directory
 from mumu.settings import Settings
 from mumu.sidecar.checks import whisper_model
+from mumu.transcription.packaged_models import JOINED, PACKAGED, joined, model_directory
 
 BASE = PACKAGED["base"]
 

@@ -1,6 +1,6 @@
 """A golden set that looks like what users bring, built on the machine that scores it.
 
-``python -m mumu.goldenset FOLDER [--long-minutes 10]`` speaks each recording with
+``python -m mumu.devtools.goldenset FOLDER [--long-minutes 10]`` speaks each recording with
 espeak-ng and mixes it with sox (Debian's ``espeak-ng`` and ``sox``), and writes the
 reference text beside it (``NAME.txt``), the shape ``mumu eval --set`` reads: English
 recordings in ``FOLDER/english`` (for the default ``tiny.en``), other languages and a

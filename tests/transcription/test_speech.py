@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from mumu.speech import Detect, LanguageRun, language_runs, speech_clips, utterances, within
+from mumu.transcription.speech import (
+    Detect,
+    LanguageRun,
+    language_runs,
+    speech_clips,
+    utterances,
+    within,
+)
 
 SPEECH = [(1.0, 5.0), (6.0, 20.0), (20.5, 31.0), (40.0, 50.0), (90.0, 95.0)]
 

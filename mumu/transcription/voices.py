@@ -7,7 +7,7 @@ fetched at run time; ``pip install 'mumu[speakers]'``) gives each transcript seg
 unsure to found a speaker (the stand-up's "three options.", 1.1 s, was as near every
 voice as its own): only segments of 1.5 s or more are clustered, and each shorter one
 joins the speaker whose average print is nearest, as pyannote gives small clusters to
-large ones. Measured on the golden set (``mumu.goldenset``: two women and a man over
+large ones. Measured on the golden set (``mumu.devtools.goldenset``: two women and a man over
 noise, two men of one accent, four voices in quick turns, a ten-minute meeting of three)
 the speaker count and every label came out right for thresholds from 0.79 to 0.82;
 0.775 joined a woman with a man, 0.84 split the four voices into seven. The threshold,

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mumu.audio import DecodedAudio, decode
-from mumu.bench import word_error_rate
-from mumu.gate import TranscriptSegment, Word, flags, review
+from mumu.devtools.bench import word_error_rate
 from mumu.settings import Settings
 from mumu.stages.transcribe import transcribe
+from mumu.transcription.audio import DecodedAudio, decode
+from mumu.transcription.gate import TranscriptSegment, Word, flags, review
 from tests.conftest import DATA_DIR, REFERENCES
 
 SILENCE = np.zeros(16_000 * 30, dtype=np.float32)

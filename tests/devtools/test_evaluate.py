@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from mumu.evaluate import (
+from mumu.devtools.evaluate import (
     FileScore,
     Score,
     behind_raw,
@@ -22,8 +22,8 @@ from mumu.evaluate import (
     score,
     speaker_accuracy,
 )
-from mumu.gate import TranscriptSegment
 from mumu.settings import Settings
+from mumu.transcription.gate import TranscriptSegment
 from tests.conftest import DATA_DIR, REFERENCES, REPO, run_mumu
 
 BASELINE = REPO / "dev" / "golden-baseline.json"
