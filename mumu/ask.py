@@ -27,7 +27,7 @@ from mumu.llm.budget import Budget, Waiting
 from mumu.llm.client import LLMError, get_llm
 from mumu.llm.grounding import Said, Transcript
 from mumu.search import Hit, find, neighbours
-from mumu.settings import Settings
+from mumu.settings import LLMConfig
 from mumu.speakers import spoken_by
 
 ANSWERED = "answered"
@@ -103,25 +103,25 @@ class AskResult:
 
 def answer_question(
     question: str,
-    settings: Settings,
+    llm: LLMConfig,
     engine: Engine,
     limit: int = 8,
     on_wait: Waiting | None = None,
 ) -> AskResult:
-    hits = find(engine, settings, question, limit)
+    hits = find(engine, llm, question, limit)
     if not hits:
         result = AskResult(
             question, NO_MATCH, "Nothing in the stored recordings matches this question."
         )
-        return _store(engine, result, settings)
-    if not settings.llm_configured:
+        return _store(engine, result, llm)
+    if not llm.configured:
         result = AskResult(
             question,
             NO_LLM,
             "No LLM endpoint is configured, so there is no answer; these segments match best.",
             matches=hits,
         )
-        return _store(engine, result, settings)
+        return _store(engine, result, llm)
     passages = neighbours(engine, hits)
     numbered = "\n".join(
         f"[{number}] {hit.source} @ {hit.start:.0f}-{hit.end:.0f} s: "
@@ -129,26 +129,26 @@ def answer_question(
         for number, hit in enumerate(passages, start=1)
     )
     try:
-        reply, usage = get_llm(settings).complete(
+        reply, usage = get_llm(llm).complete(
             SYSTEM_PROMPT,
             f"Segments:\n{numbered}\n\nQuestion: {question}",
             CitedAnswer,
             context={"provided": len(passages)},
-            budget=Budget(settings.llm_budget_s, "the answer", "MUMU_LLM_BUDGET_S", on_wait),
+            budget=Budget(llm.budget_s, "the answer", "MUMU_LLM_BUDGET_S", on_wait),
         )
     except LLMError as exc:
         result = AskResult(question, FAILED, f"No answer: {exc}", matches=hits)
-        return _store(engine, result, settings)
+        return _store(engine, result, llm)
     cited = reply.citations or supporting(reply.answer, question, passages)
     if not cited:
         result = AskResult(question, UNGROUNDED, NO_GROUNDED_ANSWER, matches=hits)
-        return _store(engine, result, settings, usage.prompt_tokens, usage.completion_tokens)
+        return _store(engine, result, llm, usage.prompt_tokens, usage.completion_tokens)
     citations = [
         Citation(hit.recording_id, hit.source, hit.start, hit.end, hit.text, hit.speaker)
         for hit in (passages[number - 1] for number in cited)
     ]
     result = AskResult(question, ANSWERED, reply.answer, citations, hits)
-    return _store(engine, result, settings, usage.prompt_tokens, usage.completion_tokens)
+    return _store(engine, result, llm, usage.prompt_tokens, usage.completion_tokens)
 
 
 NO_GROUNDED_ANSWER = (
@@ -182,7 +182,7 @@ def markdown(result: AskResult) -> str:
 def _store(
     engine: Engine,
     result: AskResult,
-    settings: Settings,
+    llm: LLMConfig,
     prompt_tokens: int = 0,
     completion_tokens: int = 0,
 ) -> AskResult:
@@ -192,7 +192,7 @@ def _store(
             answer=result.answer,
             status=result.status,
             citations=[asdict(c) for c in result.citations],
-            model=settings.llm_model if settings.llm_configured else None,
+            model=llm.model if llm.configured else None,
             prompt_tokens=prompt_tokens,
             completion_tokens=completion_tokens,
         )

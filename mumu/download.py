@@ -23,7 +23,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import httpx
 
 from mumu.errors import BadInput
-from mumu.settings import Settings
+from mumu.settings import IntakeConfig
 from mumu.transcription.sniff import SNIFF_BYTES, looks_like_audio
 
 MAX_REDIRECTS = 5
@@ -34,27 +34,29 @@ def is_url(source: str) -> bool:
     return urlsplit(source).scheme.lower() in ("http", "https")
 
 
-def fetch(url: str, settings: Settings) -> Path:
-    folder = settings.home_dir / "downloads"
+def fetch(url: str, intake: IntakeConfig, transport: httpx.BaseTransport | None = None) -> Path:
+    """The URL's recording in a file of its own under the downloads folder; ``transport``
+    is httpx's (the tests hand one in; by default, the network)."""
+    folder = intake.downloads_dir
     folder.mkdir(parents=True, exist_ok=True)
     suffix = Path(urlsplit(url).path).suffix[:10]
     with tempfile.NamedTemporaryFile(dir=folder, suffix=suffix, delete=False) as handle:
         path = Path(handle.name)
         try:
-            _download(handle, url, settings)
+            _download(handle, url, intake, transport)
         except BaseException:
             path.unlink(missing_ok=True)
             raise
     return path
 
 
-def discard(path: Path, settings: Settings) -> None:
+def discard(path: Path, intake: IntakeConfig) -> None:
     """Remove a downloaded copy (and only a downloaded copy)."""
-    if path.parent == settings.home_dir / "downloads":
+    if path.parent == intake.downloads_dir:
         path.unlink(missing_ok=True)
 
 
-def check_address(url: str, settings: Settings) -> str | None:
+def check_address(url: str, intake: IntakeConfig) -> str | None:
     """Refuse schemes other than http(s) and hosts on non-public addresses.
 
     Returns the address the connection must go to (None when private addresses are
@@ -66,7 +68,7 @@ def check_address(url: str, settings: Settings) -> str | None:
         raise BadInput(
             f"refused URL: only http and https URLs with a host are accepted: {redact_url(url)}"
         )
-    if settings.allow_private_urls:
+    if intake.allow_private_urls:
         return None
     try:
         infos = socket.getaddrinfo(parts.hostname, parts.port or 0, proto=socket.IPPROTO_TCP)
@@ -84,17 +86,21 @@ def check_address(url: str, settings: Settings) -> str | None:
     return str(addresses[0])
 
 
-def _download(handle: IO[bytes], url: str, settings: Settings) -> None:
-    deadline = time.monotonic() + settings.download_deadline_s
-    with httpx.Client(timeout=settings.download_timeout_s, follow_redirects=False) as client:
+def _download(
+    handle: IO[bytes], url: str, intake: IntakeConfig, transport: httpx.BaseTransport | None
+) -> None:
+    deadline = time.monotonic() + intake.download_deadline_s
+    with httpx.Client(
+        timeout=intake.download_timeout_s, follow_redirects=False, transport=transport
+    ) as client:
         for _ in range(MAX_REDIRECTS + 1):
-            request = _pinned(client, url, check_address(url, settings))
+            request = _pinned(client, url, check_address(url, intake))
             response = client.send(request, stream=True)
             try:
                 if response.is_redirect:
                     url = urljoin(url, response.headers["Location"])
                     continue
-                _save(handle, response, url, settings, deadline)
+                _save(handle, response, url, intake, deadline)
                 return
             finally:
                 response.close()
@@ -117,7 +123,7 @@ def _pinned(client: httpx.Client, url: str, address: str | None) -> httpx.Reques
 
 
 def _save(
-    handle: IO[bytes], response: httpx.Response, url: str, settings: Settings, deadline: float
+    handle: IO[bytes], response: httpx.Response, url: str, intake: IntakeConfig, deadline: float
 ) -> None:
     if 400 <= response.status_code < 500:
         raise BadInput(f"download refused: HTTP {response.status_code} from {redact_url(url)}")
@@ -129,37 +135,36 @@ def _save(
     if not content_type.startswith(AUDIO_CONTENT_TYPES):
         raise BadInput(f"not audio: the server sent {content_type.split(';')[0]}")
     declared = int(response.headers.get("Content-Length") or 0)
-    if declared > settings.max_file_size:
-        raise BadInput(_too_large(declared, settings))
+    if declared > intake.max_file_size:
+        raise BadInput(_too_large(declared, intake))
     received = 0
     head = b""
     started = time.monotonic()
     for chunk in response.iter_bytes():  # as it arrives, so the pace is checked as it goes
-        _check_pace(received, started, deadline, settings)
+        _check_pace(received, started, deadline, intake)
         if len(head) < SNIFF_BYTES:
             head += chunk[: SNIFF_BYTES - len(head)]
             if len(head) >= SNIFF_BYTES and not looks_like_audio(head):
                 raise BadInput("not audio: the download does not start like an audio file")
         received += len(chunk)
-        if received > settings.max_file_size:
-            raise BadInput(_too_large(received, settings))
+        if received > intake.max_file_size:
+            raise BadInput(_too_large(received, intake))
         handle.write(chunk)
     if not looks_like_audio(head):
         raise BadInput("not audio: the download does not start like an audio file")
 
 
-def _check_pace(received: int, started: float, deadline: float, settings: Settings) -> None:
+def _check_pace(received: int, started: float, deadline: float, intake: IntakeConfig) -> None:
     now = time.monotonic()
     if now > deadline:
         raise BadInput(
-            f"download too slow: not done after {settings.download_deadline_s:g} s "
-            f"({received} bytes)"
+            f"download too slow: not done after {intake.download_deadline_s:g} s ({received} bytes)"
         )
     elapsed = now - started
-    if elapsed >= settings.download_timeout_s and received / elapsed < settings.download_min_rate:
+    if elapsed >= intake.download_timeout_s and received / elapsed < intake.download_min_rate:
         raise BadInput(
             f"download too slow: {received / elapsed / 1024:.1f} KiB/s is under the minimum "
-            f"of {settings.download_min_rate / 1024:g} KiB/s"
+            f"of {intake.download_min_rate / 1024:g} KiB/s"
         )
 
 
@@ -181,5 +186,5 @@ def redact_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
 
 
-def _too_large(size: int, settings: Settings) -> str:
-    return f"too large: over the {settings.max_file_size.human_readable()} limit ({size} bytes)"
+def _too_large(size: int, intake: IntakeConfig) -> str:
+    return f"too large: over the {intake.max_file_size.human_readable()} limit ({size} bytes)"

@@ -33,7 +33,7 @@ import httpx
 from mumu.errors import ConfigurationError, one_line
 from mumu.outcome import RecordingOutcome
 from mumu.sentry import scrub
-from mumu.settings import Settings
+from mumu.settings import NoticesConfig
 
 log = logging.getLogger(__name__)
 REQUEST_TIMEOUT_S = 10.0
@@ -42,41 +42,41 @@ RETRYABLE = {408, 425, 429, 500, 502, 503, 504}
 _pending: list[threading.Thread] = []
 
 
-def check(settings: Settings) -> None:
+def check(notices: NoticesConfig) -> None:
     """A URL without a secret is a configuration error: receivers could not trust it."""
-    if settings.notify_url and not settings.notify_secret:
+    if notices.url and not notices.secret:
         raise ConfigurationError(
             "MUMU_NOTIFY_URL is set without MUMU_NOTIFY_SECRET: notices are signed, "
             "so receivers can check who sent them; set a secret"
         )
-    if settings.notify_secret:
+    if notices.secret:
         try:
-            signing_key(settings.notify_secret.get_secret_value())
+            signing_key(notices.secret.get_secret_value())
         except ValueError:
             raise ConfigurationError(
                 "MUMU_NOTIFY_SECRET starts with whsec_ but what follows is not base64"
             ) from None
 
 
-def announce(settings: Settings, outcome: RecordingOutcome, links: dict[str, str]) -> None:
+def announce(notices: NoticesConfig, outcome: RecordingOutcome, links: dict[str, str]) -> None:
     """Send the notice of ``outcome`` in the background; nothing when no URL is set.
     Never raises: the recording is stored before, whatever happens to its notice."""
     try:
-        _announce(settings, outcome, links)
+        _announce(notices, outcome, links)
     except Exception as exc:  # noqa: BLE001 - a notice must not fail a stored recording
         log.warning("mumu: notice not sent: %s", type(exc).__name__)
 
 
-def _announce(settings: Settings, outcome: RecordingOutcome, links: dict[str, str]) -> None:
-    if not settings.notify_url or not settings.notify_secret:
+def _announce(notices: NoticesConfig, outcome: RecordingOutcome, links: dict[str, str]) -> None:
+    if not notices.url or not notices.secret:
         return
-    said = scrub(payload(outcome, links), settings.secrets())
+    said = scrub(payload(outcome, links), list(notices.scrubbed))
     body = json.dumps(said, ensure_ascii=False).encode()
     notice = Notice(
-        url=settings.notify_url.get_secret_value(),
-        key=signing_key(settings.notify_secret.get_secret_value()),
+        url=notices.url.get_secret_value(),
+        key=signing_key(notices.secret.get_secret_value()),
         body=body,
-        budget_s=settings.notify_budget_s,
+        budget_s=notices.budget_s,
     )
     thread = threading.Thread(target=notice.deliver, name="mumu-notify", daemon=False)
     _pending.append(thread)

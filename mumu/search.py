@@ -26,7 +26,7 @@ from mumu.speakers import speaker_name
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-    from mumu.settings import Settings
+    from mumu.settings import LLMConfig
 
 _STOPWORD_TEXT = """
 a about an and are as at be but by did do does for from had has have he her his how i in
@@ -246,7 +246,7 @@ VECTORS = """
 
 def find(
     db: Engine | Database,
-    settings: Settings,
+    llm: LLMConfig,
     query: str,
     limit: int = 10,
     offset: int = 0,
@@ -255,13 +255,13 @@ def find(
 ) -> list[Hit]:
     """Full-text search, fused with vector similarity when embeddings are configured
     (and the best, not the newest, are asked for)."""
-    if newest or not settings.embeddings_configured:
+    if newest or not llm.embeddings_configured:
         return search(db, query, limit, offset, newest, within)
     if isinstance(db, Database):
         raise TypeError("hybrid search stores missing vectors: it needs the engine")
     rankings = [
         search(db, query, CANDIDATES, within=within),
-        nearest(db, settings, query, CANDIDATES, within),
+        nearest(db, llm, query, CANDIDATES, within),
     ]
     fused: dict[int, float] = {}
     by_id: dict[int, Hit] = {}
@@ -275,15 +275,15 @@ def find(
 
 
 def nearest(
-    engine: Engine, settings: Settings, query: str, limit: int, within: Within = EVERYWHERE
+    engine: Engine, llm: LLMConfig, query: str, limit: int, within: Within = EVERYWHERE
 ) -> list[Hit]:
     """Segments by cosine similarity to the query; missing vectors are computed first."""
     import numpy as np
 
     from mumu.llm.embeddings import embed
 
-    model = settings.embeddings_model or ""
-    _embed_missing(engine, settings, model)
+    model = llm.embeddings_model or ""
+    _embed_missing(engine, llm, model)
     scope, scoped = within.sql()
     with reading(engine) as database:
         rows = database.rows(VECTORS.format(within=scope), {"model": model, **scoped})
@@ -291,7 +291,7 @@ def nearest(
         return []
     ids = [row["segment_id"] for row in rows]
     matrix = np.array([_vector(row["vector"]) for row in rows], dtype=np.float32)
-    question = np.array(embed(settings, [query])[0], dtype=np.float32)
+    question = np.array(embed(llm, [query])[0], dtype=np.float32)
     norms = np.linalg.norm(matrix, axis=1) * (np.linalg.norm(question) or 1.0)
     scores = (matrix @ question) / np.where(norms == 0, 1.0, norms)
     order = np.argsort(-scores)[:limit]
@@ -307,7 +307,7 @@ def nearest(
     return sorted(hits, key=lambda hit: -hit.score)
 
 
-def _embed_missing(engine: Engine, settings: Settings, model: str) -> None:
+def _embed_missing(engine: Engine, llm: LLMConfig, model: str) -> None:
     with reading(engine) as database:
         missing = database.rows(
             "SELECT s.id, s.text FROM segments s WHERE s.flag IS NULL AND NOT EXISTS "
@@ -321,7 +321,7 @@ def _embed_missing(engine: Engine, settings: Settings, model: str) -> None:
     from mumu.db.models import SegmentEmbedding
     from mumu.llm.embeddings import embed
 
-    vectors = embed(settings, [row["text"] for row in missing])
+    vectors = embed(llm, [row["text"] for row in missing])
     with transaction(engine) as session:
         for segment_id, vector in zip((row["id"] for row in missing), vectors, strict=True):
             session.merge(SegmentEmbedding(segment_id=segment_id, model=model, vector=vector))

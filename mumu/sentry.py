@@ -18,27 +18,27 @@ from sentry_sdk.integrations.argv import ArgvIntegration
 from sentry_sdk.integrations.logging import LoggingIntegration
 
 from mumu import __version__
-from mumu.settings import Settings
+from mumu.settings import ReportingConfig
 
 REDACTED = "[redacted]"
 _lock = threading.Lock()
 _initialised_dsn: str | None = None
 
 
-def init_sentry(settings: Settings) -> bool:
+def init_sentry(reporting: ReportingConfig) -> bool:
     """Start the SDK once per process; False when no DSN is configured."""
     global _initialised_dsn
-    if settings.sentry_dsn is None:
+    if reporting.sentry_dsn is None:
         return False
-    dsn = settings.sentry_dsn.get_secret_value()
+    dsn = reporting.sentry_dsn.get_secret_value()
     with _lock:
         if _initialised_dsn == dsn:
             return True
-        secrets = settings.secrets()
+        secrets = list(reporting.scrubbed)
         sentry_sdk.init(
             dsn=dsn,
             release=f"mumu@{__version__}",
-            environment=settings.environment,
+            environment=reporting.environment,
             include_local_variables=False,
             max_breadcrumbs=0,
             integrations=[LoggingIntegration(level=None, event_level=None)],
@@ -50,9 +50,9 @@ def init_sentry(settings: Settings) -> bool:
 
 
 def report_stage_failure(
-    settings: Settings, recording_id: int | None, stage: str, reason: str, bad_input: bool
+    reporting: ReportingConfig, recording_id: int | None, stage: str, reason: str, bad_input: bool
 ) -> None:
-    if not init_sentry(settings):
+    if not init_sentry(reporting):
         return
     with sentry_sdk.new_scope() as scope:
         scope.set_tag("recording_id", str(recording_id) if recording_id is not None else "none")

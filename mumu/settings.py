@@ -1,13 +1,22 @@
-"""mumu's configuration: one pydantic-settings object.
+"""mumu's configuration: one frozen pydantic-settings object, read in groups per concern.
 
 Every field reads ``MUMU_<NAME>`` from the environment or a ``.env`` file. The LLM key
 and endpoint also honour the standard ``OPENAI_API_KEY`` / ``OPENAI_BASE_URL`` so an
 existing OpenAI, vLLM or Ollama set-up works unchanged. Secrets are ``SecretStr``: they
 print as ``**********`` and are only unwrapped where a client is built.
+
+``Settings`` is resolved once at each edge (the CLI, a flow's entry, with blocks and
+parameters applied by ``mumu.blocks.settings_from_blocks``); what runs below the edge
+takes one group: ``transcription`` (the engine and the decoding options, the stage's
+key), ``intake`` (sources, downloads and the limits on what is taken in), ``llm``,
+``notices``, ``database`` and ``reporting``. The groups are frozen dataclasses, so a
+stage cannot read a field that is not its concern.
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -16,11 +25,80 @@ from typing import Annotated, Literal
 from pydantic import AliasChoices, BeforeValidator, ByteSize, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from mumu.transcription.options import EngineSpec, TranscribeOptions, resolve_device
 from mumu.units import parse_duration
 
 
+@dataclass(frozen=True)
+class DatabaseConfig:
+    url: SecretStr
+    stale_after_s: float
+    """A run whose claim is silent this long is presumed dead."""
+
+    @property
+    def url_value(self) -> str:
+        return self.url.get_secret_value()
+
+
+@dataclass(frozen=True)
+class IntakeConfig:
+    """What a source must be to be taken in, and how a URL is fetched."""
+
+    downloads_dir: Path
+    ingest_roots: tuple[Path, ...]
+    allow_private_urls: bool
+    max_file_size: ByteSize
+    max_duration_s: float
+    download_timeout_s: float
+    download_deadline_s: float
+    download_min_rate: int
+
+
+@dataclass(frozen=True)
+class LLMConfig:
+    base_url: str | None
+    api_key: SecretStr | None
+    model: str
+    context_tokens: int
+    timeout_s: float
+    max_retries: int
+    retry_budget_s: float
+    budget_s: float
+    embeddings_model: str | None
+    concurrency_limit: str | None
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.base_url or self.api_key)
+
+    @property
+    def embeddings_configured(self) -> bool:
+        return self.configured and bool(self.embeddings_model)
+
+
+@dataclass(frozen=True)
+class NoticesConfig:
+    """Where notices go and how links to a recording are made."""
+
+    url: SecretStr | None
+    secret: SecretStr | None
+    budget_s: float
+    public_url: str | None
+    scrubbed: tuple[str, ...] = field(repr=False, default=())
+    """Every secret of the configuration, kept out of what a notice says."""
+
+
+@dataclass(frozen=True)
+class ReportingConfig:
+    sentry_dsn: SecretStr | None
+    environment: str
+    scrubbed: tuple[str, ...] = field(repr=False, default=())
+
+
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="MUMU_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="MUMU_", env_file=".env", extra="ignore", frozen=True
+    )
 
     home: Path = Field(default=Path("~/.mumu"), description="Where the embedded database lives.")
     database_url: SecretStr | None = Field(
@@ -158,11 +236,9 @@ class Settings(BaseSettings):
         held = (self.llm_api_key, self.sentry_dsn, self.notify_url, self.notify_secret)
         values = [s.get_secret_value() for s in held if s]
         if self.database_url is not None:
-            from sqlalchemy.engine import make_url
-
-            password = make_url(self.database_url.get_secret_value()).password
+            password = _password_of(self.database_url.get_secret_value())
             if password:
-                values.append(str(password))
+                values.append(password)
         return [value for value in values if len(value) >= 4]
 
     @property
@@ -170,22 +246,97 @@ class Settings(BaseSettings):
         return self.home.expanduser()
 
     @property
-    def database_url_value(self) -> str:
-        if self.database_url is not None:
-            return self.database_url.get_secret_value()
-        return f"sqlite:///{self.home_dir / 'mumu.db'}"
-
-    @property
     def models_dir(self) -> Path:
         return (self.whisper_model_dir or self.home_dir / "models").expanduser()
 
     @property
-    def llm_configured(self) -> bool:
-        return bool(self.llm_base_url or self.llm_api_key)
+    def database(self) -> DatabaseConfig:
+        url = self.database_url or SecretStr(f"sqlite:///{self.home_dir / 'mumu.db'}")
+        return DatabaseConfig(url=url, stale_after_s=self.stale_after_s)
 
     @property
-    def embeddings_configured(self) -> bool:
-        return self.llm_configured and bool(self.embeddings_model)
+    def intake(self) -> IntakeConfig:
+        return IntakeConfig(
+            downloads_dir=self.home_dir / "downloads",
+            ingest_roots=tuple(self.ingest_roots),
+            allow_private_urls=self.allow_private_urls,
+            max_file_size=self.max_file_size,
+            max_duration_s=self.max_duration.total_seconds(),
+            download_timeout_s=self.download_timeout_s,
+            download_deadline_s=self.download_deadline_s,
+            download_min_rate=int(self.download_min_rate),
+        )
+
+    @property
+    def transcription(self) -> TranscribeOptions:
+        device = resolve_device(self.whisper_device)
+        compute_type = self.whisper_compute_type
+        if compute_type == "default":
+            compute_type = "float16" if device == "cuda" else "int8"
+        engine = EngineSpec(
+            model=self.whisper_model,
+            device=device,
+            compute_type=compute_type,
+            cpu_threads=self.whisper_cpu_threads,
+            download_root=str(self.models_dir),
+        )
+        return TranscribeOptions(
+            engine=engine,
+            beam_size=self.whisper_beam_size,
+            batch_size=self.whisper_batch_size,
+            language=self.whisper_language,
+            vad=self.whisper_vad,
+            word_timestamps=self.whisper_word_timestamps,
+            vocabulary=self.whisper_vocabulary or None,
+            diarize=self.diarize,
+        )
+
+    @property
+    def llm(self) -> LLMConfig:
+        return LLMConfig(
+            base_url=self.llm_base_url,
+            api_key=self.llm_api_key,
+            model=self.llm_model,
+            context_tokens=self.llm_context_tokens,
+            timeout_s=self.llm_timeout_s,
+            max_retries=self.llm_max_retries,
+            retry_budget_s=self.llm_retry_budget_s,
+            budget_s=self.llm_budget_s,
+            embeddings_model=self.embeddings_model,
+            concurrency_limit=self.llm_concurrency_limit,
+        )
+
+    @property
+    def notices(self) -> NoticesConfig:
+        return NoticesConfig(
+            url=self.notify_url,
+            secret=self.notify_secret,
+            budget_s=self.notify_budget_s,
+            public_url=self.public_url,
+            scrubbed=tuple(self.secrets()),
+        )
+
+    @property
+    def reporting(self) -> ReportingConfig:
+        return ReportingConfig(
+            sentry_dsn=self.sentry_dsn,
+            environment=self.environment,
+            scrubbed=tuple(self.secrets()),
+        )
+
+
+def _password_of(url: str) -> str | None:
+    """The password in a database URL, also in one SQLAlchemy cannot parse (a bad port):
+    the sidecar reports such a URL as a failing check and must still scrub it."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        password = make_url(url).password
+    except (ArgumentError, ValueError):
+        found = re.search(r"://[^:/@]*:([^@]*)@", url)
+        return found.group(1) if found else None
+    return str(password) if password else None
 
 
 @lru_cache(maxsize=1)

@@ -13,7 +13,7 @@ from pydantic import ByteSize, SecretStr
 
 from mumu.download import is_url, redact_url
 from mumu.errors import BadInput
-from mumu.settings import Settings
+from mumu.settings import IntakeConfig
 
 AUDIO_EXTENSIONS = frozenset(
     {
@@ -124,7 +124,7 @@ def local_path(source: str) -> Path:
     return Path(source).expanduser()
 
 
-def open_recording(source: str, settings: Settings) -> tuple[Path, str, int]:
+def open_recording(source: str, intake: IntakeConfig) -> tuple[Path, str, int]:
     """Resolve and check a source; its path, the sha256 of its content and its size.
 
     The path is resolved (symlinks and ``..`` followed) before it is checked against the
@@ -138,9 +138,9 @@ def open_recording(source: str, settings: Settings) -> tuple[Path, str, int]:
         path = path.resolve()
     except PermissionError:
         raise BadInput("permission denied: a folder on its path cannot be read") from None
-    roots = [root.expanduser().resolve() for root in settings.ingest_roots]
+    roots = [root.expanduser().resolve() for root in intake.ingest_roots]
     if roots:
-        roots.append((settings.home_dir / "downloads").resolve())
+        roots.append(intake.downloads_dir.resolve())
     if roots and not any(path.is_relative_to(root) for root in roots):
         raise BadInput("refused: the file is outside the allowed ingest roots")
     if path.is_dir() and not os.access(path, os.R_OK | os.X_OK):
@@ -151,10 +151,10 @@ def open_recording(source: str, settings: Settings) -> tuple[Path, str, int]:
         size = path.stat().st_size
         if size == 0:
             raise BadInput("empty file (0 bytes)")
-        if size > settings.max_file_size:
+        if size > intake.max_file_size:
             raise BadInput(
                 f"too large: {ByteSize(size).human_readable()} is over the "
-                f"{settings.max_file_size.human_readable()} limit"
+                f"{intake.max_file_size.human_readable()} limit"
             )
         digest = hashlib.sha256()
         with path.open("rb") as handle:

@@ -135,7 +135,7 @@ def settings(monkeypatch: pytest.MonkeyPatch, database_url: str) -> Iterator[Set
 
 @pytest.fixture
 def engine(settings: Settings) -> Any:
-    return engine_for(settings)
+    return engine_for(settings.database)
 
 
 @pytest.fixture(scope="session")

@@ -96,7 +96,7 @@ def test_an_answer_cites_stored_segments(
 ) -> None:
     server = fake_llm(GOOD)
     result = ask.answer_question(
-        "What about the wizard who vanished behind the curtain?", get_settings(), transcribed
+        "What about the wizard who vanished behind the curtain?", get_settings().llm, transcribed
     )
     assert result.status == ask.ANSWERED
     assert [name(c.source) for c in result.citations] == ["stereo_diarization.wav"]
@@ -119,7 +119,7 @@ def test_named_speakers_are_found_told_to_the_llm_and_cited(
     name_speakers(transcribed, hit.recording_id, {1: "Agent", 2: "Customer"}, 120)
     try:
         server = fake_llm(GOOD)
-        result = ask.answer_question("What about the horizon?", get_settings(), transcribed)
+        result = ask.answer_question("What about the horizon?", get_settings().llm, transcribed)
         assert search(transcribed, "horizon")[0].speaker == "Customer"
     finally:
         name_speakers(transcribed, hit.recording_id, {1: "", 2: ""}, 120)
@@ -133,7 +133,7 @@ def test_a_citation_of_something_not_retrieved_is_sent_back_once(
 ) -> None:
     server = fake_llm(BAD_CITATION_ONCE)
     result = ask.answer_question(
-        "What about the wizard who vanished behind the curtain?", get_settings(), transcribed
+        "What about the wizard who vanished behind the curtain?", get_settings().llm, transcribed
     )
     assert result.status == ask.ANSWERED
     assert len(server.requests) == 2
@@ -146,7 +146,7 @@ def test_an_answer_that_keeps_citing_the_unknown_is_refused(
 ) -> None:
     fake_llm(ALWAYS_BAD_CITATION)
     result = ask.answer_question(
-        "What about the wizard who vanished behind the curtain?", get_settings(), transcribed
+        "What about the wizard who vanished behind the curtain?", get_settings().llm, transcribed
     )
     assert result.status == ask.FAILED
     assert "not among the segments provided" in result.answer
@@ -159,12 +159,12 @@ def test_an_answer_that_cites_nothing_is_kept_only_where_the_segments_say_it(
 ) -> None:
     question = "What about the wizard who vanished behind the curtain?"
     fake_llm(UNCITED)  # quotes the segment, cites no number
-    quoted = ask.answer_question(question, get_settings(), transcribed)
+    quoted = ask.answer_question(question, get_settings().llm, transcribed)
     assert quoted.status == ask.ANSWERED
     assert name(quoted.citations[0].source) == "stereo_diarization.wav"
 
     fake_llm(GUESSES)  # "The launch is on March 15th.", citing nothing
-    guessed = ask.answer_question(question, get_settings(), transcribed)
+    guessed = ask.answer_question(question, get_settings().llm, transcribed)
     assert guessed.status == ask.UNGROUNDED
     assert guessed.answer.startswith("No grounded answer")
     assert "March" not in guessed.answer and guessed.citations == []
@@ -172,14 +172,14 @@ def test_an_answer_that_cites_nothing_is_kept_only_where_the_segments_say_it(
 
 
 def test_without_an_llm_the_best_matches_are_shown(transcribed: Engine) -> None:
-    result = ask.answer_question("the wizard behind the curtain", get_settings(), transcribed)
+    result = ask.answer_question("the wizard behind the curtain", get_settings().llm, transcribed)
     assert result.status == ask.NO_LLM
     assert "No LLM endpoint" in result.answer
     assert name(result.matches[0].source) == "stereo_diarization.wav"
 
 
 def test_nothing_relevant_is_said_plainly(transcribed: Engine) -> None:
-    result = ask.answer_question("zeppelin xylophone?", get_settings(), transcribed)
+    result = ask.answer_question("zeppelin xylophone?", get_settings().llm, transcribed)
     assert result.status == ask.NO_MATCH
     assert result.matches == [] and result.citations == []
     assert "Nothing in the stored recordings" in result.answer
@@ -211,17 +211,17 @@ def test_hybrid_search_finds_by_similarity_what_full_text_misses(
 
     server = fake_llm(GOOD)
     assert search(transcribed, "vanishd behnd the curtin") == []
-    assert find(transcribed, get_settings(), "vanishd behnd the curtin") == []
+    assert find(transcribed, get_settings().llm, "vanishd behnd the curtin") == []
 
     monkeypatch.setenv("MUMU_EMBEDDINGS_MODEL", "fake-embeddings")
     get_settings.cache_clear()
-    hits = find(transcribed, get_settings(), "vanishd behnd the curtin", limit=3)
+    hits = find(transcribed, get_settings().llm, "vanishd behnd the curtin", limit=3)
     assert name(hits[0].source) == "stereo_diarization.wav"
     with Session(transcribed) as session:
         trusted = session.exec(select(Segment).where(col(Segment.flag).is_(None))).all()
         assert len(session.exec(select(SegmentEmbedding)).all()) == len(trusted) > 0
     embedding_calls = [r for r in server.requests if "input" in r]
     assert embedding_calls and all(r["model"] == "fake-embeddings" for r in embedding_calls)
-    again = find(transcribed, get_settings(), "curtain", limit=3)
+    again = find(transcribed, get_settings().llm, "curtain", limit=3)
     assert name(again[0].source) == "stereo_diarization.wav"
     assert len([r for r in server.requests if "input" in r]) == len(embedding_calls) + 1

@@ -32,10 +32,10 @@ def test_urls_are_recognised() -> None:
 def test_a_url_is_fetched_whole_and_discarded_after(
     audio_server: str, home_settings: Settings
 ) -> None:
-    path = fetch(f"{audio_server}/jfk.flac", home_settings)
+    path = fetch(f"{audio_server}/jfk.flac", home_settings.intake)
     assert path.read_bytes() == (DATA_DIR / "jfk.flac").read_bytes()
     assert path.suffix == ".flac"
-    discard(path, home_settings)
+    discard(path, home_settings.intake)
     assert not path.exists()
 
 
@@ -43,22 +43,22 @@ def test_a_missing_url_is_bad_input_and_leaves_nothing(
     audio_server: str, home_settings: Settings
 ) -> None:
     with pytest.raises(BadInput, match="download refused: HTTP 404"):
-        fetch(f"{audio_server}/nope.mp3", home_settings)
+        fetch(f"{audio_server}/nope.mp3", home_settings.intake)
     assert list((home_settings.home_dir / "downloads").iterdir()) == []
 
 
 def test_a_download_over_the_cap_is_refused(audio_server: str, tmp_path: Path) -> None:
     small = Settings(home=tmp_path, allow_private_urls=True, max_file_size=ByteSize(1000))
     with pytest.raises(BadInput, match="too large: over the 1000B limit"):
-        fetch(f"{audio_server}/jfk.flac", small)
+        fetch(f"{audio_server}/jfk.flac", small.intake)
     assert list((tmp_path / "downloads").iterdir()) == []
 
 
 def test_content_that_is_not_audio_is_refused(audio_server: str, home_settings: Settings) -> None:
     with pytest.raises(BadInput, match="not audio: the server sent text/markdown"):
-        fetch(f"{audio_server}/README.md", home_settings)
+        fetch(f"{audio_server}/README.md", home_settings.intake)
     with pytest.raises(BadInput, match="does not start like an audio file"):
-        fetch(f"{audio_server}/disguised.mp3", home_settings)
+        fetch(f"{audio_server}/disguised.mp3", home_settings.intake)
     assert list((home_settings.home_dir / "downloads").iterdir()) == []
 
 
@@ -70,7 +70,7 @@ def test_a_server_that_never_answers_times_out(tmp_path: Path) -> None:
         settings = Settings(home=tmp_path, allow_private_urls=True, download_timeout_s=1)
         started = time.monotonic()
         with pytest.raises(httpx.TimeoutException):
-            fetch(f"http://127.0.0.1:{silent.getsockname()[1]}/a.mp3", settings)
+            fetch(f"http://127.0.0.1:{silent.getsockname()[1]}/a.mp3", settings.intake)
     assert time.monotonic() - started < 10
 
 
@@ -89,7 +89,7 @@ def test_a_server_that_never_answers_times_out(tmp_path: Path) -> None:
 )
 def test_private_loopback_and_link_local_addresses_are_refused(url: str, tmp_path: Path) -> None:
     with pytest.raises(BadInput, match="non-public address"):
-        check_address(url, Settings(home=tmp_path))
+        check_address(url, Settings(home=tmp_path).intake)
 
 
 def test_a_name_resolving_to_a_private_address_is_refused(
@@ -100,13 +100,13 @@ def test_a_name_resolving_to_a_private_address_is_refused(
 
     monkeypatch.setattr(socket, "getaddrinfo", resolve)
     with pytest.raises(BadInput, match=r"recordings\.example resolves to a non-public"):
-        check_address("https://recordings.example/a.mp3", Settings(home=tmp_path))
+        check_address("https://recordings.example/a.mp3", Settings(home=tmp_path).intake)
 
 
 @pytest.mark.parametrize("url", ["ftp://example.com/a.mp3", "file:///etc/passwd", "http:///a"])
 def test_only_http_and_https_with_a_host(url: str, tmp_path: Path) -> None:
     with pytest.raises(BadInput, match="only http and https"):
-        check_address(url, Settings(home=tmp_path))
+        check_address(url, Settings(home=tmp_path).intake)
 
 
 def test_public_addresses_pass(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -114,7 +114,7 @@ def test_public_addresses_pass(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
         return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.215.14", 0))]
 
     monkeypatch.setattr(socket, "getaddrinfo", resolve)
-    check_address("https://recordings.example/a.mp3", Settings(home=tmp_path))
+    check_address("https://recordings.example/a.mp3", Settings(home=tmp_path).intake)
 
 
 class Counting(BaseHTTPRequestHandler):
@@ -168,7 +168,7 @@ def test_a_name_that_rebinds_to_loopback_after_the_check_is_not_fetched_from_it(
     monkeypatch.setattr(socket, "getaddrinfo", rebinding)
     settings = Settings(home=tmp_path, download_timeout_s=2)
     with pytest.raises(httpx.HTTPError):
-        fetch(f"http://rebind.example:{counting_server}/jfk.flac", settings)
+        fetch(f"http://rebind.example:{counting_server}/jfk.flac", settings.intake)
     assert Counting.answered == 0, "the connection went to the address that was checked"
     assert lookups == ["rebind.example"]
 
@@ -181,7 +181,7 @@ def test_a_server_that_drips_bytes_cannot_hold_a_worker(
     slow = Settings(home=tmp_path, allow_private_urls=True, download_timeout_s=1)
     started = time.monotonic()
     with pytest.raises(BadInput, match=r"download too slow: [\d.]+ KiB/s is under the minimum"):
-        fetch(url, slow)
+        fetch(url, slow.intake)
     late = Settings(
         home=tmp_path,
         allow_private_urls=True,
@@ -189,7 +189,7 @@ def test_a_server_that_drips_bytes_cannot_hold_a_worker(
         download_min_rate=ByteSize(0),
     )
     with pytest.raises(BadInput, match="download too slow: not done after 2 s"):
-        fetch(url, late)
+        fetch(url, late.intake)
     assert time.monotonic() - started < 10
     assert list((tmp_path / "downloads").iterdir()) == []
 
@@ -212,7 +212,7 @@ def test_urls_are_shown_without_their_secrets(url: str, shown: str) -> None:
 def test_discard_only_touches_downloads(home_settings: Settings, tmp_path: Path) -> None:
     keep = tmp_path / "mine.wav"
     keep.write_bytes(b"x")
-    discard(keep, home_settings)
+    discard(keep, home_settings.intake)
     assert keep.exists()
 
 
@@ -233,9 +233,53 @@ def test_a_server_error_is_retryable_and_says_the_url_without_its_token(
     url = f"http://ann:pw5ecret@127.0.0.1:{server.server_address[1]}/a.mp3?X-Sig=t0ken"
     try:
         with pytest.raises(ConnectionError) as caught:
-            fetch(url, home_settings)
+            fetch(url, home_settings.intake)
     finally:
         server.shutdown()
         server.server_close()
     assert "download failed: HTTP 503" in str(caught.value)
     assert "t0ken" not in str(caught.value) and "pw5ecret" not in str(caught.value)
+
+
+PUBLIC = "93.184.216.34"  # an address literal: check_address resolves it without DNS
+
+
+def test_a_redirect_to_a_private_address_is_refused_before_it_is_requested(
+    tmp_path: Path,
+) -> None:
+    asked: list[httpx.Request] = []
+
+    def server(request: httpx.Request) -> httpx.Response:
+        asked.append(request)
+        return httpx.Response(302, headers={"Location": "http://169.254.169.254/latest/"})
+
+    with pytest.raises(BadInput, match="non-public address"):
+        fetch(
+            f"http://{PUBLIC}/a.flac", Settings(home=tmp_path).intake, httpx.MockTransport(server)
+        )
+    assert [str(request.url) for request in asked] == [f"http://{PUBLIC}/a.flac"]
+    assert list((tmp_path / "downloads").iterdir()) == []
+
+
+def test_an_endless_chain_of_redirects_is_refused(tmp_path: Path) -> None:
+    def server(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(302, headers={"Location": f"/hop{len(request.url.path)}"})
+
+    with pytest.raises(BadInput, match="more than 5 redirects"):
+        fetch(
+            f"http://{PUBLIC}/a.flac", Settings(home=tmp_path).intake, httpx.MockTransport(server)
+        )
+
+
+def test_a_redirected_download_is_saved_from_where_it_ends(tmp_path: Path) -> None:
+    audio = (DATA_DIR / "jfk.flac").read_bytes()
+
+    def server(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/share/abc":
+            return httpx.Response(301, headers={"Location": "/files/jfk.flac"})
+        return httpx.Response(200, content=audio, headers={"Content-Type": "audio/flac"})
+
+    path = fetch(
+        f"http://{PUBLIC}/share/abc", Settings(home=tmp_path).intake, httpx.MockTransport(server)
+    )
+    assert path.read_bytes() == audio and path.parent == tmp_path / "downloads"

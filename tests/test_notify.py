@@ -13,7 +13,7 @@ from pydantic import SecretStr
 from mumu import notify
 from mumu.errors import ConfigurationError
 from mumu.outcome import RecordingOutcome
-from mumu.settings import Settings
+from mumu.settings import NoticesConfig, Settings
 from tests.receiver import Receiver
 from tests.test_production import free_port
 
@@ -23,17 +23,17 @@ DONE = RecordingOutcome(
 )
 
 
-def settings(url: str, budget_s: float = 10.0, secret: str | None = SECRET) -> Settings:
+def notices(url: str, budget_s: float = 10.0, secret: str | None = SECRET) -> NoticesConfig:
     return Settings(
         notify_url=SecretStr(url),
         notify_secret=SecretStr(secret) if secret else None,
         notify_budget_s=budget_s,
-    )
+    ).notices
 
 
 def test_a_notice_is_signed_and_says_what_happened() -> None:
     with Receiver() as receiver:
-        notify.announce(settings(receiver.url), DONE, {"export": "mumu export 4 --format notes"})
+        notify.announce(notices(receiver.url), DONE, {"export": "mumu export 4 --format notes"})
         assert notify.wait(10)
     [notice] = receiver.received
     assert notice.signed_with(SECRET.encode())
@@ -56,7 +56,7 @@ def test_a_notice_is_signed_and_says_what_happened() -> None:
 
 def test_a_standard_webhooks_secret_signs_with_the_key_it_encodes() -> None:
     with Receiver() as receiver:
-        notify.announce(settings(receiver.url, secret="whsec_c2VjcmV0LWtleQ=="), DONE, {})
+        notify.announce(notices(receiver.url, secret="whsec_c2VjcmV0LWtleQ=="), DONE, {})
         assert notify.wait(10)
     assert receiver.received[0].signed_with(b"secret-key")
 
@@ -64,7 +64,7 @@ def test_a_standard_webhooks_secret_signs_with_the_key_it_encodes() -> None:
 @pytest.mark.slow
 def test_a_receiver_that_fails_at_first_gets_the_same_notice_again() -> None:
     with Receiver(failures=2) as receiver:
-        notify.announce(settings(receiver.url), DONE, {})
+        notify.announce(notices(receiver.url), DONE, {})
         assert notify.wait(20)
     assert receiver.attempts == 3
     [notice] = receiver.received
@@ -78,7 +78,7 @@ def test_a_receiver_that_is_down_costs_the_budget_and_is_logged_without_its_toke
     url = f"http://127.0.0.1:{free_port()}/hooks/T000/B000/XXXXsecretpath"
     started = time.monotonic()
     with caplog.at_level(logging.WARNING, logger="mumu.notify"):
-        notify.announce(settings(url, budget_s=2.0), DONE, {})
+        notify.announce(notices(url, budget_s=2.0), DONE, {})
         took_to_return = time.monotonic() - started
         assert notify.wait(10)
     assert took_to_return < 0.5
@@ -93,26 +93,26 @@ def test_a_receiver_that_is_down_costs_the_budget_and_is_logged_without_its_toke
 
 def test_a_url_without_a_secret_is_a_configuration_error() -> None:
     with pytest.raises(ConfigurationError, match="MUMU_NOTIFY_SECRET"):
-        notify.check(settings("http://127.0.0.1:9/x", secret=None))
-    notify.check(Settings())
+        notify.check(notices("http://127.0.0.1:9/x", secret=None))
+    notify.check(Settings().notices)
 
 
 def test_nothing_is_sent_without_a_url(tmp_path: Path) -> None:
-    notify.announce(Settings(), DONE, {})
+    notify.announce(Settings().notices, DONE, {})
     assert notify.wait(0)
 
 
 def test_a_whsec_secret_that_is_not_base64_is_a_configuration_error() -> None:
     with pytest.raises(ConfigurationError, match="not base64"):
-        notify.check(settings("http://127.0.0.1:9/x", secret="whsec_not*base64!"))
-    notify.check(settings("http://127.0.0.1:9/x", secret="whsec_c2VjcmV0LWtleQ"))  # unpadded
-    notify.announce(settings("http://127.0.0.1:9/x", secret="whsec_not*base64!"), DONE, {})
+        notify.check(notices("http://127.0.0.1:9/x", secret="whsec_not*base64!"))
+    notify.check(notices("http://127.0.0.1:9/x", secret="whsec_c2VjcmV0LWtleQ"))  # unpadded
+    notify.announce(notices("http://127.0.0.1:9/x", secret="whsec_not*base64!"), DONE, {})
     assert notify.wait(5), "announce never raises, even where check was skipped"
 
 
 def test_a_configured_secret_in_an_error_is_not_sent() -> None:
     leaky = replace(DONE, status="failed", error=f"ingest: refused with {SECRET}")
     with Receiver() as receiver:
-        notify.announce(settings(receiver.url), leaky, {})
+        notify.announce(notices(receiver.url), leaky, {})
         assert notify.wait(10)
     assert SECRET not in receiver.received[0].body.decode()

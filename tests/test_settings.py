@@ -1,6 +1,7 @@
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 from mumu.settings import Settings
 
@@ -11,8 +12,8 @@ def test_mumu_prefix_and_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
     settings = Settings()
     assert settings.whisper_beam_size == 2
     assert settings.whisper_model == "tiny.en"
-    assert settings.database_url_value == f"sqlite:///{tmp_path / 'mumu.db'}"
-    assert not settings.llm_configured
+    assert settings.database.url_value == f"sqlite:///{tmp_path / 'mumu.db'}"
+    assert not settings.llm.configured
 
 
 def test_openai_variables_are_honoured_and_the_key_stays_secret(
@@ -21,7 +22,7 @@ def test_openai_variables_are_honoured_and_the_key_stays_secret(
     monkeypatch.setenv("OPENAI_API_KEY", "sk-very-secret")
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:11434/v1")
     settings = Settings()
-    assert settings.llm_configured
+    assert settings.llm.configured
     assert settings.llm_base_url == "http://127.0.0.1:11434/v1"
     assert settings.llm_api_key is not None
     assert settings.llm_api_key.get_secret_value() == "sk-very-secret"
@@ -42,7 +43,7 @@ def test_dotenv_file_is_read(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) ->
     )
     settings = Settings()
     assert settings.batch_concurrency == 3
-    assert settings.database_url_value.endswith("@db/mumu")
+    assert settings.database.url_value.endswith("@db/mumu")
     assert "hunter2" not in repr(settings)
 
 
@@ -56,3 +57,38 @@ def test_a_hung_llm_request_is_retried_within_the_default_budget() -> None:
     defaults = Settings()
     attempts = defaults.llm_max_retries + 1
     assert defaults.llm_retry_budget_s >= attempts * defaults.llm_timeout_s
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql+psycopg://mumu:pw-s3cret@db/mumu",
+        "postgresql+psycopg://mumu:pw-s3cret@db:nope/mumu",
+    ],
+)
+def test_the_database_password_is_a_secret_even_in_a_url_that_does_not_parse(url: str) -> None:
+    settings = Settings(database_url=SecretStr(url))
+    assert "pw-s3cret" in settings.secrets()
+    assert "pw-s3cret" in settings.notices.scrubbed and "pw-s3cret" in settings.reporting.scrubbed
+
+
+def test_the_default_transcription_key_is_the_one_stored_transcripts_carry() -> None:
+    """A changed key re-transcribes every stored recording on its next run: the default's
+    text is part of the library's contract."""
+    assert (
+        Settings().transcription.key == "tiny.en|beam=5|batch=1|lang=auto|vad=1|words=1|decoding=4"
+    )
+    hinted = Settings(whisper_vocabulary="Prefect", diarize=True, whisper_language="de")
+    assert hinted.transcription.key.startswith("tiny.en|beam=5|batch=1|lang=de|vad=1|words=1|")
+    assert (
+        hinted.transcription.key.endswith("|voices=3")
+        and "|vocabulary=" in hinted.transcription.key
+    )
+
+
+def test_each_concern_reads_its_own_group() -> None:
+    settings = Settings(max_duration="90m", whisper_beam_size=2, llm_model="local")  # type: ignore[arg-type]
+    assert settings.intake.max_duration_s == 5400
+    assert settings.transcription.decode_kwargs()["beam_size"] == 2
+    assert settings.transcription.engine.compute_type == "int8"  # the CPU's default
+    assert settings.llm.model == "local" and not settings.llm.configured

@@ -37,7 +37,7 @@ def test_a_broken_link_in_a_folder_is_reported_not_skipped(tmp_path: Path) -> No
     (tmp_path / "gone.wav").symlink_to(tmp_path / "does-not-exist.wav")
     assert expand([str(tmp_path)]) == [str(tmp_path / "gone.wav")]
     with pytest.raises(BadInput, match="file not found"):
-        open_recording(str(tmp_path / "gone.wav"), Settings())
+        open_recording(str(tmp_path / "gone.wav"), Settings().intake)
 
 
 def test_a_name_that_is_not_utf8_travels_as_a_file_uri_and_opens(tmp_path: Path) -> None:
@@ -48,7 +48,7 @@ def test_a_name_that_is_not_utf8_travels_as_a_file_uri_and_opens(tmp_path: Path)
     assert source == f"file://{tmp_path}/%FF%FE%20meeting.flac"
     assert json.dumps(source) and source.encode("utf-8")
     assert local_path(source) == Path(raw)
-    path, _, size = open_recording(source, Settings())
+    path, _, size = open_recording(source, Settings().intake)
     assert path == Path(raw) and size == (DATA_DIR / "jfk.flac").stat().st_size
 
 
@@ -65,8 +65,8 @@ def test_a_recursive_glob_does_not_follow_a_link_loop(tmp_path: Path) -> None:
 def test_content_hash_is_the_identity(tmp_path: Path) -> None:
     copy = tmp_path / "renamed.flac"
     copy.write_bytes((DATA_DIR / "jfk.flac").read_bytes())
-    _, original_hash, size = open_recording(str(DATA_DIR / "jfk.flac"), Settings())
-    _, copy_hash, _ = open_recording(str(copy), Settings())
+    _, original_hash, size = open_recording(str(DATA_DIR / "jfk.flac"), Settings().intake)
+    _, copy_hash, _ = open_recording(str(copy), Settings().intake)
     assert original_hash == copy_hash
     assert size == copy.stat().st_size
 
@@ -83,7 +83,7 @@ def test_unreadable_sources_give_one_line_reasons(tmp_path: Path, make, message:
     path = tmp_path / "input.wav"
     make(path)
     with pytest.raises(BadInput, match=message) as caught:
-        open_recording(str(path), Settings())
+        open_recording(str(path), Settings().intake)
     assert "\n" not in str(caught.value)
 
 
@@ -97,8 +97,8 @@ def test_paths_outside_the_ingest_roots_are_refused(tmp_path: Path) -> None:
     settings = Settings(ingest_roots=[root])
     for sneaky in (root / "link.flac", root / ".." / "private.flac", outside):
         with pytest.raises(BadInput, match="outside the allowed ingest roots"):
-            open_recording(str(sneaky), settings)
-    path, _, _ = open_recording(str(root / "fine.flac"), settings)
+            open_recording(str(sneaky), settings.intake)
+    path, _, _ = open_recording(str(root / "fine.flac"), settings.intake)
     assert path == (root / "fine.flac").resolve()
 
 
@@ -106,4 +106,4 @@ def test_files_over_the_size_limit_are_refused_before_reading(tmp_path: Path) ->
     from pydantic import ByteSize
 
     with pytest.raises(BadInput, match=r"too large: 1\.1MiB is over the 1\.0MiB limit"):
-        open_recording(str(DATA_DIR / "jfk.flac"), Settings(max_file_size=ByteSize(1 << 20)))
+        open_recording(str(DATA_DIR / "jfk.flac"), Settings(max_file_size=ByteSize(1 << 20)).intake)

@@ -25,7 +25,7 @@ from mumu.transcription.speech import find_speech, speech_clips
 
 def main(corpus_file: str) -> None:
     corpus = json.loads(Path(corpus_file).read_text())
-    model = whisper.get_model(whisper.EngineSpec.from_settings(Settings()))
+    model = whisper.get_model(Settings().transcription.engine)
     audio = decode(Path(corpus["long"]), 6 * 3600).samples
     common = {"beam_size": 5, "word_timestamps": True}
     batched = BatchedInferencePipeline(model=model)

@@ -17,7 +17,7 @@ def db_upgrade() -> None:
     from mumu.db.engine import upgrade
 
     try:
-        upgrade(get_settings().database_url_value)
+        upgrade(get_settings().database.url_value)
     except DatabaseUnavailable as exc:
         raise fail(str(exc)) from None
     console.print("database schema is up to date")

@@ -57,7 +57,7 @@ def writer() -> Engine:
     from mumu.db.engine import engine_for
 
     try:
-        return engine_for(get_settings())
+        return engine_for(get_settings().database)
     except DatabaseUnavailable as exc:
         raise fail(str(exc)) from None
 
@@ -68,7 +68,7 @@ def reader() -> Iterator[Database | None]:
     None when nothing was ever stored in it; an error, not a migration, when its schema
     is not this code's."""
     try:
-        database = connect(get_settings().database_url_value)
+        database = connect(get_settings().database.url_value)
     except DatabaseUnavailable as exc:
         raise fail(str(exc)) from None
     try:
@@ -90,7 +90,7 @@ def search_engine() -> Engine | None:
         if database is None:
             return None
     try:
-        return read_engine(get_settings())
+        return read_engine(get_settings().database)
     except DatabaseUnavailable as exc:
         raise fail(str(exc)) from None
 

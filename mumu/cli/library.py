@@ -219,7 +219,7 @@ def search_(
 
     within = Within(recording, parse_since(since), source, language)
     settings = get_settings()
-    hybrid = settings.embeddings_configured and not newest
+    hybrid = settings.llm.embeddings_configured and not newest
     if hybrid:
         from sqlalchemy.exc import DBAPIError
 
@@ -227,13 +227,17 @@ def search_(
 
         engine = search_engine()
         try:
-            hits = find(engine, settings, query, limit, offset, newest, within) if engine else []
+            hits = (
+                find(engine, settings.llm, query, limit, offset, newest, within) if engine else []
+            )
         except DBAPIError as exc:  # lost or refused, after the engine's retries
-            raise fail(describe_db_error(settings.database_url_value, exc)) from None
+            raise fail(describe_db_error(settings.database.url_value, exc)) from None
     else:
         with reader() as database:
             hits = (
-                find(database, settings, query, limit, offset, newest, within) if database else []
+                find(database, settings.llm, query, limit, offset, newest, within)
+                if database
+                else []
             )
     if as_json:
         print(json.dumps([hit.as_dict() for hit in hits], indent=2, ensure_ascii=False))
@@ -320,5 +324,5 @@ def speakers(
         raise fail(f"recording {recording_id} has no speakers told apart")
     for speaker in transcript.speakers:
         console.print(Text.assemble(f"{speaker.number}  ", plain(speaker.name)))
-    if names and get_settings().llm_configured:
+    if names and get_settings().llm.configured:
         console.print("its notes are written again with these names on its next run")

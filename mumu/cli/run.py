@@ -35,21 +35,22 @@ def run(
     from mumu import notify
     from mumu.outcome import ALREADY_STORED, outcome
     from mumu.sources import expand, protect, reveal, shown
-    from mumu.stages.plan import already_stored
+    from mumu.stages.plan import already_stored, planned_keys
 
     settings = get_settings()
     if vocabulary:
         settings = settings.model_copy(update={"whisper_vocabulary": vocabulary})
     try:
-        notify.check(settings)
+        notify.check(settings.notices)
     except ConfigurationError as exc:
         raise fail(str(exc)) from None
     sources = expand([protect(path) for path in paths])
     if not sources:
         raise fail("no recordings found in " + ", ".join(shown(path) for path in paths))
     outcomes: dict[str, RecordingOutcome] = {}
+    intake, planned = settings.intake, planned_keys(settings)
     for source in sources:
-        recording_id = already_stored(database, reveal(source), settings)
+        recording_id = already_stored(database, reveal(source), intake, planned)
         if recording_id is not None:
             label = shown(source)
             outcomes[label] = outcome(database, label, recording_id, note=ALREADY_STORED)

@@ -33,7 +33,7 @@ from mumu.db.reading import (
     schema_revision,
 )
 from mumu.errors import one_line
-from mumu.settings import Settings
+from mumu.settings import DatabaseConfig
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -80,18 +80,18 @@ def _migrated_engine(url: str) -> Engine:
     return get_engine(url)
 
 
-def engine_for(settings: Settings) -> Engine:
+def engine_for(database: DatabaseConfig) -> Engine:
     """The engine of a writer: the schema brought up to date once per process."""
-    return _migrated_engine(settings.database_url_value)
+    return _migrated_engine(database.url_value)
 
 
 _checked: set[str] = set()
 
 
-def read_engine(settings: Settings) -> Engine:
+def read_engine(database: DatabaseConfig) -> Engine:
     """The engine of a reader: the schema as found; ``DatabaseUnavailable`` when it is
     missing, behind or ahead of this code, saying what to do."""
-    url = settings.database_url_value
+    url = database.url_value
     engine = get_engine(url)
     if url not in _checked:
         check_schema(url)

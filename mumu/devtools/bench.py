@@ -125,12 +125,12 @@ def _raw(phase: str, corpus: dict[str, Any], settings: Any) -> PhaseResult:
     model, beam, VAD and word timestamps as mumu, the library's defaults for the rest."""
     from faster_whisper import BatchedInferencePipeline
 
-    from mumu.stages.transcribe import TranscribeOptions
     from mumu.transcription import whisper
     from mumu.transcription.audio import SAMPLE_RATE, decode
 
-    model = whisper.get_model(whisper.EngineSpec.from_settings(settings))
-    options = {**TranscribeOptions.from_settings(settings).decode_kwargs(), "vad_filter": True}
+    transcription = settings.transcription
+    model = whisper.get_model(transcription.engine)
+    options = {**transcription.decode_kwargs(), "vad_filter": True}
     started = time.perf_counter()
     if phase == "raw-batched":
         batched = BatchedInferencePipeline(model=model)
@@ -187,7 +187,7 @@ def _mumu(phase: str, corpus: dict[str, Any]) -> PhaseResult:
     if failed:
         raise RuntimeError(f"mumu failed on the corpus: {failed[:3]}")
     ids = [o.recording_id for o in outcomes]
-    with Session(engine_for(settings)) as session:
+    with Session(engine_for(settings.database)) as session:
         transcripts = {t.recording_id: t.text for t in session.exec(select(Transcript))}
         audio_s = sum(r.duration_s or 0 for r in session.exec(select(Recording)) if r.id in ids)
         work_s = sum(

@@ -27,7 +27,7 @@ from typing import Any
 from mumu.errors import BadInput
 from mumu.settings import Settings
 from mumu.sources import AUDIO_EXTENSIONS
-from mumu.stages.transcribe import TranscribeOptions, transcribe
+from mumu.stages.transcribe import transcribe
 from mumu.transcription.audio import decode
 from mumu.transcription.gate import TranscriptSegment
 
@@ -163,15 +163,16 @@ def reference_text(entry: dict[str, Any]) -> str | None:
 def score(items: list[GoldenItem], settings: Settings, label: str) -> Score:
     from mumu.transcription import whisper
 
-    model = whisper.get_model(whisper.EngineSpec.from_settings(settings))  # not timed
+    options = settings.transcription
+    model = whisper.get_model(options.engine)  # not timed
     files = []
     for item in items:
         started = time.perf_counter()
         try:
-            decoded = decode(item.path, settings.max_duration.total_seconds())
+            decoded = decode(item.path, settings.intake.max_duration_s)
         except BadInput as exc:
             raise BadInput(f"{item.name}: {exc}") from None
-        result = transcribe(decoded, settings)
+        result = transcribe(decoded, options)
         wall = time.perf_counter() - started
         reference = _normalise(item.reference)
         errors = _errors(reference, _normalise(result.text))
@@ -181,7 +182,7 @@ def score(items: list[GoldenItem], settings: Settings, label: str) -> Score:
         raw_errors = _errors(reference, _normalise(" ".join(s.text for s in raw)))
         hidden_words, hidden_right = hidden_and_right(reference, result.segments)
         voices = None
-        if item.turns and settings.diarize:
+        if item.turns and options.diarize:
             voices = speaker_accuracy(result.segments, item.turns)
         files.append(
             FileScore(
@@ -198,7 +199,7 @@ def score(items: list[GoldenItem], settings: Settings, label: str) -> Score:
                 *(voices or (None, None, None)),
             )
         )
-    return Score(label, TranscribeOptions.from_settings(settings).key, files)
+    return Score(label, options.key, files)
 
 
 def hidden_and_right(reference: str, segments: list[TranscriptSegment]) -> tuple[int, int]:

@@ -31,7 +31,7 @@ def ask(
         progress.report(question, f"waiting for the LLM: {spent:.0f} s of {budget:.0f} s")
         logger.info("waiting for the LLM: %.0f s of the %.0f s budget", spent, budget)
 
-    result = answer_question(question, settings, engine_for(settings), limit, waiting)
+    result = answer_question(question, settings.llm, engine_for(settings.database), limit, waiting)
     create_markdown_artifact(
         key="mumu-answer", markdown=markdown(result), description=result.question[:200]
     )

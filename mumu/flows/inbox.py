@@ -14,16 +14,18 @@ from prefect import flow
 from prefect.artifacts import create_table_artifact
 from prefect.client.schemas.objects import FlowRun, State
 from prefect.deployments import run_deployment
+from sqlalchemy import Engine
 
 from mumu.blocks import settings_from_blocks
 from mumu.db import recordings
 from mumu.db.engine import engine_for
+from mumu.db.models import Stage
 from mumu.download import is_url
 from mumu.errors import ConfigurationError
 from mumu.flows.states import configuration_failed
-from mumu.settings import Settings
+from mumu.settings import IntakeConfig
 from mumu.sources import expand, reveal, shown
-from mumu.stages.plan import already_stored
+from mumu.stages.plan import already_stored, planned_keys
 
 PROCESS_RECORDING = "process-recording/process-recording"
 
@@ -53,7 +55,9 @@ def scan_inbox(
         settings = settings_from_blocks(**blocks)
     except ConfigurationError as exc:
         return configuration_failed(exc)
-    pending = pending_sources(locations, settings)
+    pending = pending_sources(
+        locations, engine_for(settings.database), settings.intake, planned_keys(settings)
+    )
     submitted = []
     for source in pending:
         run = cast(
@@ -84,13 +88,14 @@ def check_locations(locations: list[str]) -> None:
         )
 
 
-def pending_sources(locations: list[str], settings: Settings) -> list[str]:
+def pending_sources(
+    locations: list[str], engine: Engine, intake: IntakeConfig, planned: dict[Stage, str]
+) -> list[str]:
     """Sources neither stored with every stage current nor being processed now."""
-    engine = engine_for(settings)
     found = [reveal(source) for source in expand(locations)]
     return [
         source
         for source in found
-        if already_stored(engine, source, settings) is None
+        if already_stored(engine, source, intake, planned) is None
         and not recordings.is_running(engine, shown(source))
     ]

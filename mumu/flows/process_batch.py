@@ -54,7 +54,7 @@ def process_batch(
     }
     try:
         settings = settings_from_blocks(**blocks)
-        notify.check(settings)
+        notify.check(settings.notices)
     except ConfigurationError as exc:
         return configuration_failed(exc)
     started_at = utcnow()
@@ -70,7 +70,7 @@ def process_batch(
     publish_table(outcomes)
     failed = not all(outcome.completed for outcome in outcomes)
     status = RecordingStatus.FAILED if failed else RecordingStatus.COMPLETED
-    record_pipeline_run(engine_for(settings), "process-batch", status, started_at, None)
+    record_pipeline_run(engine_for(settings.database), "process-batch", status, started_at, None)
     return outcomes
 
 

@@ -11,6 +11,7 @@ from mumu.flows.recording_run import RecordingRun
 from mumu.outcome import RecordingOutcome
 from mumu.sources import Source, shown
 from mumu.stages.ingest import Ingested
+from mumu.stages.plan import planned_keys
 from mumu.tasks.audio import decode_audio
 from mumu.tasks.ingest import ingest
 from mumu.tasks.insights import summarize
@@ -39,10 +40,13 @@ def process_recording(
     """
     with RecordingRun(source) as run:
         settings = run.configure(whisper_block, llm_block, database_block, vocabulary)
-        recording = run.hold(ingest(source, settings, run.owner))
+        database, transcription = settings.database, settings.transcription
+        planned = planned_keys(settings)
+        recording = run.hold(ingest(source, settings.intake, planned, database, run.owner))
         if isinstance(recording, Ingested):
             if Stage.TRANSCRIBE in recording.todo:
-                transcribe(recording, decode_audio(recording, settings), settings)
+                decoded = decode_audio(recording, settings.intake, database)
+                transcribe(recording, decoded, transcription, database)
             if Stage.INSIGHTS in recording.todo:
-                summarize(recording, settings)
+                summarize(recording, settings.llm, transcription.key, database)
     return run.result

@@ -27,7 +27,7 @@ from mumu.errors import BadInput, ConfigurationError, StageFailed, one_line
 from mumu.flows.states import configuration_failed
 from mumu.outcome import ALREADY_STORED, RecordingFailed, RecordingOutcome, outcome
 from mumu.sentry import init_sentry, report_stage_failure
-from mumu.settings import Settings
+from mumu.settings import NoticesConfig, Settings
 from mumu.sources import Source, shown
 from mumu.stages.ingest import Ingested, Rejected
 
@@ -67,10 +67,10 @@ class RecordingRun:
         vocabulary: str | None = None,
     ) -> Settings:
         settings = settings_from_blocks(whisper_block, llm_block, database_block, vocabulary)
-        notify.check(settings)
+        notify.check(settings.notices)
         self._settings = settings
-        init_sentry(settings)
-        self._engine = engine_for(self._settings)
+        init_sentry(settings.reporting)
+        self._engine = engine_for(self._settings.database)
         return self._settings
 
     def hold(self, recording: Ingested | Rejected) -> Ingested | Rejected:
@@ -78,7 +78,7 @@ class RecordingRun:
         self._recording = recording
         if isinstance(recording, Ingested) and self._engine and self._settings:
             if recording.downloaded:
-                self._held.callback(discard, recording.path, self._settings)
+                self._held.callback(discard, recording.path, self._settings.intake)
             self._held.enter_context(
                 claims.heartbeat(
                     self._engine, recording.recording_id, self.owner, self._settings.stale_after_s
@@ -125,15 +125,15 @@ class RecordingRun:
                 note = None if recording.todo else ALREADY_STORED
         stage, reason, bad_input = self._failure(engine, exc)
         if stage is not None and reason is not None:
-            report_stage_failure(settings, recording_id, stage, reason, bad_input)
+            report_stage_failure(settings.reporting, recording_id, stage, reason, bad_input)
         result = outcome(
             engine, self.source, recording_id, note, f"{stage}: {reason}" if reason else None
         )
         record_pipeline_run(engine, FLOW, result.status, self._started_at, recording_id)
         if recording_id is not None:
-            publish_notes(engine, settings, recording_id)
+            publish_notes(engine, settings.notices, recording_id)
         if note != ALREADY_STORED:
-            notify.announce(settings, result, links(settings, recording_id))
+            notify.announce(settings.notices, result, links(settings.notices, recording_id))
         return result
 
     def _failure(
@@ -156,14 +156,14 @@ class RecordingRun:
         return "pipeline", reason, False
 
 
-def publish_notes(engine: Engine, settings: Settings, recording_id: int) -> None:
+def publish_notes(engine: Engine, notices: NoticesConfig, recording_id: int) -> None:
     """The recording's notes as the run's artifact, with where to get them and the
     transcript."""
     detail = views.recording_detail(engine, recording_id)
     if detail is None:
         return
-    if settings.public_url:
-        base = f"{settings.public_url.rstrip('/')}/recordings/{recording_id}"
+    if notices.public_url:
+        base = f"{notices.public_url.rstrip('/')}/recordings/{recording_id}"
         formats = [fmt for fmt in export.FORMATS if fmt != "notes"]
         transcript = ", ".join(f"[{fmt}]({base}/transcript.{fmt})" for fmt in formats)
         where = (
@@ -190,7 +190,7 @@ def artifact_link(recording_id: int, ui: str) -> str:
     return f"{ui.rstrip('/')}/artifacts/key/{artifact_key(recording_id)}"
 
 
-def links(settings: Settings, recording_id: int | None) -> dict[str, str]:
+def links(notices: NoticesConfig, recording_id: int | None) -> dict[str, str]:
     """Where a person follows up on a recording: its Prefect run, when a Prefect UI
     outlives the run, and its notes and transcript, when the sidecar is public."""
     from prefect.runtime import flow_run
@@ -204,8 +204,8 @@ def links(settings: Settings, recording_id: int | None) -> dict[str, str]:
         return found
     if ui:
         found["artifact"] = artifact_link(recording_id, ui)
-    if settings.public_url:
-        base = f"{settings.public_url.rstrip('/')}/recordings/{recording_id}"
+    if notices.public_url:
+        base = f"{notices.public_url.rstrip('/')}/recordings/{recording_id}"
         found["notes"] = f"{base}/notes.md"
         found["transcript"] = f"{base}/transcript.txt"
     found["export"] = f"mumu export {recording_id} --format notes"

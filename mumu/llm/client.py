@@ -24,6 +24,7 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+import httpx2
 import openai
 from openai import OpenAI
 from openai.types.chat import ChatCompletion
@@ -41,7 +42,7 @@ from mumu.llm.retry import (
     refuses_response_format,
 )
 from mumu.llm.usage import Usage
-from mumu.settings import Settings
+from mumu.settings import LLMConfig
 
 MODES = ("json_schema", "json_object_schema", "json_object", "text")
 TOKEN_LIMIT_FIELDS = ("max_tokens", "max_completion_tokens")
@@ -64,15 +65,16 @@ class Endpoint:
     concurrency_limit: str | None
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Endpoint:
+    def of(cls, llm: LLMConfig) -> Endpoint:
+        """What a client is built from: the request's side of the LLM group."""
         return cls(
-            base_url=settings.llm_base_url,
-            api_key=settings.llm_api_key.get_secret_value() if settings.llm_api_key else "unused",
-            model=settings.llm_model,
-            timeout_s=settings.llm_timeout_s,
-            max_retries=settings.llm_max_retries,
-            retry_budget_s=settings.llm_retry_budget_s,
-            concurrency_limit=settings.llm_concurrency_limit,
+            base_url=llm.base_url,
+            api_key=llm.api_key.get_secret_value() if llm.api_key else "unused",
+            model=llm.model,
+            timeout_s=llm.timeout_s,
+            max_retries=llm.max_retries,
+            retry_budget_s=llm.retry_budget_s,
+            concurrency_limit=llm.concurrency_limit,
         )
 
 
@@ -81,19 +83,23 @@ def _cached_llm(endpoint: Endpoint) -> StructuredLLM:
     return StructuredLLM(endpoint)
 
 
-def get_llm(settings: Settings) -> StructuredLLM:
+def get_llm(llm: LLMConfig) -> StructuredLLM:
     """One client per endpoint per process, so a mode a server rejected stays rejected."""
-    return _cached_llm(Endpoint.from_settings(settings))
+    return _cached_llm(Endpoint.of(llm))
 
 
 class StructuredLLM:
-    def __init__(self, endpoint: Endpoint) -> None:
+    def __init__(self, endpoint: Endpoint, transport: httpx2.BaseTransport | None = None) -> None:
+        """``transport`` carries the ``openai`` client's requests (an ``httpx2`` transport,
+        the HTTP library ``openai`` is built on); the tests hand one in, by default the
+        network."""
         self.model = endpoint.model
         self._client = OpenAI(
             base_url=endpoint.base_url,
             api_key=endpoint.api_key,
             timeout=endpoint.timeout_s,
             max_retries=0,
+            http_client=openai.DefaultHttpxClient(transport=transport) if transport else None,
         )
         self._policy = RetryPolicy(
             max_attempts=endpoint.max_retries + 1, budget_s=endpoint.retry_budget_s

@@ -8,7 +8,7 @@ from openai import OpenAI
 
 from mumu.llm.client import Endpoint, LLMError
 from mumu.llm.retry import RetriesExhausted, RetryPolicy, call_with_retries
-from mumu.settings import Settings
+from mumu.settings import LLMConfig
 
 BATCH = 64
 
@@ -23,11 +23,11 @@ def _client(endpoint: Endpoint) -> OpenAI:
     )
 
 
-def embed(settings: Settings, texts: list[str]) -> list[list[float]]:
+def embed(llm: LLMConfig, texts: list[str]) -> list[list[float]]:
     """One vector per text, requested in batches, with the LLM retry policy."""
-    if settings.embeddings_model is None:
+    if llm.embeddings_model is None:
         raise ValueError("no embeddings model configured (MUMU_EMBEDDINGS_MODEL)")
-    endpoint = Endpoint.from_settings(settings)
+    endpoint = Endpoint.of(llm)
     policy = RetryPolicy(max_attempts=endpoint.max_retries + 1, budget_s=endpoint.retry_budget_s)
     vectors: list[list[float]] = []
     for start in range(0, len(texts), BATCH):
@@ -35,7 +35,7 @@ def embed(settings: Settings, texts: list[str]) -> list[list[float]]:
         try:
             request = functools.partial(
                 _client(endpoint).embeddings.create,
-                model=settings.embeddings_model or "",
+                model=llm.embeddings_model or "",
                 input=batch,
             )
             response = call_with_retries(request, policy)

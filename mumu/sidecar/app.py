@@ -44,7 +44,7 @@ EXPORT_MEDIA_TYPES = {
 
 def create_app(settings: Settings, prefect_api_url: str | None) -> Starlette:
     started = time.monotonic()
-    init_sentry(settings)
+    init_sentry(settings.reporting)
     registry = CollectorRegistry()
     process_collector.ProcessCollector(registry=registry)
     platform_collector.PlatformCollector(registry=registry)
@@ -81,7 +81,9 @@ def create_app(settings: Settings, prefect_api_url: str | None) -> Starlette:
         """A transcript export, or the notes (``notes.md``): what run artifacts and
         notices link to."""
         fmt = request.path_params.get("fmt", "notes")
-        detail = views.recording_detail(read_engine(settings), request.path_params["recording_id"])
+        detail = views.recording_detail(
+            read_engine(settings.database), request.path_params["recording_id"]
+        )
         if fmt not in EXPORT_MEDIA_TYPES or detail is None:
             return Response("not found\n", status_code=404, media_type="text/plain")
         return Response(export.render(detail, fmt), media_type=EXPORT_MEDIA_TYPES[fmt])

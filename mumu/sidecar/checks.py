@@ -27,7 +27,7 @@ class Check:
 
 def database(settings: Settings) -> Check:
     """Reachable, with the schema this code reads: the sidecar never migrates it."""
-    url = settings.database_url_value
+    url = settings.database.url_value
     try:
         with get_engine(url).connect() as connection:
             connection.execute(text("SELECT 1"))

@@ -44,7 +44,7 @@ class DatabaseCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         try:
-            metrics = list(self._from_database(read_engine(self.settings)))
+            metrics = list(self._from_database(read_engine(self.settings.database)))
         except Exception:  # noqa: BLE001 - a scrape must answer even with the database down
             yield GaugeMetricFamily("mumu_database_up", "mumu's database answers.", value=0)
             return

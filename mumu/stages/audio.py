@@ -11,7 +11,7 @@ from sqlmodel import Session
 from mumu.db.models import Stage
 from mumu.db.recordings import update_recording
 from mumu.db.runs import run_stage
-from mumu.settings import Settings
+from mumu.settings import IntakeConfig
 from mumu.transcription import audio, channels
 
 NAME = Stage.AUDIO
@@ -21,10 +21,6 @@ NAME = Stage.AUDIO
 class AudioOptions:
     max_duration_s: float
 
-    @classmethod
-    def from_settings(cls, settings: Settings) -> AudioOptions:
-        return cls(max_duration_s=settings.max_duration.total_seconds())
-
     @property
     def key(self) -> str:
         """The limit refuses recordings; it does not change what an accepted one decodes to.
@@ -33,8 +29,8 @@ class AudioOptions:
         return f"pyav-{audio.SAMPLE_RATE // 1000}k-channels-{channels.VERSION}"
 
 
-def run(engine: Engine, recording_id: int, path: Path, settings: Settings) -> audio.DecodedAudio:
-    options = AudioOptions.from_settings(settings)
+def run(engine: Engine, recording_id: int, path: Path, intake: IntakeConfig) -> audio.DecodedAudio:
+    options = AudioOptions(max_duration_s=intake.max_duration_s)
     return run_stage(
         engine,
         recording_id,

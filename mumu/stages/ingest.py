@@ -17,9 +17,9 @@ from mumu.db.models import Stage
 from mumu.db.runs import completed_stage_keys, fail_stage
 from mumu.download import fetch, is_url
 from mumu.errors import BadInput
-from mumu.settings import Settings
+from mumu.settings import IntakeConfig
 from mumu.sources import Source, open_recording, portable, reveal, shown
-from mumu.stages.plan import planned_keys, stages_to_run
+from mumu.stages.plan import stages_to_run
 
 NAME = Stage.INGEST
 
@@ -44,20 +44,29 @@ class Rejected:
     reason: str
 
 
-def run(engine: Engine, source: Source, settings: Settings, owner: str) -> Ingested | Rejected:
-    """When another live run holds the recording, this waits for it to finish, and then
+def run(
+    engine: Engine,
+    source: Source,
+    intake: IntakeConfig,
+    planned: dict[Stage, str],
+    claim: tuple[str, float],
+) -> Ingested | Rejected:
+    """``planned`` is each stage's key under the current configuration
+    (``mumu.stages.plan``); ``claim`` the run's owner and how long its silence may last.
+    When another live run holds the recording, this waits for it to finish, and then
     usually finds nothing left to do."""
     location, stored = reveal(source), shown(source)
     downloaded = is_url(location)
     try:
-        local = str(fetch(location, settings)) if downloaded else location
-        path, sha256, size = open_recording(local, settings)
+        local = str(fetch(location, intake)) if downloaded else location
+        path, sha256, size = open_recording(local, intake)
     except BadInput as exc:
         recording_id = recordings.record_unreadable(engine, stored, f"{NAME}: {exc}")
         fail_stage(engine, recording_id, NAME, str(exc))
         return Rejected(recording_id, stored, str(exc))
     recorded_source = stored if downloaded else portable(str(path))
     recording_id = recordings.register_recording(engine, recorded_source, sha256, size)
-    claims.claim(engine, recording_id, owner, settings.stale_after_s)
-    todo = stages_to_run(planned_keys(settings), completed_stage_keys(engine, recording_id))
+    owner, stale_after_s = claim
+    claims.claim(engine, recording_id, owner, stale_after_s)
+    todo = stages_to_run(planned, completed_stage_keys(engine, recording_id))
     return Ingested(recording_id, recorded_source, path, todo, downloaded)

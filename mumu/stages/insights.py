@@ -18,9 +18,8 @@ from mumu.db.runs import run_stage, skip_stage
 from mumu.llm.budget import Budget, Waiting
 from mumu.llm.grounding import Said, Transcript
 from mumu.llm.insights import PROMPT_VERSION, InsightsResult, chapter_start, generate_insights
-from mumu.settings import Settings
+from mumu.settings import LLMConfig
 from mumu.speakers import spoken_by
-from mumu.stages.transcribe import TranscribeOptions
 
 NAME = Stage.INSIGHTS
 NO_LLM_REASON = "no LLM endpoint configured (set OPENAI_BASE_URL or OPENAI_API_KEY)"
@@ -34,11 +33,11 @@ class InsightsOptions:
     transcript_key: str
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> InsightsOptions:
+    def of(cls, llm: LLMConfig, transcript_key: str) -> InsightsOptions:
         return cls(
-            llm_model=settings.llm_model if settings.llm_configured else None,
-            context_tokens=settings.llm_context_tokens,
-            transcript_key=TranscribeOptions.from_settings(settings).key,
+            llm_model=llm.model if llm.configured else None,
+            context_tokens=llm.context_tokens,
+            transcript_key=transcript_key,
         )
 
     @property
@@ -58,11 +57,15 @@ class InsightsOutcome:
 
 
 def run(
-    engine: Engine, recording_id: int, settings: Settings, on_wait: Waiting | None = None
+    engine: Engine,
+    recording_id: int,
+    llm: LLMConfig,
+    transcript_key: str,
+    on_wait: Waiting | None = None,
 ) -> InsightsOutcome:
-    """The notes, within the ``llm_budget_s`` of the recording; ``on_wait`` hears how long
+    """The notes, within the ``llm.budget_s`` of the recording; ``on_wait`` hears how long
     the LLM has been at it while a request is out."""
-    options = InsightsOptions.from_settings(settings)
+    options = InsightsOptions.of(llm, transcript_key)
     if options.llm_model is None:
         return _skip(engine, recording_id, options, NO_LLM_REASON)
     said = [
@@ -76,8 +79,8 @@ def run(
     def work() -> InsightsResult:
         from mumu.llm.client import get_llm
 
-        budget = Budget(settings.llm_budget_s, "the notes", "MUMU_LLM_BUDGET_S", on_wait)
-        return generate_insights(said, get_llm(settings), options.context_tokens, budget)
+        budget = Budget(llm.budget_s, "the notes", "MUMU_LLM_BUDGET_S", on_wait)
+        return generate_insights(said, get_llm(llm), options.context_tokens, budget)
 
     transcript = Transcript(said)
     result = run_stage(

@@ -16,20 +16,21 @@ from mumu.db.models import Stage
 from mumu.db.runs import completed_stage_keys
 from mumu.download import is_url, redact_url
 from mumu.errors import BadInput
-from mumu.settings import Settings
+from mumu.settings import IntakeConfig, Settings
 from mumu.sources import open_recording
 from mumu.stages.audio import AudioOptions
 from mumu.stages.insights import InsightsOptions
-from mumu.stages.transcribe import TranscribeOptions
 
 ORDER = list(Stage)
 
 
 def planned_keys(settings: Settings) -> dict[Stage, str]:
+    """Each stage's key under this configuration: read at the edge, where it is resolved."""
+    transcript_key = settings.transcription.key
     return {
-        Stage.AUDIO: AudioOptions.from_settings(settings).key,
-        Stage.TRANSCRIBE: TranscribeOptions.from_settings(settings).key,
-        Stage.INSIGHTS: InsightsOptions.from_settings(settings).key,
+        Stage.AUDIO: AudioOptions(settings.intake.max_duration_s).key,
+        Stage.TRANSCRIBE: transcript_key,
+        Stage.INSIGHTS: InsightsOptions.of(settings.llm, transcript_key).key,
     }
 
 
@@ -46,7 +47,9 @@ def stages_to_run(planned: dict[Stage, str], done: dict[Stage, str | None]) -> l
     return [Stage.AUDIO, Stage.TRANSCRIBE, Stage.INSIGHTS]
 
 
-def already_stored(engine: Engine, source: str, settings: Settings) -> int | None:
+def already_stored(
+    engine: Engine, source: str, intake: IntakeConfig, planned: dict[Stage, str]
+) -> int | None:
     """The recording's id when this content is stored and every stage is current.
 
     Anything else (new, stale, unreadable) goes through the flow and is reported there.
@@ -56,12 +59,12 @@ def already_stored(engine: Engine, source: str, settings: Settings) -> int | Non
         recording_id = recordings.find_by_source(engine, redact_url(source))
     else:
         try:
-            _, sha256, _ = open_recording(source, settings)
+            _, sha256, _ = open_recording(source, intake)
         except BadInput:
             return None
         recording_id = recordings.find_recording(engine, sha256)
     if recording_id is None:
         return None
-    if stages_to_run(planned_keys(settings), completed_stage_keys(engine, recording_id)):
+    if stages_to_run(planned, completed_stage_keys(engine, recording_id)):
         return None
     return recording_id

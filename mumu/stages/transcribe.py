@@ -1,17 +1,17 @@
 """Transcribe: faster-whisper on the decoded audio; transcript and segments saved together.
 
-``TranscribeOptions`` is what decides a transcript: it builds the decoding call and it
-is the stage's key, so a change to either re-transcribes. The model itself comes from
-the process-wide cache in ``mumu.transcription.whisper``, loaded on first use; planning reads the
-options here without loading it.
+``TranscribeOptions`` (``mumu.transcription.options``, the configuration's transcription
+group) is what decides a transcript: it builds the decoding call and it is the stage's
+key, so a change to either re-transcribes. The model itself comes from the process-wide
+cache in ``mumu.transcription.whisper``, loaded on first use; planning reads the key
+without loading it.
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import asdict, dataclass, replace
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sqlalchemy import Engine, delete
@@ -21,12 +21,12 @@ from mumu.db.models import Recording, Segment, Stage, Transcript
 from mumu.db.recordings import update_recording
 from mumu.db.runs import run_stage
 from mumu.errors import ConfigurationError
-from mumu.settings import Settings
 from mumu.transcription import gate
 from mumu.transcription.audio import SAMPLE_RATE, DecodedAudio
 from mumu.transcription.channels import louder_elsewhere
 from mumu.transcription.cues import split_long
 from mumu.transcription.gate import TranscriptSegment, Word
+from mumu.transcription.options import TranscribeOptions
 from mumu.transcription.speech import (
     LanguageRun,
     Span,
@@ -45,67 +45,7 @@ if TYPE_CHECKING:
     from faster_whisper.transcribe import TranscriptionInfo
 
 NAME = Stage.TRANSCRIBE
-VOICES_VERSION = 3  # mumu.transcription.voices: its encoder, threshold and founding length
 WINDOW_S = 600.0
-DECODING_VERSION = 4
-"""Of the code around faster-whisper; stored transcripts of an older one are redone (4:
-unclear speech kept with its doubt, paused sentences cut, a language per utterance)."""
-
-
-@dataclass(frozen=True)
-class TranscribeOptions:
-    model: str
-    beam_size: int
-    batch_size: int
-    language: str | None
-    vad: bool
-    word_timestamps: bool
-    vocabulary: str | None = None
-    diarize: bool = False
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> TranscribeOptions:
-        return cls(
-            model=settings.whisper_model,
-            beam_size=settings.whisper_beam_size,
-            batch_size=settings.whisper_batch_size,
-            language=settings.whisper_language,
-            vad=settings.whisper_vad,
-            word_timestamps=settings.whisper_word_timestamps,
-            vocabulary=settings.whisper_vocabulary or None,
-            diarize=settings.diarize,
-        )
-
-    def decode_kwargs(self) -> dict[str, Any]:
-        """faster-whisper's arguments for these options, batched or not: spelled here
-        only, for the stage, the gate's re-decode and the benchmark's raw baseline."""
-        return {
-            "language": self.language,
-            "beam_size": self.beam_size,
-            "word_timestamps": self.word_timestamps,
-            "hotwords": self.vocabulary,
-        }
-
-    @property
-    def key(self) -> str:
-        return "|".join(
-            [
-                self.model,
-                f"beam={self.beam_size}",
-                f"batch={self.batch_size}",
-                f"lang={self.language or 'auto'}",
-                f"vad={int(self.vad)}",
-                f"words={int(self.word_timestamps)}",
-                f"decoding={DECODING_VERSION}",
-                *([f"vocabulary={_digest(self.vocabulary)}"] if self.vocabulary else []),
-                *([f"voices={VOICES_VERSION}"] if self.diarize else []),
-            ]
-        )
-
-
-def _digest(text: str) -> str:
-    """Twelve hex digits of the vocabulary's sha256: the key stays short whatever its length."""
-    return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 @dataclass(frozen=True)
@@ -158,17 +98,16 @@ def decode_segments(
     return segments, (info.language, info.language_probability)
 
 
-def transcribe(decoded: DecodedAudio, settings: Settings) -> TranscriptResult:
+def transcribe(decoded: DecodedAudio, options: TranscribeOptions) -> TranscriptResult:
     """The recording, or each channel that carries its own speaker
     (``mumu.transcription.channels``), merged in time order; see ``_transcribe_track``."""
     from mumu.transcription import whisper
 
-    options = TranscribeOptions.from_settings(settings)
     if options.diarize:
         from mumu.transcription.voices import encoder_for_voices
 
         encoder_for_voices()  # a missing extra is said before the Whisper pass, not after
-    model = whisper.get_model(whisper.EngineSpec.from_settings(settings))
+    model = whisper.get_model(options.engine)
     confidence: dict[str, float] = {}
     segments: list[TranscriptSegment] = []
     for channel in decoded.speaker_channels or (None,):
@@ -309,14 +248,14 @@ def _segment(segment: WhisperSegment) -> TranscriptSegment:
 
 
 def run(
-    engine: Engine, recording_id: int, decoded: DecodedAudio, settings: Settings
+    engine: Engine, recording_id: int, decoded: DecodedAudio, options: TranscribeOptions
 ) -> TranscriptResult:
     return run_stage(
         engine,
         recording_id,
         NAME,
-        TranscribeOptions.from_settings(settings).key,
-        lambda: transcribe(decoded, settings),
+        options.key,
+        lambda: transcribe(decoded, options),
         lambda session, result: save(session, recording_id, result),
     )
 

@@ -8,7 +8,8 @@ from prefect.cache_policies import NO_CACHE
 
 from mumu import progress
 from mumu.db.engine import engine_for
-from mumu.settings import Settings
+from mumu.db.models import Stage
+from mumu.settings import DatabaseConfig, IntakeConfig
 from mumu.sources import Source, shown
 from mumu.stages import ingest as stage
 from mumu.tasks.retry import is_transient
@@ -21,6 +22,13 @@ from mumu.tasks.retry import is_transient
     retry_delay_seconds=10,
     retry_condition_fn=is_transient,
 )
-def ingest(source: Source, settings: Settings, owner: str) -> stage.Ingested | stage.Rejected:
+def ingest(
+    source: Source,
+    intake: IntakeConfig,
+    planned: dict[Stage, str],
+    database: DatabaseConfig,
+    owner: str,
+) -> stage.Ingested | stage.Rejected:
     progress.report(shown(source), stage.NAME)
-    return stage.run(engine_for(settings), source, settings, owner)
+    claim = (owner, database.stale_after_s)
+    return stage.run(engine_for(database), source, intake, planned, claim)

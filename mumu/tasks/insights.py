@@ -8,7 +8,7 @@ from prefect.cache_policies import NO_CACHE
 from mumu import progress
 from mumu.db.engine import engine_for
 from mumu.llm.budget import REPORT_EVERY_S
-from mumu.settings import Settings
+from mumu.settings import DatabaseConfig, LLMConfig
 from mumu.stages import insights as stage
 from mumu.stages.ingest import Ingested
 
@@ -16,8 +16,11 @@ LOG_EVERY_S = 60
 
 
 @task(name=stage.NAME, cache_policy=NO_CACHE)
-def summarize(recording: Ingested, settings: Settings) -> str | None:
-    """Returns the title, or None when the stage was skipped."""
+def summarize(
+    recording: Ingested, llm: LLMConfig, transcript_key: str, database: DatabaseConfig
+) -> str | None:
+    """Returns the title, or None when the stage was skipped; ``transcript_key`` is the
+    key of the transcript the notes follow."""
     progress.report(recording.source, stage.NAME)
     logger = get_run_logger()
 
@@ -26,7 +29,7 @@ def summarize(recording: Ingested, settings: Settings) -> str | None:
         if int(spent) % LOG_EVERY_S < REPORT_EVERY_S:
             logger.info("waiting for the LLM: %.0f s of the %.0f s budget", spent, budget)
 
-    outcome = stage.run(engine_for(settings), recording.recording_id, settings, waiting)
+    outcome = stage.run(engine_for(database), recording.recording_id, llm, transcript_key, waiting)
     if outcome.result is None:
         logger.warning("insights skipped: %s", outcome.skipped)
         return None

@@ -9,11 +9,12 @@ from prefect.cache_policies import NO_CACHE
 
 from mumu import progress
 from mumu.db.engine import engine_for
-from mumu.settings import Settings
+from mumu.settings import DatabaseConfig
 from mumu.stages import transcribe as stage
 from mumu.stages.ingest import Ingested
 from mumu.tasks.retry import is_transient
 from mumu.transcription.audio import DecodedAudio
+from mumu.transcription.options import TranscribeOptions
 
 
 @task(
@@ -23,11 +24,16 @@ from mumu.transcription.audio import DecodedAudio
     retry_delay_seconds=5,
     retry_condition_fn=is_transient,
 )
-def transcribe(recording: Ingested, decoded: DecodedAudio, settings: Settings) -> int:
+def transcribe(
+    recording: Ingested,
+    decoded: DecodedAudio,
+    options: TranscribeOptions,
+    database: DatabaseConfig,
+) -> int:
     """Returns the number of segments stored."""
     progress.report(recording.source, stage.NAME)
     started = time.monotonic()
-    result = stage.run(engine_for(settings), recording.recording_id, decoded, settings)
+    result = stage.run(engine_for(database), recording.recording_id, decoded, options)
     get_run_logger().info(
         "transcribed %.1f s of audio into %d segments in %.1f s (%s)",
         decoded.duration_s,

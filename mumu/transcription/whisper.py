@@ -11,51 +11,21 @@ from loading is the deployment's fault, said as a ``ConfigurationError``.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 
 import ctranslate2
 from faster_whisper import WhisperModel
 
 from mumu.errors import ConfigurationError
-from mumu.settings import Settings
+from mumu.transcription.options import EngineSpec
 from mumu.transcription.packaged_models import PACKAGED, model_directory
 
 BUNDLED_MODEL = "tiny.en"
 
 
-@dataclass(frozen=True)
-class EngineSpec:
-    model: str
-    device: str
-    compute_type: str
-    cpu_threads: int
-    download_root: str
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> EngineSpec:
-        device = resolve_device(settings.whisper_device)
-        compute_type = settings.whisper_compute_type
-        if compute_type == "default":
-            compute_type = "float16" if device == "cuda" else "int8"
-        return cls(
-            model=settings.whisper_model,
-            device=device,
-            compute_type=compute_type,
-            cpu_threads=settings.whisper_cpu_threads,
-            download_root=str(settings.models_dir),
-        )
-
-
 _models: dict[EngineSpec, WhisperModel] = {}
 _models_lock = threading.Lock()
 model_loads = 0
-
-
-def resolve_device(device: str) -> str:
-    if device == "auto":
-        return "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
-    return device
 
 
 def resolve_model(name: str, models_dir: Path) -> str:

@@ -78,7 +78,7 @@ def test_the_first_use_from_many_threads_migrates_once(tmp_path: Path) -> None:
     """A batch's recordings start in threads; the first of them must not race Alembic."""
     settings = Settings(database_url=SecretStr(f"sqlite:///{tmp_path / 'fresh.db'}"))
     with ThreadPoolExecutor(max_workers=4) as pool:
-        engines = list(pool.map(lambda _: engine_for(settings), range(4)))
+        engines = list(pool.map(lambda _: engine_for(settings.database), range(4)))
     assert len(set(map(id, engines))) == 1
 
 

@@ -53,14 +53,14 @@ def test_names_of_channels_outlive_a_new_transcript_and_names_of_voices_do_not(
     """Voices are numbered anew by each transcription; channels stay what they are."""
     from mumu.db.engine import transaction
     from mumu.settings import Settings
-    from mumu.stages.transcribe import TranscribeOptions, TranscriptResult, save
+    from mumu.stages.transcribe import TranscriptResult, save
     from mumu.transcription.gate import TranscriptSegment
 
     recording = recordings.register_recording(engine, "/in/call.wav", "ef" * 32, 10)
 
     def transcript(**speaker: int) -> TranscriptResult:
         said = TranscriptSegment(0.0, 1.0, "Hello.", -0.1, 0.1, 1.0, [], **speaker)  # type: ignore[arg-type]
-        options = TranscribeOptions.from_settings(Settings())
+        options = Settings().transcription
         return TranscriptResult("Hello.", "en", 1.0, [said], options)
 
     with transaction(engine) as session:

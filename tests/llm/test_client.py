@@ -17,7 +17,7 @@ StartLLM = Callable[[str], FakeLLM]
 
 
 def client() -> StructuredLLM:
-    return get_llm(get_settings())
+    return get_llm(get_settings().llm)
 
 
 def test_structured_output_through_json_schema(fake_llm: StartLLM) -> None:
@@ -147,7 +147,7 @@ def test_requests_hold_a_slot_of_the_global_concurrency_limit(
 def test_a_valid_reply_is_kept_when_asked_again_for_its_problems_it_breaks(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    llm = get_llm(get_settings())
+    llm = get_llm(get_settings().llm)
     replies = iter(['{"title": "t", "summary": [{"text": "s", "evidence": [9]}]}', "oops"])
     monkeypatch.setattr(llm, "_chat", lambda *_args: (next(replies), False))
     notes, _ = llm.complete("system", "x", Notes, check=lambda _notes: ["cites 9"])
@@ -237,3 +237,40 @@ def test_a_smaller_limit_than_the_schema_s_is_what_is_sent(fake_llm: StartLLM) -
     server = fake_llm(fake_llm_module.GOOD)
     client().complete("system", "[1 @ 00:01] hello", Notes, max_tokens=500)
     assert server.requests[0]["max_tokens"] == 500
+
+
+def test_a_client_over_a_transport_falls_back_from_a_refused_format() -> None:
+    """No server at all: the ``openai`` client's requests go to an in-process transport."""
+    import json
+
+    import httpx2
+
+    from mumu.llm.client import Endpoint
+
+    bodies: list[dict[str, object]] = []
+
+    def server(request: httpx2.Request) -> httpx2.Response:
+        body = json.loads(request.content)
+        bodies.append(body)
+        if body.get("response_format", {}).get("type") == "json_schema":
+            return httpx2.Response(400, json={"error": {"message": "json_schema unsupported"}})
+        notes = {"title": "Ship", "summary": [{"text": "We ship.", "evidence": [0]}]}
+        reply = {"role": "assistant", "content": json.dumps(notes)}
+        return httpx2.Response(
+            200,
+            json={
+                "id": "c1",
+                "object": "chat.completion",
+                "created": 0,
+                "model": "m",
+                "choices": [{"index": 0, "message": reply, "finish_reason": "stop"}],
+                "usage": {"prompt_tokens": 9, "completion_tokens": 5, "total_tokens": 14},
+            },
+        )
+
+    endpoint = Endpoint("http://llm.invalid/v1", "sk-test", "m", 5.0, 0, 10.0, None)
+    llm = StructuredLLM(endpoint, httpx2.MockTransport(server))
+    notes, usage = llm.complete("system", "[0 @ 00:00] we ship", Notes)
+    assert notes.title == "Ship" and usage.calls == 1
+    assert [body["response_format"]["type"] for body in bodies] == ["json_schema", "json_object"]  # type: ignore[index]
+    assert llm.mode != "json_schema" and all(body["max_tokens"] for body in bodies)

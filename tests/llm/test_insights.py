@@ -28,7 +28,7 @@ MEETING = [
 
 
 def notes_of(server: FakeLLM, context_tokens: int = 8192, said: list[Said] = MEETING):  # type: ignore[no-untyped-def]
-    return generate_insights(said, get_llm(get_settings()), context_tokens)
+    return generate_insights(said, get_llm(get_settings().llm), context_tokens)
 
 
 def test_a_short_transcript_takes_one_request_and_every_claim_cites_a_segment(

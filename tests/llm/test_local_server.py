@@ -126,14 +126,14 @@ def test_a_real_small_model_gives_grounded_notes_within_the_budget(
         assert {e.segment for cited in evidence for e in cited} <= own
         with_notes += 1
     assert with_notes >= most, [(o.source, o.error) for o in outcomes]
-    assert get_llm(get_settings()).mode == mode
+    assert get_llm(get_settings().llm).mode == mode
 
 
 @pytest.mark.usefixtures("configured")
 def test_ask_answers_with_citations_or_says_it_has_none(engine: Engine) -> None:
     batch([str(DATA_DIR / "stereo_diarization.wav")])
     for question in ("Who vanished behind the curtain?", "What seems extremely distant?"):
-        result = ask.answer_question(question, get_settings(), engine)
+        result = ask.answer_question(question, get_settings().llm, engine)
         assert result.status in (ask.ANSWERED, ask.UNGROUNDED, ask.FAILED), result
         assert "error 500" not in result.answer
         if result.status == ask.ANSWERED:

@@ -19,7 +19,7 @@ StartLLM = Callable[[str], FakeLLM]
 
 
 def ask() -> Notes:
-    notes, _ = get_llm(get_settings()).complete("system", "[0 @ 00:00] hello", Notes)
+    notes, _ = get_llm(get_settings().llm).complete("system", "[0 @ 00:00] hello", Notes)
     return notes
 
 

@@ -108,7 +108,7 @@ def test_a_schema_behind_the_code_is_reported_and_never_migrated(settings: Setti
         "has no mumu schema yet: run `mumu db upgrade`"
     )
     assert metric(client.get("/metrics").text, "mumu_database_up") == 0
-    with get_engine(settings.database_url_value).connect() as connection:
+    with get_engine(settings.database.url_value).connect() as connection:
         assert inspect(connection).get_table_names() == []
 
 

@@ -23,7 +23,7 @@ def at(seconds: float) -> int:
 
 
 def split(tokens: list[int]) -> list[dict[str, object]]:
-    model = whisper.get_model(whisper.EngineSpec.from_settings(Settings()))
+    model = whisper.get_model(Settings().transcription.engine)
     segments, _, _ = KeepingTails(model)._split_segments_by_timestamps(
         Tokenizer(), tokens, time_offset=100.0, segment_size=3000, segment_duration=25.0, seek=0
     )

@@ -112,7 +112,7 @@ def test_speech_no_segment_covers_is_decoded_with_what_led_up_to_it() -> None:
 def test_no_loop_or_invented_text_reaches_a_stored_transcript_of_the_shared_clips() -> None:
     """Sequential decoding; batched: tests/flows/test_process_batch.py, same file."""
     settings = Settings()
-    mixed = transcribe(decode(DATA_DIR / "multilingual.mp3", 3600), settings)
+    mixed = transcribe(decode(DATA_DIR / "multilingual.mp3", 3600), settings.transcription)
     english = REFERENCES["multilingual.mp3"]["text_en"]
     heard_english = " ".join(s.text for s in mixed.segments if s.start < 29)
     # tiny.en's English half: 0.00 on one machine, 0.09 on another (CPU kernels differ,
@@ -123,7 +123,7 @@ def test_no_loop_or_invented_text_reaches_a_stored_transcript_of_the_shared_clip
     assert all(s.flag or s.doubt for s in german), "what tiny.en makes of German is marked"
     assert not any(s.text in mixed.text for s in german if s.flag), "loops are kept out"
     for name in ("jfk.flac", "hotwords.mp3", "stereo_diarization.wav"):
-        clean = transcribe(decode(DATA_DIR / name, 3600), settings)
+        clean = transcribe(decode(DATA_DIR / name, 3600), settings.transcription)
         assert clean.segments and not any(s.flag or s.doubt for s in clean.segments), name
 
 
@@ -131,5 +131,5 @@ def test_no_loop_or_invented_text_reaches_a_stored_transcript_of_the_shared_clip
 def test_silence_and_noise_store_no_words() -> None:
     noise = np.random.default_rng(7).normal(0, 0.05, 16_000 * 8).astype(np.float32)
     for audio in (np.zeros(16_000 * 8, dtype=np.float32), noise):
-        result = transcribe(DecodedAudio.from_samples(audio), Settings())
+        result = transcribe(DecodedAudio.from_samples(audio), Settings().transcription)
         assert result.text == ""

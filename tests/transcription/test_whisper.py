@@ -22,10 +22,10 @@ def default_settings() -> Settings:
 @pytest.mark.slow
 def test_the_model_is_loaded_once_per_process(default_settings: Settings) -> None:
     audio = decode(DATA_DIR / "hotwords.mp3", 3600)
-    transcribe(audio, default_settings)
+    transcribe(audio, default_settings.transcription)
     loads = whisper.model_loads
     for _ in range(3):
-        transcribe(audio, default_settings)
+        transcribe(audio, default_settings.transcription)
     assert whisper.model_loads == loads
 
 
@@ -41,7 +41,7 @@ def test_a_cuda_device_without_a_gpu_is_a_configuration_error(
 ) -> None:
     on_cuda = default_settings.model_copy(update={"whisper_device": "cuda"})
     with pytest.raises(ConfigurationError, match="sees no CUDA device.*GPU work pool"):
-        transcribe(DecodedAudio.from_samples(np.zeros(16_000, np.float32)), on_cuda)
+        transcribe(DecodedAudio.from_samples(np.zeros(16_000, np.float32)), on_cuda.transcription)
 
 
 @pytest.mark.parametrize("model", ["/models/missing-ct2-dir", "./nowhere"])
@@ -50,17 +50,13 @@ def test_a_missing_model_directory_is_a_configuration_error(
 ) -> None:
     with pytest.raises(ConfigurationError, match="does not exist: mount it"):
         whisper.get_model(
-            whisper.EngineSpec.from_settings(
-                default_settings.model_copy(update={"whisper_model": model})
-            )
+            default_settings.model_copy(update={"whisper_model": model}).transcription.engine
         )
 
 
 def test_a_model_directory_without_model_files_is_a_configuration_error(
     default_settings: Settings, tmp_path: Path
 ) -> None:
-    spec = whisper.EngineSpec.from_settings(
-        default_settings.model_copy(update={"whisper_model": str(tmp_path)})
-    )
+    spec = default_settings.model_copy(update={"whisper_model": str(tmp_path)}).transcription.engine
     with pytest.raises(ConfigurationError, match="cannot load Whisper model.*check the model"):
         whisper.get_model(spec)
