@@ -76,7 +76,7 @@ def test_the_default_transcription_key_is_the_one_stored_transcripts_carry() -> 
     """A changed key re-transcribes every stored recording on its next run: the default's
     text is part of the library's contract."""
     assert (
-        Settings().transcription.key == "tiny.en|beam=5|batch=1|lang=auto|vad=1|words=1|decoding=4"
+        Settings().transcription.key == "tiny.en|beam=5|batch=1|lang=auto|vad=1|words=1|decoding=5"
     )
     hinted = Settings(whisper_vocabulary="Prefect", diarize=True, whisper_language="de")
     assert hinted.transcription.key.startswith("tiny.en|beam=5|batch=1|lang=de|vad=1|words=1|")

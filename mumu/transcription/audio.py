@@ -92,11 +92,14 @@ class DecodedAudio:
         return self._pcm(start, count).astype(np.float32) / 32768.0
 
     def read(self, start: int, count: int, channel: int | None = None) -> np.ndarray:
-        """One channel, or (``None``) the mean of all of them; float32 only for what is
-        returned (a window of eight channels still reads eight as 16-bit)."""
+        """The mix (``None``: the mean of every channel), or one channel at the level it
+        has in the mix: each speaker as they sound there, without the others (Whisper's
+        log-mel is not level-invariant). float32 only for what is returned (a window of
+        eight channels still reads eight as 16-bit)."""
         pcm = self._pcm(start, count)
         if channel is not None:
-            return np.ascontiguousarray(pcm[:, channel]).astype(np.float32) / 32768.0
+            alone = np.ascontiguousarray(pcm[:, channel]).astype(np.float32)
+            return alone / (32768.0 * self.channels)
         if self.channels == 1:
             return pcm[:, 0].astype(np.float32) / 32768.0
         mixed: np.ndarray = pcm.sum(axis=1, dtype=np.int32) / (32768.0 * self.channels)

@@ -17,9 +17,10 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 VOICES_VERSION = 3  # mumu.transcription.voices: its encoder, threshold and founding length
-DECODING_VERSION = 4
+DECODING_VERSION = 5
 """Of the code around faster-whisper; stored transcripts of an older one are redone (4:
-unclear speech kept with its doubt, paused sentences cut, a language per utterance)."""
+unclear speech kept with its doubt, paused sentences cut, a language per utterance; 5: a
+speaker's channel decoded at its level in the mix)."""
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ class TranscribeOptions:
 
     @property
     def key(self) -> str:
-        """``model|beam=5|batch=1|lang=auto|vad=1|words=1|decoding=4``, then the optional
+        """``model|beam=5|batch=1|lang=auto|vad=1|words=1|decoding=5``, then the optional
         options that are set: the format stored transcripts carry, so it never changes
         for options that did not."""
         parts: dict[bool, list[str]] = {True: [], False: []}

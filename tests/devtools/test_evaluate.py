@@ -145,7 +145,9 @@ def test_candidates_are_the_current_settings_with_validated_overrides() -> None:
 @pytest.mark.slow
 def test_the_defaults_hold_the_golden_baseline() -> None:
     """Every change to decoding, the gate or the model is held to the accepted scores
-    (update them with `mumu eval --update-baseline` when a change is meant to)."""
+    (update them with `mumu eval --update-baseline` when a change is meant to). They are
+    recorded on the CPU CI runs on: ctranslate2 decodes differently on another (0.350
+    on an AVX2 EPYC for 0.320 here, decision 0031)."""
     baseline = Score.from_dict(json.loads(BASELINE.read_text()))
     current = score(golden_set([DATA_DIR]), Settings(), "current")
     verdict = compare(baseline, current)

@@ -77,5 +77,9 @@ def test_a_quiet_speaker_talking_over_a_loud_one_is_no_crosstalk(
 def test_channels_read_apart_and_mixed(voices: tuple[np.ndarray, np.ndarray]) -> None:
     first, second = voices
     decoded = stereo(first, second)
-    assert np.allclose(decoded.read(0, 100, 1), second[:100], atol=1e-4)
-    assert np.allclose(decoded.read(0, 100), (first[:100] + second[:100]) / 2, atol=1e-4)
+    span = decoded.frames
+    mix = decoded.read(0, span)
+    assert np.allclose(mix, (first[:span] + second[:span]) / 2, atol=1e-4)
+    alone = [decoded.read(0, span, channel) for channel in (0, 1)]
+    assert np.allclose(alone[1], second[:span] / 2, atol=1e-4), "as loud as in the mix"
+    assert np.allclose(alone[0] + alone[1], mix, atol=1e-4)
