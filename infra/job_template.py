@@ -9,7 +9,11 @@ infra/setup.sh runs it for both pools. From the environment:
   compose stack).
 - ``MUMU_MODELS_VOLUME`` (default ``mumu-models``) and ``MUMU_INBOX_VOLUME`` (default
   ``mumu-inbox``): named volumes or host folders, mounted at /models and /data/inbox.
-- ``MUMU_PUBLIC_URL``: where people reach the sidecar; flow runs link transcripts there.
+- ``MUMU_PUBLIC_URL``: where people reach the sidecar; flow runs link transcripts there,
+  each link signed to expire with the ``mumu-link-key`` Secret block (infra/setup.sh
+  saves it from ``MUMU_LINK_KEY``; the sidecar verifies with the same key).
+- ``MUMU_RETENTION_DAYS``: set, the ``retention`` deployment's runs erase recordings
+  stored longer ago than that.
 - ``MUMU_NOTIFY_URL``: set, flow runs announce each recording there, signed. The pool
   holds only references to the ``mumu-notify-url`` and ``mumu-notify-secret`` Secret
   blocks (infra/setup.sh saves them); the worker resolves them for each flow run.
@@ -33,7 +37,12 @@ def render(template: dict[str, Any], image: str, environ: dict[str, str]) -> dic
     inbox = environ.get("MUMU_INBOX_VOLUME") or "mumu-inbox"
     variables["volumes"]["default"] = [f"{models}:/models", f"{inbox}:/data/inbox"]
     if environ.get("MUMU_PUBLIC_URL"):
-        variables["env"]["default"]["MUMU_PUBLIC_URL"] = environ["MUMU_PUBLIC_URL"]
+        variables["env"]["default"] |= {
+            "MUMU_PUBLIC_URL": environ["MUMU_PUBLIC_URL"],
+            "MUMU_LINK_KEY": "{{ prefect.blocks.secret.mumu-link-key }}",
+        }
+    if environ.get("MUMU_RETENTION_DAYS"):
+        variables["env"]["default"]["MUMU_RETENTION_DAYS"] = environ["MUMU_RETENTION_DAYS"]
     if environ.get("MUMU_NOTIFY_URL"):
         variables["env"]["default"] |= {
             "MUMU_NOTIFY_URL": "{{ prefect.blocks.secret.mumu-notify-url }}",

@@ -8,7 +8,9 @@
 # their defaults in infra/deploy-env.sh and infra/README.md: MUMU_GPU_POOL, MUMU_CPU_POOL,
 # MUMU_GPU_IMAGE, MUMU_CPU_IMAGE, MUMU_GPU_COUNT, MUMU_LLM_LIMIT, MUMU_DOCKER_NETWORK,
 # MUMU_MODELS_VOLUME, MUMU_INBOX_VOLUME, MUMU_WHISPER_MODEL, MUMU_WHISPER_DEVICE,
-# OPENAI_BASE_URL, OPENAI_API_KEY, MUMU_LLM_MODEL, MUMU_NOTIFY_URL, MUMU_NOTIFY_SECRET.
+# OPENAI_BASE_URL, OPENAI_API_KEY, MUMU_LLM_MODEL, MUMU_NOTIFY_URL, MUMU_NOTIFY_SECRET,
+# MUMU_PUBLIC_URL and MUMU_LINK_KEY (the sidecar's links are signed with it: give the
+# sidecar the same key).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${PREFECT_API_URL:?set PREFECT_API_URL to the Prefect server, e.g. http://host:4200/api}"
@@ -16,6 +18,11 @@ cd "$(dirname "$0")/.."
 . infra/deploy-env.sh
 if [ -n "${MUMU_NOTIFY_URL:-}" ] && [ -z "${MUMU_NOTIFY_SECRET:-}" ]; then
     echo "MUMU_NOTIFY_URL needs MUMU_NOTIFY_SECRET: notices are signed with it" >&2
+    exit 1
+fi
+if [ -n "${MUMU_PUBLIC_URL:-}" ] && [ -z "${MUMU_LINK_KEY:-}" ]; then
+    echo "MUMU_PUBLIC_URL needs MUMU_LINK_KEY: links to the sidecar are signed with it" >&2
+    echo "(e.g. MUMU_LINK_KEY=\$(openssl rand -hex 32), the same for the sidecar)" >&2
     exit 1
 fi
 
@@ -62,6 +69,10 @@ if os.environ.get("MUMU_NOTIFY_URL"):  # the pools' env refers to these two by n
 
     Secret(value=os.environ["MUMU_NOTIFY_URL"]).save("mumu-notify-url", overwrite=True)
     Secret(value=os.environ["MUMU_NOTIFY_SECRET"]).save("mumu-notify-secret", overwrite=True)
+if os.environ.get("MUMU_PUBLIC_URL"):  # the pools' env refers to it by name
+    from prefect.blocks.system import Secret
+
+    Secret(value=os.environ["MUMU_LINK_KEY"]).save("mumu-link-key", overwrite=True)
 PY
 
 if [ -z "${OPENAI_BASE_URL:-}${OPENAI_API_KEY:-}" ]; then

@@ -39,7 +39,7 @@ def init_sentry(reporting: ReportingConfig) -> bool:
             dsn=dsn,
             release=f"mumu@{__version__}",
             environment=reporting.environment,
-            include_local_variables=False,
+            data_collection={"stack_frame_variables": False, "user_info": False},
             max_breadcrumbs=0,
             integrations=[LoggingIntegration(level=None, event_level=None)],
             disabled_integrations=[ArgvIntegration],  # the command line holds URL credentials

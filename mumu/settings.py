@@ -25,6 +25,7 @@ from typing import Annotated, Literal
 from pydantic import AliasChoices, BeforeValidator, ByteSize, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from mumu.access import AccessConfig
 from mumu.transcription.options import EngineSpec, TranscribeOptions, resolve_device
 from mumu.units import parse_duration
 
@@ -83,7 +84,7 @@ class NoticesConfig:
     url: SecretStr | None
     secret: SecretStr | None
     budget_s: float
-    public_url: str | None
+    access: AccessConfig
     scrubbed: tuple[str, ...] = field(repr=False, default=())
     """Every secret of the configuration, kept out of what a notice says."""
 
@@ -214,6 +215,32 @@ class Settings(BaseSettings):
         "artifacts link to the transcript exports it serves.",
     )
 
+    access_tokens: SecretStr | None = Field(
+        default=None,
+        description="Bearer tokens that may read recording pages on the sidecar, separated "
+        "by commas (several at once, so one can be rotated out). None set: only signed "
+        "links open them.",
+    )
+    link_key: SecretStr | None = Field(
+        default=None,
+        description="Key that signs links to recording pages (HMAC-SHA256 over the path "
+        "and the expiry); notices, run artifacts and `mumu link` issue them when it is set.",
+    )
+    link_ttl_s: float = Field(
+        default=7 * 24 * 3600.0,
+        gt=0,
+        le=366 * 24 * 3600.0,
+        description="How long a signed link opens its page, in seconds (at most a year).",
+    )
+    retention_days: float | None = Field(
+        default=None,
+        gt=0,
+        le=100 * 366,
+        allow_inf_nan=False,
+        description="Recordings stored longer ago than this many days are erased by the "
+        "`retention` deployment's scheduled runs. None set: recordings are kept.",
+    )
+
     notify_url: SecretStr | None = Field(
         default=None,
         description="Where a signed notice is POSTed when a run completes or fails a "
@@ -233,8 +260,15 @@ class Settings(BaseSettings):
 
     def secrets(self) -> list[str]:
         """Every secret value this configuration holds, for scrubbing outgoing text."""
-        held = (self.llm_api_key, self.sentry_dsn, self.notify_url, self.notify_secret)
+        held = (
+            self.llm_api_key,
+            self.sentry_dsn,
+            self.notify_url,
+            self.notify_secret,
+            self.link_key,
+        )
         values = [s.get_secret_value() for s in held if s]
+        values += [token.get_secret_value() for token in self.access.tokens]
         if self.database_url is not None:
             password = _password_of(self.database_url.get_secret_value())
             if password:
@@ -312,8 +346,19 @@ class Settings(BaseSettings):
             url=self.notify_url,
             secret=self.notify_secret,
             budget_s=self.notify_budget_s,
-            public_url=self.public_url,
+            access=self.access,
             scrubbed=tuple(self.secrets()),
+        )
+
+    @property
+    def access(self) -> AccessConfig:
+        listed = self.access_tokens.get_secret_value() if self.access_tokens else ""
+        tokens = tuple(SecretStr(t.strip()) for t in listed.split(",") if t.strip())
+        return AccessConfig(
+            tokens=tokens,
+            link_key=self.link_key,
+            link_ttl_s=self.link_ttl_s,
+            public_url=self.public_url,
         )
 
     @property

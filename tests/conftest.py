@@ -19,8 +19,11 @@ from typing import Any
 
 import psycopg
 import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session
 
 from mumu.db.engine import engine_for, get_engine
+from mumu.db.models import Insight, Recording, Segment, StageRun, Transcript
 from mumu.settings import Settings, get_settings
 from tests.fake_llm import FakeLLM
 
@@ -31,6 +34,7 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "MUMU_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 TABLES = (
+    "erasures",
     "questions",
     "pipeline_runs",
     "stage_runs",
@@ -158,8 +162,31 @@ def user_environment(database_url: str, prefect_home: Path, tmp_path: Path) -> d
     return environment
 
 
+@pytest.fixture(scope="session")
+def prefect_api_url(prefect_api: None) -> str:
+    """The test session's Prefect server, which ``mumu`` subprocesses can share."""
+    from prefect.settings import PREFECT_API_URL
+
+    url = PREFECT_API_URL.value()
+    assert url, "prefect_test_harness sets the API it started"
+    return str(url)
+
+
 @pytest.fixture
-def cli_env(database_url: str, prefect_home: Path, tmp_path: Path) -> dict[str, str]:
+def cli_env(
+    database_url: str, prefect_home: Path, tmp_path: Path, prefect_api_url: str
+) -> dict[str, str]:
+    """``mumu`` on the session's Prefect server: each run spares the seconds of starting
+    its own. Tests of the temporary server itself take ``own_server_env``."""
+    return user_environment(database_url, prefect_home, tmp_path) | {
+        "PREFECT_API_URL": prefect_api_url
+    }
+
+
+@pytest.fixture
+def own_server_env(database_url: str, prefect_home: Path, tmp_path: Path) -> dict[str, str]:
+    """``mumu`` as a user starts it: with a temporary Prefect API of its own, under
+    ``prefect_home``."""
     return user_environment(database_url, prefect_home, tmp_path)
 
 
@@ -253,3 +280,61 @@ def long_recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
     speech = decode(DATA_DIR / "multilingual.mp3", 3600).samples
     folder = tmp_path_factory.mktemp("long")
     return write_wav(folder / "long.wav", np.concatenate([speech] * 2))
+
+
+@pytest.fixture
+def stored(engine: Engine) -> Engine:
+    """A recording with named speakers, a transcript, notes citing it and its stages."""
+    with Session(engine) as session:
+        recording = Recording(
+            source="/in/100%_call.wav",
+            sha256="ab" * 32,
+            status="completed",
+            duration_s=9.5,
+            language="de",
+            speakers={"channel 1": "Agent"},
+        )
+        session.add(recording)
+        session.flush()
+        rid = recording.id or 0
+        session.add(
+            Transcript(
+                recording_id=rid, text="Hallo. Refund?", language="de", model="m", settings_key="k"
+            )
+        )
+        for index, (said, language) in enumerate([("Hallo.", "de"), ("Refund please?", "en")]):
+            session.add(
+                Segment(
+                    recording_id=rid,
+                    idx=index,
+                    start=index * 4.0,
+                    end=index * 4.0 + 3.5,
+                    text=said,
+                    avg_logprob=-0.2,
+                    no_speech_prob=0.01,
+                    words=[{"word": said, "start": index * 4.0, "end": index * 4.0 + 1}],
+                    language=language,
+                    channel=1,
+                )
+            )
+        session.add(
+            Insight(
+                recording_id=rid,
+                title="Refund",
+                summary="A refund.",
+                summary_claims=[{"text": "A refund.", "evidence": [2]}],
+                action_items=[{"task": "Pay", "owner": "Agent", "due": None, "evidence": [2]}],
+                chapters=[{"start": 0.0, "title": "Hello", "evidence": [1]}],
+                dropped=[{"kind": "chapter", "text": "x", "reason": "cites nothing"}],
+                model="m",
+                prompt_version="1",
+                prompt_tokens=10,
+                completion_tokens=5,
+            )
+        )
+        session.add(
+            StageRun(recording_id=rid, stage="transcribe", status="completed", duration_s=1.5)
+        )
+        session.add(StageRun(recording_id=rid, stage="ingest", status="completed", attempts=1))
+        session.commit()
+    return engine

@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+from base64 import b64encode
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -146,9 +147,14 @@ def deploy(
 
 
 def api(env: dict[str, str], method: str, path: str, **kwargs: Any) -> Any:
-    """Prefect's REST API, retried as Prefect's own client retries a busy server (503, 429)."""
+    """Prefect's REST API, retried as Prefect's own client retries a busy server (503, 429),
+    with the server's auth string as Prefect's client sends it."""
+    auth = env.get("PREFECT_API_AUTH_STRING")
+    headers = {"Authorization": f"Basic {b64encode(auth.encode()).decode()}"} if auth else {}
     for delay in (0.5, 1, 2, 4, 8, 0):
-        response = httpx.request(method, f"{env['PREFECT_API_URL']}{path}", timeout=30, **kwargs)
+        response = httpx.request(
+            method, f"{env['PREFECT_API_URL']}{path}", headers=headers, timeout=30, **kwargs
+        )
         if response.status_code not in (429, 503) or not delay:
             break
         time.sleep(delay)
@@ -187,7 +193,15 @@ def test_deployed_runs_from_run_deployment_rest_and_the_inbox(
     deployments = {
         d["name"]: d for d in api(env, "POST", "/deployments/filter", json={"limit": 20})
     }
-    assert set(deployments) == {"process-recording", "process-batch", "inbox", "ask", "evaluate"}
+    assert set(deployments) == {
+        "process-recording",
+        "process-batch",
+        "inbox",
+        "ask",
+        "erase",
+        "retention",
+        "evaluate",
+    }
     assert deployments["process-recording"]["work_pool_name"] == "e2e"
     assert deployments["process-recording"]["parameters"]["llm_block"] == "e2e-llm"
     assert deployments["inbox"]["schedules"][0]["schedule"]["cron"] == "0 0 1 1 *"

@@ -30,8 +30,9 @@ def sidecar(
 ) -> None:
     """Serve /health, /ready and /metrics for this machine."""
     import uvicorn
-    from prefect.settings import PREFECT_API_URL
+    from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL
 
     from mumu.sidecar.app import create_app
 
-    uvicorn.run(create_app(get_settings(), PREFECT_API_URL.value()), host=host, port=port)
+    app = create_app(get_settings(), PREFECT_API_URL.value(), PREFECT_API_AUTH_STRING.value())
+    uvicorn.run(app, host=host, port=port)

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.text import Text
 
 from mumu.db import views
-from mumu.db.reading import Database, DatabaseUnavailable, connect
+from mumu.db.reading import Database, DatabaseUnavailable, EmptyLibrary, connect
 from mumu.settings import get_settings
 
 if TYPE_CHECKING:
@@ -37,7 +37,9 @@ STATUS_COLOURS = {"completed": "green", "notes_failed": "yellow"}
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
-    errors.print(Text.assemble(("error:", "red"), " ", plain(message)), highlight=False)
+    """One line on stderr, however narrow the terminal: a log or a pipe keeps it whole."""
+    said = Text.assemble(("error:", "red"), " ", plain(message))
+    errors.print(said, highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -63,10 +65,10 @@ def writer() -> Engine:
 
 
 @contextmanager
-def reader() -> Iterator[Database | None]:
+def reader() -> Iterator[Database]:
     """The database of a command that only reads, as found, opened by its driver (0025):
-    None when nothing was ever stored in it; an error, not a migration, when its schema
-    is not this code's."""
+    an empty library when nothing was ever stored in it; an error, not a migration, when
+    its schema is not this code's."""
     try:
         database = connect(get_settings().database.url_value)
     except DatabaseUnavailable as exc:
@@ -76,18 +78,17 @@ def reader() -> Iterator[Database | None]:
     except DatabaseUnavailable as exc:  # lost or refused while reading
         raise fail(str(exc)) from None
     finally:
-        if database is not None:
-            database.close()
+        database.close()
 
 
 def search_engine() -> Engine | None:
     """The database of a hybrid search, which stores the vectors still missing: the
     engine, once the driver has found a library whose schema is this code's (a read
-    command never migrates, nor makes a database)."""
+    command never migrates, nor makes a database); None for an empty library."""
     from mumu.db.engine import read_engine
 
     with reader() as database:
-        if database is None:
+        if isinstance(database, EmptyLibrary):
             return None
     try:
         return read_engine(get_settings().database)
@@ -125,7 +126,7 @@ def print_json_array(items: Iterable[object]) -> None:
 
 def recording_detail(recording_id: int) -> views.RecordingDetail:
     with reader() as database:
-        detail = views.recording_detail(database, recording_id) if database else None
+        detail = views.recording_detail(database, recording_id)
     if detail is None:
         raise fail(f"no recording with id {recording_id}")
     return detail

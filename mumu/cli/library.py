@@ -1,11 +1,11 @@
-"""Reading the library: ``list``, ``show``, ``export``, ``search``, ``ask`` and
+"""Reading the library: ``list``, ``show``, ``export``, ``link``, ``search``, ``ask`` and
 ``speakers`` (which also names them)."""
 
 from __future__ import annotations
 
 import json
 import sys
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -13,7 +13,8 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from mumu import export, progress
+from mumu import progress
+from mumu.access import link
 from mumu.cli.common import (
     app,
     console,
@@ -29,6 +30,7 @@ from mumu.cli.common import (
 )
 from mumu.db import views
 from mumu.errors import BadInput
+from mumu.library import export
 from mumu.prefect_env import apply_cli_defaults, local_run_settings
 from mumu.settings import get_settings
 from mumu.speakers import spoken_by
@@ -60,7 +62,7 @@ def list_(
         raise fail(f"unknown status {status!r}; choose one of {', '.join(RecordingStatus)}")
     chosen = views.RecordingFilter(status, parse_since(since), source, language)
     with reader() as database:
-        rows = views.page_of_recordings(database, chosen, limit or None, offset) if database else []
+        rows = views.page_of_recordings(database, chosen, limit or None, offset)
         if as_json:
             print_json_array(asdict(row) for row in rows)
             return
@@ -71,7 +73,7 @@ def list_(
         for row in rows:
             table.add_row(*(plain(getattr(row, column)) for column in columns))
         console.print(table)
-        total = views.count_recordings(database, chosen) if database else 0
+        total = views.count_recordings(database, chosen)
         shown = table.row_count
         more = f"; next page: --offset {offset + shown}" if offset + shown < total else ""
         if shown:
@@ -191,6 +193,31 @@ def export_(
         output.write_text(text, encoding="utf-8")
 
 
+@app.command("link")
+def link_(
+    recording_id: Annotated[int, typer.Argument(metavar="ID")],
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="notes (the default), txt, srt, vtt or json.")
+    ] = "notes",
+    ttl_s: Annotated[
+        float | None, typer.Option("--ttl", help="Seconds it opens the page (MUMU_LINK_TTL_S).")
+    ] = None,
+) -> None:
+    """A link to a recording's notes or transcript on the sidecar, signed to expire: for a
+    person without a token."""
+    if fmt not in export.FORMATS:
+        raise fail(f"unknown format {fmt!r}; choose one of {', '.join(export.FORMATS)}")
+    access = get_settings().access
+    if access.link_key is None or not access.public_url:
+        raise fail("a link needs MUMU_PUBLIC_URL (the sidecar's address) and MUMU_LINK_KEY")
+    if ttl_s is not None and not 0 < ttl_s <= 366 * 86_400:
+        raise fail(f"--ttl {ttl_s:g}: give seconds, more than 0 and at most a year")
+    recording_detail(recording_id)
+    page = "notes.md" if fmt == "notes" else f"transcript.{fmt}"
+    chosen = replace(access, link_ttl_s=ttl_s) if ttl_s is not None else access
+    print(link(chosen, f"/recordings/{recording_id}/{page}"))
+
+
 @app.command("search")
 def search_(
     query: Annotated[
@@ -215,7 +242,7 @@ def search_(
     ] = None,
 ) -> None:
     """Search every stored transcript; best matching segments first."""
-    from mumu.search import Within, find
+    from mumu.library.search import Within, find
 
     within = Within(recording, parse_since(since), source, language)
     settings = get_settings()
@@ -234,11 +261,7 @@ def search_(
             raise fail(describe_db_error(settings.database.url_value, exc)) from None
     else:
         with reader() as database:
-            hits = (
-                find(database, settings.llm, query, limit, offset, newest, within)
-                if database
-                else []
-            )
+            hits = find(database, settings.llm, query, limit, offset, newest, within)
     if as_json:
         print(json.dumps([hit.as_dict() for hit in hits], indent=2, ensure_ascii=False))
         return
@@ -269,8 +292,8 @@ def ask(
     """Answer a question from the stored transcripts, citing where it was said."""
     apply_cli_defaults()
     writer()
-    from mumu.ask import AskResult
     from mumu.flows.ask import ask as ask_flow
+    from mumu.llm.ask import AskResult
 
     with local_run_settings(), errors.status("asking the LLM") as status:
         unsubscribe = progress.subscribe(lambda _question, said: status.update(said))

@@ -17,8 +17,8 @@ from mumu.prefect_env import apply_cli_defaults, local_run_settings
 from mumu.settings import get_settings
 
 if TYPE_CHECKING:
+    from mumu.intake.sources import Source
     from mumu.outcome import RecordingOutcome
-    from mumu.sources import Source
 
 
 @app.command()
@@ -33,8 +33,8 @@ def run(
     apply_cli_defaults()
     database = writer()
     from mumu import notify
+    from mumu.intake.sources import expand, protect, reveal, shown
     from mumu.outcome import ALREADY_STORED, outcome
-    from mumu.sources import expand, protect, reveal, shown
     from mumu.stages.plan import already_stored, planned_keys
 
     settings = get_settings()

@@ -26,7 +26,7 @@ from sqlmodel import Session
 import mumu.migrations
 from mumu.db.reading import (
     DatabaseUnavailable,
-    EmptyDatabase,
+    NoSchema,
     describe_db_error,
     reading,
     safe_url,
@@ -73,10 +73,16 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 _migration_lock = threading.Lock()
 
 
-@lru_cache(maxsize=8)
+_migrated: set[str] = set()
+
+
 def _migrated_engine(url: str) -> Engine:
+    """``get_engine``'s engine, so a writer and a reader of one URL share one pool, once
+    the schema was brought up to date in this process."""
     with _migration_lock:  # Alembic's context is process-global: one migration at a time
-        upgrade(url)
+        if url not in _migrated:
+            upgrade(url)
+            _migrated.add(url)
     return get_engine(url)
 
 
@@ -122,7 +128,7 @@ def check_schema(url: str) -> None:
     if found == head:
         return
     if found is None:
-        raise EmptyDatabase(f"database {shown} has no mumu schema yet: run `mumu db upgrade`")
+        raise NoSchema(f"database {shown} has no mumu schema yet: run `mumu db upgrade`")
     if found in {script.revision for script in scripts.walk_revisions()}:
         raise DatabaseUnavailable(
             f"database {shown} has schema revision {found}, this mumu needs {head}: "

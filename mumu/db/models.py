@@ -192,3 +192,15 @@ class SegmentEmbedding(SQLModel, table=True):
     segment_id: int = Field(foreign_key="segments.id", primary_key=True, ondelete="CASCADE")
     model: str = Field(max_length=255, primary_key=True)
     vector: list[float] = Field(sa_column=Column(JSON, nullable=False))
+
+
+class Erasure(SQLModel, table=True):
+    """A recording erased with everything derived from it. Its id is never given again
+    (a signed link or an artifact key names it); its content hash is kept only while
+    that content is to be refused (``mumu delete --keep-refusing``)."""
+
+    __tablename__ = "erasures"
+
+    recording_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    sha256: str | None = Field(default=None, index=True, max_length=64)
+    erased_at: datetime = Field(default_factory=utcnow)

@@ -18,7 +18,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 import mumu.migrations
@@ -36,7 +36,7 @@ class DatabaseUnavailable(Exception):
     """The configured database cannot be reached, migrated, or read as it is."""
 
 
-class EmptyDatabase(DatabaseUnavailable):
+class NoSchema(DatabaseUnavailable):
     """The database has no mumu schema yet: nothing has been stored in it."""
 
 
@@ -70,6 +70,19 @@ class Database:
                 naive = value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
                 values[name] = naive.isoformat(" ", "microseconds")
         return sql, values
+
+
+class EmptyLibrary(Database):
+    """Where nothing was ever stored (no SQLite file yet): every read finds no rows, so a
+    read command lists, shows and searches nothing instead of checking for None."""
+
+    dialect = "sqlite"
+
+    def close(self) -> None:
+        """Nothing was opened."""
+
+    def _read(self, sql: str, params: Params | None, streamed: bool) -> Iterator[Row]:
+        return iter(())
 
 
 class DirectDatabase(Database):
@@ -124,6 +137,12 @@ class PooledDatabase(Database):
             yield dict(row)
 
 
+Library: TypeAlias = "Engine | Database"
+"""What the views read from: a writer's engine, of which each (retried) read borrows a
+fresh pooled connection, so a connection cut mid-run costs a retry and not the read; or
+a read command's own ``Database`` (``connect``), opened once by its driver."""
+
+
 @contextmanager
 def reading(source: Engine | Database) -> Iterator[Database]:
     """A connection to read from: the read command's own, or one from the engine's pool
@@ -135,16 +154,17 @@ def reading(source: Engine | Database) -> Iterator[Database]:
         yield PooledDatabase(connection)
 
 
-def connect(url: str) -> DirectDatabase | None:
-    """The database of a read command, opened by its driver: None when nothing was ever
-    stored there; ``DatabaseUnavailable`` when it cannot be reached or its schema is not
-    this code's (``engine.check_schema`` then says which and what to do)."""
+def connect(url: str) -> DirectDatabase | EmptyLibrary:
+    """The database of a read command, opened by its driver: an ``EmptyLibrary`` when
+    nothing was ever stored there; ``DatabaseUnavailable`` when it cannot be reached or
+    its schema is not this code's (``engine.check_schema`` then says which and what to
+    do)."""
     backend = url.split(":", 1)[0].split("+", 1)[0]
     try:
         if backend == "sqlite":
             connection = _sqlite(url)
             if connection is None:
-                return None
+                return EmptyLibrary()
         elif backend == "postgresql":
             import psycopg
 
@@ -167,8 +187,8 @@ def connect(url: str) -> DirectDatabase | None:
             check_schema(url)
         except DatabaseUnavailable as exc:
             database.close()
-            if isinstance(exc, EmptyDatabase):
-                return None
+            if isinstance(exc, NoSchema):
+                return EmptyLibrary()
             raise
     return database
 

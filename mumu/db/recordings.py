@@ -9,12 +9,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, delete, or_
+from sqlalchemy import Engine, delete, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from mumu.db.engine import transaction
 from mumu.db.models import (
+    Erasure,
     Recording,
     RecordingStatus,
     Segment,
@@ -66,7 +67,7 @@ def register_recording(engine: Engine, source: str, sha256: str, size_bytes: int
         return existing_id
     try:
         with transaction(engine) as session:
-            recording = Recording(sha256=sha256, source=source, size_bytes=size_bytes)
+            recording = new_recording(session, sha256=sha256, source=source, size_bytes=size_bytes)
             session.add(recording)
             session.flush()
             now = utcnow()
@@ -91,6 +92,20 @@ def register_recording(engine: Engine, source: str, sha256: str, size_bytes: int
         return winner
 
 
+def new_recording(session: Session, **fields: Any) -> Recording:
+    """A recording not yet added. Its id is one never given before: a signed link, a
+    notice or an artifact key names a recording by id, so an erased recording's id must
+    not come back. Postgres's sequence never gives one again; SQLite gives the largest
+    rowid plus one, which is an erased recording's when the newest was erased."""
+    recording = Recording(**fields)
+    if session.get_bind().dialect.name == "sqlite":
+        newest = session.exec(select(func.max(Recording.id))).one() or 0
+        erased = session.exec(select(func.max(Erasure.recording_id))).one() or 0
+        if erased > newest:
+            recording.id = erased + 1
+    return recording
+
+
 def _forget_earlier_failures(session: Session, source: str, sha256: str) -> None:
     """The file at ``source`` now has other content: what failed there before (it was
     unreadable, or cut short while still being written) is no longer true of it."""
@@ -111,7 +126,7 @@ def record_unreadable(engine: Engine, source: str, error: str) -> int:
             select(Recording).where(Recording.source == source, col(Recording.sha256).is_(None))
         ).first()
         if recording is None:
-            recording = Recording(source=source)
+            recording = new_recording(session, source=source)
         recording.status = RecordingStatus.FAILED
         recording.error = error
         recording.updated_at = utcnow()

@@ -11,16 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from mumu.db.reading import Database, from_json, reading
+from mumu.db.reading import Database, Library, from_json, reading
 from mumu.db.retry import retrying
 from mumu.db.states import Stage
 from mumu.speakers import speaker_name
 from mumu.transcription.speech import languages_spoken
-
-if TYPE_CHECKING:
-    from sqlalchemy import Engine
 
 
 @dataclass(frozen=True)
@@ -141,6 +138,7 @@ class RecordingFilter:
     since: datetime | None = None
     source: str | None = None
     language: str | None = None
+    before: datetime | None = None
 
     def sql(self) -> tuple[str, dict[str, Any]]:
         """A ``WHERE`` clause over ``recordings`` (empty when nothing is chosen), and its
@@ -153,6 +151,9 @@ class RecordingFilter:
         if self.since:
             clauses.append("created_at >= :since")
             values["since"] = self.since
+        if self.before:
+            clauses.append("created_at < :before")
+            values["before"] = self.before
         if self.source:
             clauses.append("source LIKE :source ESCAPE '\\'")
             values["source"] = like_pattern(self.source)
@@ -166,24 +167,24 @@ LISTED = "id, source, sha256, status, error, duration_s, language"
 
 
 @retrying
-def count_recordings(db: Engine | Database, chosen: RecordingFilter) -> int:
+def count_recordings(db: Library, chosen: RecordingFilter) -> int:
     """How many recordings a listing has; by status alone it is read from the running
     totals the metrics keep (a count of every row grows with the library)."""
     with reading(db) as database:
-        if chosen.since or chosen.source or chosen.language:
+        if chosen.since or chosen.before or chosen.source or chosen.language:
             where, values = chosen.sql()
             counted = f"SELECT count(*) AS n FROM recordings{where}"  # noqa: S608 - values bound
-            return int(database.rows(counted, values)[0]["n"])
+            return sum(int(row["n"]) for row in database.rows(counted, values))
         statement = "SELECT COALESCE(SUM(value), 0) AS n FROM metric_totals WHERE metric = :metric"
         values = {"metric": "mumu_recordings"}
         if chosen.status:
             statement += " AND label_a = :status"
             values["status"] = chosen.status
-        return round(float(database.rows(statement, values)[0]["n"]))
+        return round(sum(float(row["n"]) for row in database.rows(statement, values)))
 
 
 def page_of_recordings(
-    db: Engine | Database, chosen: RecordingFilter, limit: int | None, offset: int = 0
+    db: Library, chosen: RecordingFilter, limit: int | None, offset: int = 0
 ) -> Iterator[RecordingRow]:
     """Newest first, read as they are printed: memory does not grow with the page."""
     where, values = chosen.sql()
@@ -205,27 +206,27 @@ def like_pattern(glob: str) -> str:
 
 
 @retrying
-def recording_row(db: Engine | Database, recording_id: int) -> RecordingRow | None:
+def recording_row(db: Library, recording_id: int) -> RecordingRow | None:
     with reading(db) as database:
         found = _recording(database, recording_id)
         return _row(found) if found is not None else None
 
 
 @retrying
-def insights_of(db: Engine | Database, recording_id: int) -> InsightsView | None:
+def insights_of(db: Library, recording_id: int) -> InsightsView | None:
     with reading(db) as database:
         return _insights(database, recording_id)
 
 
 @retrying
-def segments_of(db: Engine | Database, recording_id: int) -> list[SegmentView]:
+def segments_of(db: Library, recording_id: int) -> list[SegmentView]:
     with reading(db) as database:
         found = _recording(database, recording_id)
         return _segments(database, recording_id, from_json(found["speakers"]) if found else None)
 
 
 @retrying
-def recording_detail(db: Engine | Database, recording_id: int) -> RecordingDetail | None:
+def recording_detail(db: Library, recording_id: int) -> RecordingDetail | None:
     with reading(db) as database:
         found = _recording(database, recording_id)
         if found is None:

@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from mumu.errors import BadInput
+from mumu.intake.sources import AUDIO_EXTENSIONS
 from mumu.settings import Settings
-from mumu.sources import AUDIO_EXTENSIONS
 from mumu.stages.transcribe import transcribe
 from mumu.transcription.audio import decode
 from mumu.transcription.gate import TranscriptSegment

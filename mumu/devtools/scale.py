@@ -29,10 +29,10 @@ from typing import Any
 from sqlalchemy import Engine, func, insert, select, text
 from sqlmodel import col
 
-from mumu import export
 from mumu.db import views
 from mumu.db.models import PipelineRun, Recording, Segment, Stage, StageRun
-from mumu.search import search
+from mumu.library import export
+from mumu.library.search import search
 
 SEGMENTS_PER_RECORDING = 10
 WORDS_PER_SEGMENT = 12

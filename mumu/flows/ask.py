@@ -7,11 +7,11 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.client.schemas.objects import State
 
 from mumu import progress
-from mumu.ask import AskResult, answer_question, markdown
 from mumu.blocks import settings_from_blocks
 from mumu.db.engine import engine_for
 from mumu.errors import ConfigurationError
 from mumu.flows.states import configuration_failed
+from mumu.llm.ask import AskResult, answer_question, markdown
 
 
 @flow(name="ask", flow_run_name="{question}")

@@ -20,11 +20,11 @@ from mumu.blocks import settings_from_blocks
 from mumu.db import recordings
 from mumu.db.engine import engine_for
 from mumu.db.models import Stage
-from mumu.download import is_url
 from mumu.errors import ConfigurationError
 from mumu.flows.states import configuration_failed
+from mumu.intake.download import is_url
+from mumu.intake.sources import expand, reveal, shown
 from mumu.settings import IntakeConfig
-from mumu.sources import expand, reveal, shown
 from mumu.stages.plan import already_stored, planned_keys
 
 PROCESS_RECORDING = "process-recording/process-recording"

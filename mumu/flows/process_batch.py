@@ -16,12 +16,12 @@ from mumu.db.engine import engine_for
 from mumu.db.models import RecordingStatus, utcnow
 from mumu.db.runs import record_pipeline_run
 from mumu.errors import ConfigurationError
-from mumu.export import clock, markdown_text
 from mumu.flows.process_recording import process_recording
 from mumu.flows.recording_run import artifact_link
 from mumu.flows.states import configuration_failed
+from mumu.intake.sources import Source, expand, shown
+from mumu.library.export import clock, markdown_text
 from mumu.outcome import RecordingFailed, RecordingOutcome
-from mumu.sources import Source, expand, shown
 
 
 @task(name="recording", cache_policy=NO_CACHE)

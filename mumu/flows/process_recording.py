@@ -8,8 +8,8 @@ from prefect.runtime import flow_run
 
 from mumu.db.models import Stage
 from mumu.flows.recording_run import RecordingRun
+from mumu.intake.sources import Source, shown
 from mumu.outcome import RecordingOutcome
-from mumu.sources import Source, shown
 from mumu.stages.ingest import Ingested
 from mumu.stages.plan import planned_keys
 from mumu.tasks.audio import decode_audio

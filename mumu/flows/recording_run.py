@@ -16,19 +16,21 @@ from prefect.client.schemas.objects import State
 from prefect.states import Failed
 from sqlalchemy import Engine
 
-from mumu import export, notify, progress
+from mumu import notify, progress
+from mumu.access import link
 from mumu.blocks import settings_from_blocks
 from mumu.db import claims, recordings, views
 from mumu.db.engine import engine_for
 from mumu.db.models import Stage, utcnow
 from mumu.db.runs import record_pipeline_run
-from mumu.download import discard
 from mumu.errors import BadInput, ConfigurationError, StageFailed, one_line
 from mumu.flows.states import configuration_failed
+from mumu.intake.download import discard
+from mumu.intake.sources import Source, shown
+from mumu.library import export
 from mumu.outcome import ALREADY_STORED, RecordingFailed, RecordingOutcome, outcome
 from mumu.sentry import init_sentry, report_stage_failure
 from mumu.settings import NoticesConfig, Settings
-from mumu.sources import Source, shown
 from mumu.stages.ingest import Ingested, Rejected
 
 FLOW = "process-recording"
@@ -162,13 +164,14 @@ def publish_notes(engine: Engine, notices: NoticesConfig, recording_id: int) -> 
     detail = views.recording_detail(engine, recording_id)
     if detail is None:
         return
-    if notices.public_url:
-        base = f"{notices.public_url.rstrip('/')}/recordings/{recording_id}"
+    page = f"/recordings/{recording_id}"
+    notes = link(notices.access, f"{page}/notes.md")
+    if notes:
         formats = [fmt for fmt in export.FORMATS if fmt != "notes"]
-        transcript = ", ".join(f"[{fmt}]({base}/transcript.{fmt})" for fmt in formats)
-        where = (
-            f"Notes linked to the transcript: [notes]({base}/notes.md). Transcript: {transcript}"
+        transcript = ", ".join(
+            f"[{fmt}]({link(notices.access, f'{page}/transcript.{fmt}')})" for fmt in formats
         )
+        where = f"Notes linked to the transcript: [notes]({notes}). Transcript: {transcript}"
     else:
         where = (
             f"Notes linked to the transcript: `mumu export {recording_id} --format notes`. "
@@ -204,9 +207,10 @@ def links(notices: NoticesConfig, recording_id: int | None) -> dict[str, str]:
         return found
     if ui:
         found["artifact"] = artifact_link(recording_id, ui)
-    if notices.public_url:
-        base = f"{notices.public_url.rstrip('/')}/recordings/{recording_id}"
-        found["notes"] = f"{base}/notes.md"
-        found["transcript"] = f"{base}/transcript.txt"
+    page = f"/recordings/{recording_id}"
+    for name, path in (("notes", f"{page}/notes.md"), ("transcript", f"{page}/transcript.txt")):
+        url = link(notices.access, path)
+        if url:
+            found[name] = url
     found["export"] = f"mumu export {recording_id} --format notes"
     return found

@@ -28,7 +28,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from mumu.export import clock
+from mumu.library.export import clock
 from mumu.llm.bounds import clip_text, first_items
 
 FILLER_WORDS = frozenset(

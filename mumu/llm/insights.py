@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from mumu.export import clock
+from mumu.library.export import clock
 from mumu.llm.bounds import reply_tokens
 from mumu.llm.budget import Budget
 from mumu.llm.grounding import (

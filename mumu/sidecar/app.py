@@ -2,7 +2,9 @@
 
 It also serves transcript exports (``/recordings/ID/transcript.srt``) and notes
 (``/recordings/ID/notes.md``), which run artifacts and notices link to when
-``MUMU_PUBLIC_URL`` is set: keep it on a network only your team reaches.
+``MUMU_PUBLIC_URL`` is set: to a bearer token (``MUMU_ACCESS_TOKENS``) or a signed link
+(``MUMU_LINK_KEY``) only, also when nothing is configured. Health, readiness and metrics
+stay open, for probes and a scrape on a private network.
 """
 
 from __future__ import annotations
@@ -25,9 +27,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from mumu import __version__, export
+from mumu import __version__
+from mumu.access import Verdict, judge
 from mumu.db import views
 from mumu.db.engine import read_engine
+from mumu.library import export
 from mumu.sentry import init_sentry
 from mumu.settings import Settings
 from mumu.sidecar import checks
@@ -42,7 +46,9 @@ EXPORT_MEDIA_TYPES = {
 }
 
 
-def create_app(settings: Settings, prefect_api_url: str | None) -> Starlette:
+def create_app(
+    settings: Settings, prefect_api_url: str | None, prefect_auth_string: str | None = None
+) -> Starlette:
     started = time.monotonic()
     init_sentry(settings.reporting)
     registry = CollectorRegistry()
@@ -51,7 +57,7 @@ def create_app(settings: Settings, prefect_api_url: str | None) -> Starlette:
     gc_collector.GCCollector(registry=registry)
     registry.register(DatabaseCollector(settings))
     if prefect_api_url:
-        registry.register(PrefectRunsCollector(prefect_api_url))
+        registry.register(PrefectRunsCollector(prefect_api_url, prefect_auth_string))
 
     async def health(_request: Request) -> JSONResponse:
         return JSONResponse(
@@ -77,9 +83,20 @@ def create_app(settings: Settings, prefect_api_url: str | None) -> Starlette:
     def metrics(_request: Request) -> Response:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
+    access = settings.access
+
     def transcript(request: Request) -> Response:
         """A transcript export, or the notes (``notes.md``): what run artifacts and
-        notices link to."""
+        notices link to, for a bearer token or a signed link only (``mumu.access``)."""
+        verdict = judge(
+            access,
+            request.url.path,
+            request.headers.get("authorization"),
+            request.query_params.get("expires"),
+            request.query_params.get("signature"),
+        )
+        if verdict is not Verdict.ALLOWED:
+            return refused(verdict)
         fmt = request.path_params.get("fmt", "notes")
         detail = views.recording_detail(
             read_engine(settings.database), request.path_params["recording_id"]
@@ -97,6 +114,19 @@ def create_app(settings: Settings, prefect_api_url: str | None) -> Starlette:
             Route("/recordings/{recording_id:int}/notes.md", transcript),
         ]
     )
+
+
+def refused(verdict: Verdict) -> Response:
+    """401 without a credential (or with a token that is not one), 403 for a link whose
+    signature does not hold: the same for every recording, there or not."""
+    if verdict is Verdict.NO_CREDENTIAL:
+        return Response(
+            f"{verdict.value}\n",
+            status_code=401,
+            media_type="text/plain",
+            headers={"WWW-Authenticate": 'Bearer realm="mumu"'},
+        )
+    return Response(f"{verdict.value}\n", status_code=403, media_type="text/plain")
 
 
 def memory() -> dict[str, Any]:

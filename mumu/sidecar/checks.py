@@ -11,8 +11,8 @@ from sqlalchemy import text
 
 from mumu.db.engine import check_schema, get_engine
 from mumu.db.reading import DatabaseUnavailable, describe_db_error
-from mumu.download import redact_url
 from mumu.errors import ConfigurationError, one_line
+from mumu.intake.download import redact_url
 from mumu.settings import Settings
 from mumu.transcription.packaged_models import PACKAGED, PackagedModel, installed, joined
 from mumu.transcription.whisper import resolve_model

@@ -13,6 +13,7 @@ API.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -116,8 +117,14 @@ class DatabaseCollector(Collector):
 class PrefectRunsCollector(Collector):
     """``mumu_flow_runs``: mumu's flow runs on the Prefect server, by flow and state type."""
 
-    def __init__(self, api_url: str) -> None:
+    def __init__(self, api_url: str, auth_string: str | None = None) -> None:
+        """``auth_string``: the server's ``PREFECT_SERVER_API_AUTH_STRING``, sent as the
+        Basic credential Prefect's own client sends."""
         self.api_url = api_url.rstrip("/")
+        self.headers = {}
+        if auth_string:
+            encoded = base64.b64encode(auth_string.encode()).decode()
+            self.headers["Authorization"] = f"Basic {encoded}"
 
     def collect(self) -> Iterator[Metric]:
         runs = GaugeMetricFamily(
@@ -127,7 +134,7 @@ class PrefectRunsCollector(Collector):
             labels=["flow", "state"],
         )
         try:
-            with httpx.Client(base_url=self.api_url, timeout=5) as client:
+            with httpx.Client(base_url=self.api_url, headers=self.headers, timeout=5) as client:
                 for flow in MUMU_FLOWS:
                     for state, count in _state_counts(client, flow).items():
                         runs.add_metric([flow, state], count)

@@ -12,13 +12,13 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from mumu.db import claims, recordings
+from mumu.db import claims, erasure, recordings
 from mumu.db.models import Stage
 from mumu.db.runs import completed_stage_keys, fail_stage
-from mumu.download import fetch, is_url
 from mumu.errors import BadInput
+from mumu.intake.download import fetch, is_url
+from mumu.intake.sources import Source, open_recording, portable, reveal, shown
 from mumu.settings import IntakeConfig
-from mumu.sources import Source, open_recording, portable, reveal, shown
 from mumu.stages.plan import stages_to_run
 
 NAME = Stage.INGEST
@@ -60,6 +60,8 @@ def run(
     try:
         local = str(fetch(location, intake)) if downloaded else location
         path, sha256, size = open_recording(local, intake)
+        if erasure.is_refused(engine, sha256):
+            raise BadInput("this content was erased and is refused (mumu delete --keep-refusing)")
     except BadInput as exc:
         recording_id = recordings.record_unreadable(engine, stored, f"{NAME}: {exc}")
         fail_stage(engine, recording_id, NAME, str(exc))

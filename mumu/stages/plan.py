@@ -14,10 +14,10 @@ from sqlalchemy import Engine
 from mumu.db import recordings
 from mumu.db.models import Stage
 from mumu.db.runs import completed_stage_keys
-from mumu.download import is_url, redact_url
 from mumu.errors import BadInput
+from mumu.intake.download import is_url, redact_url
+from mumu.intake.sources import open_recording
 from mumu.settings import IntakeConfig, Settings
-from mumu.sources import open_recording
 from mumu.stages.audio import AudioOptions
 from mumu.stages.insights import InsightsOptions
 

@@ -9,8 +9,8 @@ from prefect.cache_policies import NO_CACHE
 from mumu import progress
 from mumu.db.engine import engine_for
 from mumu.db.models import Stage
+from mumu.intake.sources import Source, shown
 from mumu.settings import DatabaseConfig, IntakeConfig
-from mumu.sources import Source, shown
 from mumu.stages import ingest as stage
 from mumu.tasks.retry import is_transient
 

@@ -10,73 +10,19 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.pool import QueuePool
-from sqlmodel import Session
 
-from mumu.db.models import Insight, Recording, Segment, StageRun, Transcript
-from mumu.db.reading import DatabaseUnavailable, _postgres_arguments, connect, reading
+from mumu.db.reading import (
+    DatabaseUnavailable,
+    EmptyLibrary,
+    _postgres_arguments,
+    connect,
+    reading,
+)
 from mumu.db.views import RecordingFilter, count_recordings, page_of_recordings, recording_detail
-from mumu.search import Within, search
+from mumu.library.search import Within, search
 from tests.conftest import user_environment
 
 pytestmark = pytest.mark.both_databases
-
-
-@pytest.fixture
-def stored(engine: Engine) -> Engine:
-    """A recording with named speakers, a transcript, notes citing it and its stages."""
-    with Session(engine) as session:
-        recording = Recording(
-            source="/in/100%_call.wav",
-            sha256="ab" * 32,
-            status="completed",
-            duration_s=9.5,
-            language="de",
-            speakers={"channel 1": "Agent"},
-        )
-        session.add(recording)
-        session.flush()
-        rid = recording.id or 0
-        session.add(
-            Transcript(
-                recording_id=rid, text="Hallo. Refund?", language="de", model="m", settings_key="k"
-            )
-        )
-        for index, (said, language) in enumerate([("Hallo.", "de"), ("Refund please?", "en")]):
-            session.add(
-                Segment(
-                    recording_id=rid,
-                    idx=index,
-                    start=index * 4.0,
-                    end=index * 4.0 + 3.5,
-                    text=said,
-                    avg_logprob=-0.2,
-                    no_speech_prob=0.01,
-                    words=[{"word": said, "start": index * 4.0, "end": index * 4.0 + 1}],
-                    language=language,
-                    channel=1,
-                )
-            )
-        session.add(
-            Insight(
-                recording_id=rid,
-                title="Refund",
-                summary="A refund.",
-                summary_claims=[{"text": "A refund.", "evidence": [2]}],
-                action_items=[{"task": "Pay", "owner": "Agent", "due": None, "evidence": [2]}],
-                chapters=[{"start": 0.0, "title": "Hello", "evidence": [1]}],
-                dropped=[{"kind": "chapter", "text": "x", "reason": "cites nothing"}],
-                model="m",
-                prompt_version="1",
-                prompt_tokens=10,
-                completion_tokens=5,
-            )
-        )
-        session.add(
-            StageRun(recording_id=rid, stage="transcribe", status="completed", duration_s=1.5)
-        )
-        session.add(StageRun(recording_id=rid, stage="ingest", status="completed", attempts=1))
-        session.commit()
-    return engine
 
 
 def url_of(engine: Engine) -> str:
@@ -114,7 +60,13 @@ def test_a_borrowed_connection_goes_back_to_the_pool(stored: Engine) -> None:
 
 def test_nothing_stored_yet_reads_as_an_empty_library(tmp_path: Path) -> None:
     missing = tmp_path / "never" / "mumu.db"
-    assert connect(f"sqlite:///{missing}") is None
+    library = connect(f"sqlite:///{missing}")
+    everything = RecordingFilter()
+    assert isinstance(library, EmptyLibrary)
+    assert count_recordings(library, everything) == 0
+    assert list(page_of_recordings(library, everything, None)) == []
+    assert recording_detail(library, 1) is None
+    assert search(library, "budget") == []
     assert not missing.parent.exists()
 
 
@@ -180,7 +132,9 @@ def test_a_sqlite_uri_url_opens_the_file_read_only(stored: Engine, tmp_path: Pat
             database.rows("DELETE FROM recordings")
     finally:
         database.close()
-    assert connect(f"sqlite:///file:{tmp_path / 'none.db'}?mode=ro&uri=true") is None
+    assert isinstance(
+        connect(f"sqlite:///file:{tmp_path / 'none.db'}?mode=ro&uri=true"), EmptyLibrary
+    )
 
 
 def test_read_commands_load_neither_sqlalchemy_nor_the_models(

@@ -8,7 +8,7 @@ from sqlmodel import Session
 
 from mumu.db.models import PipelineRun, Recording, Segment, StageRun
 from mumu.devtools.scale import COMMON, SEGMENTS_PER_RECORDING, measure, reads, seed
-from mumu.search import search
+from mumu.library.search import search
 from tests.conftest import run_mumu
 
 

@@ -41,7 +41,7 @@ def group_alive(group: int) -> bool:
 
 
 def test_a_killed_run_is_taken_over_and_nothing_is_lost_or_doubled(
-    engine: Engine, cli_env: dict[str, str], tmp_path: Path, long_recording: Path
+    engine: Engine, own_server_env: dict[str, str], tmp_path: Path, long_recording: Path
 ) -> None:
     inbox = tmp_path / "inbox"
     inbox.mkdir()
@@ -51,7 +51,7 @@ def test_a_killed_run_is_taken_over_and_nothing_is_lost_or_doubled(
 
     victim = subprocess.Popen(
         [sys.executable, "-m", "mumu", "run", str(inbox)],
-        env=cli_env,
+        env=own_server_env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
@@ -76,7 +76,7 @@ def test_a_killed_run_is_taken_over_and_nothing_is_lost_or_doubled(
         stuck = session.exec(select(Recording).where(Recording.status == "running")).all()
     assert "long.wav" in [Path(r.source).name for r in stuck]
 
-    again = run_mumu("run", str(inbox), env=cli_env)
+    again = run_mumu("run", str(inbox), env=own_server_env)
     assert again.returncode == 0, again.stdout + again.stderr
 
     with Session(engine) as session:

@@ -47,7 +47,7 @@ def prefect_database(prefect_home: Path) -> bytes:
 
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 def test_no_secret_leaks_into_output_databases_artifacts_or_error_reports(
-    cli_env: dict[str, str],
+    own_server_env: dict[str, str],
     database_url: str,
     engine: Engine,
     fake_llm: Callable[[str], FakeLLM],
@@ -61,7 +61,7 @@ def test_no_secret_leaks_into_output_databases_artifacts_or_error_reports(
     inbox.mkdir()
     shutil.copy(DATA_DIR / "jfk.flac", inbox / "jfk.flac")
     (inbox / "broken.wav").write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk")
-    env = cli_env | {
+    env = own_server_env | {
         "MUMU_DATABASE_URL": url.render_as_string(hide_password=False),
         "OPENAI_API_KEY": API_KEY,
         "SENTRY_DSN": sentry.dsn.replace("fakepublickey", SENTRY_KEY),

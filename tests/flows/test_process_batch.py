@@ -17,12 +17,12 @@ from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 from starlette.testclient import TestClient
 
-from mumu import export
 from mumu.db import views
 from mumu.db.models import Insight, Recording, Segment, StageRun, Transcript
 from mumu.devtools.bench import word_error_rate
+from mumu.library import export
+from mumu.library.search import search
 from mumu.outcome import ALREADY_STORED
-from mumu.search import search
 from mumu.settings import Settings, get_settings
 from mumu.sidecar.app import create_app
 from tests.conftest import DATA_DIR, REFERENCES

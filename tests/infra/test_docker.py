@@ -108,6 +108,9 @@ def test_both_images_import_mumu_as_a_non_root_user(images: None) -> None:
 
 
 NOTICE_SECRET = "e2e-notice-secret"
+LINK_KEY = "e2e-link-key-0123456789"
+SIDECAR_TOKEN = "e2e-sidecar-token"
+PREFECT_AUTH = "mumu:e2e-prefect-auth"
 
 
 @dataclass
@@ -122,7 +125,8 @@ class Stack:
     workers: list[str]
 
     def api(self, method: str, path: str, **kwargs: Any) -> Any:
-        return api({"PREFECT_API_URL": self.api_url}, method, path, **kwargs)
+        env = {"PREFECT_API_URL": self.api_url, "PREFECT_API_AUTH_STRING": PREFECT_AUTH}
+        return api(env, method, path, **kwargs)
 
     def deployment_id(self, name: str) -> str:
         return str(self.api("GET", f"/deployments/name/{name}")["id"])
@@ -168,6 +172,8 @@ class Stack:
             "-e",
             f"PREFECT_API_URL={self.api_url}",
             "-e",
+            f"PREFECT_API_AUTH_STRING={PREFECT_AUTH}",
+            "-e",
             "PREFECT_WORKER_QUERY_SECONDS=2",
             CPU_IMAGE,
             "prefect",
@@ -207,6 +213,7 @@ def stack(images: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[St
     sidecar_url = f"http://127.0.0.1:{sidecar_port}"
     stack = Stack(api_url, mumu_url, get_engine(mumu_url), inbox, sidecar_url, llm, receiver, [])
     common = ["--label", LABEL, "--network", "host", "-e", f"PREFECT_API_URL={api_url}"]
+    common += ["-e", f"PREFECT_API_AUTH_STRING={PREFECT_AUTH}"]
     try:
         docker(
             "run",
@@ -218,6 +225,8 @@ def stack(images: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[St
             "PREFECT_API_DATABASE_CONNECTION_URL=" + prefect_url.replace("+psycopg", "+asyncpg"),
             "-e",
             f"PREFECT_UI_API_URL={api_url}",
+            "-e",
+            f"PREFECT_SERVER_API_AUTH_STRING={PREFECT_AUTH}",
             CPU_IMAGE,
             "prefect",
             "server",
@@ -254,6 +263,7 @@ def stack(images: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[St
             "MUMU_LLM_MODEL": "fake",
             "MUMU_NOTIFY_URL": receiver.url,
             "MUMU_NOTIFY_SECRET": NOTICE_SECRET,
+            "MUMU_LINK_KEY": LINK_KEY,
         }
         flags = [part for name, value in setup.items() for part in ("-e", f"{name}={value}")]
         docker("run", "--rm", *common, *flags, CPU_IMAGE, "bash", "infra/setup.sh")
@@ -268,6 +278,10 @@ def stack(images: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[St
             *common,
             "-e",
             f"MUMU_DATABASE_URL={mumu_url}",
+            "-e",
+            f"MUMU_LINK_KEY={LINK_KEY}",
+            "-e",
+            f"MUMU_ACCESS_TOKENS=old-{LINK_KEY},{SIDECAR_TOKEN}",
             CPU_IMAGE,
             "mumu",
             "sidecar",
@@ -310,7 +324,7 @@ def test_runs_from_rest_and_the_cli_complete_in_containers(stack: Stack) -> None
         [PREFECT, "deployment", "run", "process-recording/process-recording"]
         + ["-p", f"source={hotwords}"],
         env={k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-        | {"PREFECT_API_URL": stack.api_url},
+        | {"PREFECT_API_URL": stack.api_url, "PREFECT_API_AUTH_STRING": PREFECT_AUTH},
         capture_output=True,
         text=True,
         timeout=120,
@@ -323,6 +337,8 @@ def test_runs_from_rest_and_the_cli_complete_in_containers(stack: Stack) -> None
         assert flow_run["infrastructure_pid"].startswith("http+docker://")
         assert set(flow_run["tags"]) == {"mumu", POOL}
     assert not Path("/data/inbox/runs").exists(), "the paths exist only inside the containers"
+    anyone = httpx.post(f"{stack.api_url}/flow_runs/filter", json={}, timeout=10)
+    assert anyone.status_code == 401, "Prefect's API refuses a request without its auth string"
     ui = httpx.get(stack.api_url.removesuffix("/api") + "/", timeout=10)
     assert ui.status_code == 200 and "<html" in ui.text.lower(), "the server's UI is served"
 
@@ -338,9 +354,15 @@ def test_runs_from_rest_and_the_cli_complete_in_containers(stack: Stack) -> None
     [artifact] = stack.api(
         "POST", "/artifacts/filter", json={"artifacts": {"flow_run_id": {"any_": [by_rest]}}}
     )
-    link = f"{stack.sidecar_url}/recordings/{by_source[jfk]['id']}/transcript.srt"
-    assert artifact["data"].startswith("# Notes on") and f"[srt]({link})" in artifact["data"]
-    assert "fellow Americans" in httpx.get(link, timeout=10).text
+    page = f"{stack.sidecar_url}/recordings/{by_source[jfk]['id']}/transcript.srt"
+    [link] = re.findall(
+        rf"\[srt\]\(({re.escape(page)}\?expires=\d+&signature=\w+)\)", artifact["data"]
+    )
+    assert artifact["data"].startswith("# Notes on")
+    assert "fellow Americans" in httpx.get(link, timeout=10).text, "a signed link opens"
+    assert httpx.get(page, timeout=10).status_code == 401, "no page without a credential"
+    bearer = {"Authorization": f"Bearer {SIDECAR_TOKEN}"}
+    assert "fellow Americans" in httpx.get(page, headers=bearer, timeout=10).text
 
     notice = notice_of(stack, by_source[jfk]["id"])
     assert notice.signed_with(NOTICE_SECRET.encode())

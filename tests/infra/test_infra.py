@@ -100,7 +100,14 @@ def test_the_cpu_pool_asks_for_no_gpu() -> None:
 @pytest.mark.slow
 @pytest.mark.usefixtures("prefect_api")
 def test_a_site_chooses_network_volumes_and_public_url_when_setting_up() -> None:
-    """The compose stack's choices: its network, a host folder as the inbox."""
+    """The compose stack's choices: its network, a host folder as the inbox, the sidecar's
+    address, with the key that signs links to it from a Secret block the pool names."""
+    from prefect.blocks.system import Secret
+    from pydantic import SecretStr
+
+    Secret(value=SecretStr("pool-link-key")).save("mumu-link-key", overwrite=True)
+    template = json.dumps(rendered("docker-gpu-job-template.json", MUMU_PUBLIC_URL="http://h"))
+    assert "pool-link-key" not in template
     request = container_request(
         "docker-gpu-job-template.json",
         MUMU_DOCKER_NETWORK="mumu",
@@ -110,6 +117,7 @@ def test_a_site_chooses_network_volumes_and_public_url_when_setting_up() -> None
     assert request["network_mode"] == "mumu"
     assert request["volumes"] == ["mumu-models:/models", "/srv/recordings:/data/inbox"]
     assert request["environment"]["MUMU_PUBLIC_URL"] == "http://mumu-host:9108"
+    assert request["environment"]["MUMU_LINK_KEY"] == "pool-link-key"
 
 
 @pytest.mark.slow

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from mumu.ask import CitedAnswer
+from mumu.llm.ask import CitedAnswer
 from mumu.llm.bounds import UnboundedSchema, longest_reply_chars, reply_tokens
 from mumu.llm.grounding import Notes
 from mumu.llm.insights import REPLY_RESERVE_TOKENS

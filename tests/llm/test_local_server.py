@@ -24,8 +24,8 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
-from mumu import ask
 from mumu.db import views
+from mumu.llm import ask
 from mumu.llm.client import get_llm
 from mumu.settings import get_settings
 from tests.conftest import DATA_DIR

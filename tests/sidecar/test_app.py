@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
-from sqlalchemy import inspect
+from sqlalchemy import Engine, inspect
 from starlette.testclient import TestClient
 
+from mumu.access import signed_path
 from mumu.db.engine import get_engine
 from mumu.settings import Settings
 from mumu.sidecar.app import create_app
@@ -141,13 +143,64 @@ def test_metrics_answer_with_the_database_down(settings: Settings) -> None:
     assert metric(response.text, "mumu_database_up") == 0
 
 
+TOKEN = "sidecar-test-token"
+KEY = SecretStr("sidecar-test-link-key")
+
+
+def test_no_recording_page_without_a_credential_and_none_tells_which_exist(
+    stored: Engine, settings: Settings
+) -> None:
+    """With nothing configured nobody gets in; a refusal is the same for a recording that
+    is there and one that is not, and comes before the database is asked."""
+    nobody = TestClient(create_app(settings, None))
+    for path in (
+        "/recordings/1/notes.md",
+        "/recordings/99/notes.md",
+        "/recordings/1/transcript.srt",
+    ):
+        refused = nobody.get(path)
+        assert (refused.status_code, refused.text) == (401, "a token or a signed link is needed\n")
+        assert refused.headers["www-authenticate"].startswith("Bearer")
+    assert nobody.get("/health").status_code == 200
+    assert nobody.get("/metrics").status_code == 200, "a scrape on the private network"
+    guarded = TestClient(
+        create_app(settings.model_copy(update={"access_tokens": SecretStr(TOKEN)}), None)
+    )
+    bearer = {"Authorization": f"Bearer {TOKEN}"}
+    assert guarded.get("/recordings/1/notes.md", headers=bearer).status_code == 200
+    assert guarded.get("/recordings/99/notes.md", headers=bearer).status_code == 404
+    wrong = {"Authorization": "Bearer not-the-token"}
+    assert [
+        guarded.get(f"/recordings/{n}/notes.md", headers=wrong).status_code for n in (1, 99)
+    ] == [401, 401]
+
+
+def test_a_signed_link_opens_its_page_only_until_it_expires(
+    stored: Engine, settings: Settings
+) -> None:
+    linked = settings.model_copy(update={"link_key": KEY, "link_ttl_s": 60.0})
+    client = TestClient(create_app(linked, None))
+    signed = signed_path(linked.access, "/recordings/1/notes.md") or ""
+    opened = client.get(signed)
+    assert opened.status_code == 200 and "Pay" in opened.text
+    moved = signed.replace("/recordings/1/", "/recordings/99/")
+    expired = signed_path(linked.access, "/recordings/1/notes.md", now=time.time() - 61) or ""
+    for refused in (moved, expired, signed.replace("signature=", "signature=0")):
+        answer = client.get(refused)
+        assert (answer.status_code, answer.text) == (
+            403,
+            "the link's signature does not hold or it has expired\n",
+        )
+
+
 @pytest.mark.e2e
 def test_transcripts_are_served_for_the_links_in_run_artifacts(
     settings: Settings, cli_env: dict[str, str]
 ) -> None:
     result = run_mumu("run", str(DATA_DIR / "jfk.flac"), env=cli_env)
     assert result.returncode == 0, result.stderr
-    client = TestClient(create_app(settings, None))
+    guarded = settings.model_copy(update={"access_tokens": SecretStr(TOKEN)})
+    client = TestClient(create_app(guarded, None), headers={"Authorization": f"Bearer {TOKEN}"})
     srt = client.get("/recordings/1/transcript.srt")
     assert srt.status_code == 200 and srt.headers["content-type"].startswith("application/x-sub")
     assert srt.text.startswith("1\n00:00:00,") and "country" in srt.text

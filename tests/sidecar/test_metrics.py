@@ -218,7 +218,7 @@ def test_a_scrape_reads_only_the_totals(settings: Settings, engine: Engine) -> N
     finally:
         event.remove(engine, "before_cursor_execute", seen)
     assert samples[("mumu_recordings", (("status", "completed"),))] == 20
-    assert len(statements) == 1
+    assert len(statements) == 1, statements
     assert "metric_totals" in statements[0]
     assert not any(table in statements[0] for table in ("recordings", "stage_runs", "segments"))
 

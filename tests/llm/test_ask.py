@@ -13,11 +13,11 @@ import pytest
 from sqlalchemy import Engine, delete
 from sqlmodel import Session, col, select
 
-from mumu import ask
 from mumu.db.engine import get_engine
 from mumu.db.models import Question, Segment, SegmentEmbedding
 from mumu.db.recordings import name_speakers
-from mumu.search import search
+from mumu.library.search import search
+from mumu.llm import ask
 from mumu.settings import get_settings
 from tests.conftest import DATA_DIR, create_database, drop_database, run_mumu, user_environment
 from tests.fake_llm import (
@@ -207,7 +207,7 @@ def test_search_and_ask_from_the_command_line(
 def test_hybrid_search_finds_by_similarity_what_full_text_misses(
     transcribed: Engine, fake_llm: Callable[[str], FakeLLM], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from mumu.search import find
+    from mumu.library.search import find
 
     server = fake_llm(GOOD)
     assert search(transcribed, "vanishd behnd the curtin") == []

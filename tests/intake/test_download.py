@@ -10,8 +10,8 @@ import httpx
 import pytest
 from pydantic import ByteSize
 
-from mumu.download import check_address, discard, fetch, is_url, redact_url
 from mumu.errors import BadInput
+from mumu.intake.download import check_address, discard, fetch, is_url, redact_url
 from mumu.settings import Settings
 from tests.conftest import DATA_DIR
 

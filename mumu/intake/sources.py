@@ -11,8 +11,8 @@ from urllib.parse import quote, unquote_to_bytes
 
 from pydantic import ByteSize, SecretStr
 
-from mumu.download import is_url, redact_url
 from mumu.errors import BadInput
+from mumu.intake.download import is_url, redact_url
 from mumu.settings import IntakeConfig
 
 AUDIO_EXTENSIONS = frozenset(
@@ -156,12 +156,18 @@ def open_recording(source: str, intake: IntakeConfig) -> tuple[Path, str, int]:
                 f"too large: {ByteSize(size).human_readable()} is over the "
                 f"{intake.max_file_size.human_readable()} limit"
             )
-        digest = hashlib.sha256()
-        with path.open("rb") as handle:
-            while chunk := handle.read(HASH_CHUNK_BYTES):
-                digest.update(chunk)
+        sha256 = content_hash(path)
     except PermissionError:
         raise BadInput("permission denied") from None
     except OSError as exc:
         raise BadInput(f"cannot read file: {exc.strerror or exc}") from None
-    return path, digest.hexdigest(), size
+    return path, sha256, size
+
+
+def content_hash(path: Path) -> str:
+    """The sha256 of a file's content: a recording's identity."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(HASH_CHUNK_BYTES):
+            digest.update(chunk)
+    return digest.hexdigest()

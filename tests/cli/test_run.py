@@ -1,4 +1,5 @@
-"""The ``mumu`` command as a user runs it: a real process, its output and exit code."""
+"""The ``mumu`` command as a user runs it, ``run`` first: a real process, its output and exit
+code (the read commands in-process: tests/cli/test_library.py)."""
 
 from __future__ import annotations
 
@@ -12,11 +13,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from alembic import command as alembic_command
-from alembic.migration import MigrationContext
 
-from mumu.db.engine import alembic_config, get_engine
-from mumu.migrations import HEAD
 from tests.conftest import DATA_DIR, run_mumu
 from tests.fake_llm import HOSTILE_TEXT, FakeLLM
 from tests.transcription.test_audio import silent_flac
@@ -185,42 +182,6 @@ def test_memory_does_not_grow_with_the_length_of_a_recording(
     assert peaks[1] - peaks[0] < 100, f"peak MB: {peaks}"
 
 
-def test_mistakes_get_one_line_errors(cli_env: dict[str, str]) -> None:
-    missing = run_mumu("show", "999", env=cli_env)
-    assert missing.returncode == 2
-    assert missing.stderr.strip() == "error: no recording with id 999"
-    wrong_format = run_mumu("export", "1", "--format", "docx", env=cli_env)
-    assert wrong_format.returncode == 2
-    assert "unknown format 'docx'" in wrong_format.stderr
-    assert_clean(wrong_format)
-
-
-def test_reads_never_migrate_and_say_when_the_schema_is_behind(
-    cli_env: dict[str, str], database_url: str
-) -> None:
-    config = alembic_config(database_url)
-    with get_engine(database_url).begin() as connection:
-        config.attributes["connection"] = connection
-        alembic_command.upgrade(config, "0004")
-    hybrid = {"MUMU_LLM_BASE_URL": "http://127.0.0.1:9/v1", "MUMU_EMBEDDINGS_MODEL": "e"}
-    for read, environment in [
-        (["list"], cli_env),
-        (["show", "1"], cli_env),
-        (["search", "wizard"], cli_env),
-        (["search", "wizard"], cli_env | hybrid),  # stores vectors, never the schema
-    ]:
-        result = run_mumu(*read, env=environment)
-        assert result.returncode == 2
-        assert result.stderr.strip().endswith(
-            f"has schema revision 0004, this mumu needs {HEAD}: run `mumu db upgrade`"
-        )
-        assert_clean(result)
-    with get_engine(database_url).connect() as connection:
-        assert MigrationContext.configure(connection).get_current_revision() == "0004"
-    assert run_mumu("db", "upgrade", env=cli_env).returncode == 0
-    assert run_mumu("list", "--json", env=cli_env).stdout.strip() == "[]"
-
-
 @pytest.mark.parametrize(
     "url",
     [
@@ -232,8 +193,9 @@ def test_reads_never_migrate_and_say_when_the_schema_is_behind(
 def test_a_malformed_database_url_is_one_line_without_its_secrets(
     cli_env: dict[str, str], url: str
 ) -> None:
+    """``run`` in a real process; the read commands are tests/cli/test_library.py's."""
     cli_env["MUMU_DATABASE_URL"] = url
-    for command in (["db", "upgrade"], ["list"], ["run", str(DATA_DIR / "jfk.flac")]):
+    for command in (["db", "upgrade"], ["run", str(DATA_DIR / "jfk.flac")]):
         result = run_mumu(*command, env=cli_env)
         assert result.returncode == 2
         assert result.stderr.startswith("error: database URL ")
@@ -244,7 +206,7 @@ def test_a_malformed_database_url_is_one_line_without_its_secrets(
 
 def test_an_unreachable_database_is_a_clear_error(cli_env: dict[str, str]) -> None:
     cli_env["MUMU_DATABASE_URL"] = "postgresql+psycopg://mumu:pw-s3cret@127.0.0.1:1/mumu"
-    for command in (["db", "upgrade"], ["list"], ["run", str(DATA_DIR / "jfk.flac")]):
+    for command in (["db", "upgrade"], ["run", str(DATA_DIR / "jfk.flac")]):
         result = run_mumu(*command, env=cli_env)
         assert result.returncode == 2
         assert result.stderr.startswith("error: database postgresql+psycopg://mumu:***@127.0.0.1:1")

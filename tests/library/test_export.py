@@ -15,7 +15,7 @@ from mumu.db.views import (
     StageView,
     TranscriptView,
 )
-from mumu.export import clock, notes_markdown, render, timestamp, to_srt, to_vtt, weak_spot
+from mumu.library.export import clock, notes_markdown, render, timestamp, to_srt, to_vtt, weak_spot
 
 
 def detail(

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from mumu.errors import BadInput
+from mumu.intake.sources import expand, local_path, open_recording
 from mumu.settings import Settings
-from mumu.sources import expand, local_path, open_recording
 from tests.conftest import DATA_DIR
 
 

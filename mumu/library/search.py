@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from mumu.db.reading import Database, from_json, reading
+from mumu.db.reading import Database, Library, from_json, reading
 from mumu.db.retry import retrying
 from mumu.db.views import like_pattern
 from mumu.speakers import speaker_name
@@ -151,7 +151,7 @@ EVERYWHERE = Within()
 
 @retrying
 def search(
-    db: Engine | Database,
+    db: Library,
     query: str,
     limit: int = 10,
     offset: int = 0,
@@ -217,7 +217,7 @@ NEIGHBOURS = """
 
 
 @retrying
-def neighbours(db: Engine | Database, hits: list[Hit], around: int = 1) -> list[Hit]:
+def neighbours(db: Library, hits: list[Hit], around: int = 1) -> list[Hit]:
     """The hits with the segments just before and after each, in recording order."""
     if not hits:
         return []
@@ -245,7 +245,7 @@ VECTORS = """
 
 
 def find(
-    db: Engine | Database,
+    db: Library,
     llm: LLMConfig,
     query: str,
     limit: int = 10,

@@ -21,12 +21,12 @@ from sqlalchemy import Engine
 from mumu.db.engine import transaction
 from mumu.db.models import Question
 from mumu.db.retry import retrying
-from mumu.export import clock
+from mumu.library.export import clock
+from mumu.library.search import Hit, find, neighbours
 from mumu.llm.bounds import clip_text, first_items
 from mumu.llm.budget import Budget, Waiting
 from mumu.llm.client import LLMError, get_llm
 from mumu.llm.grounding import Said, Transcript
-from mumu.search import Hit, find, neighbours
 from mumu.settings import LLMConfig
 from mumu.speakers import spoken_by
 

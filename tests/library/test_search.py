@@ -7,9 +7,9 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from mumu import search as search_module
 from mumu.db.models import Recording, Segment
-from mumu.search import Within, phrases, search, terms
+from mumu.library import search as search_module
+from mumu.library.search import Within, phrases, search, terms
 
 pytestmark = pytest.mark.both_databases
 SAID = [

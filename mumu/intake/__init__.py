@@ -1,0 +1,1 @@
+"""Where recordings come from: paths, globs and folders, and URLs downloaded safely."""

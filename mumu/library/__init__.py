@@ -1,0 +1,1 @@
+"""The stored library read for people: search across recordings, and exports."""
