@@ -47,7 +47,16 @@ def signed_path(access: AccessConfig, path: str, now: float | None = None) -> st
     """``path?expires=…&signature=…``, valid for ``link_ttl_s``; None without a key."""
     if access.link_key is None:
         return None
-    expires = int((time.time() if now is None else now) + access.link_ttl_s)
+    return signed_until(
+        access, path, int((time.time() if now is None else now) + access.link_ttl_s)
+    )
+
+
+def signed_until(access: AccessConfig, path: str, expires: int) -> str:
+    """``path`` signed to open until ``expires`` (a link's own, for the pages it leads
+    to); the bare path without a key."""
+    if access.link_key is None:
+        return path
     query = urlencode({"expires": expires, "signature": signature(access.link_key, path, expires)})
     return f"{path}?{query}"
 

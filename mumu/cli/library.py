@@ -197,25 +197,30 @@ def export_(
 def link_(
     recording_id: Annotated[int, typer.Argument(metavar="ID")],
     fmt: Annotated[
-        str, typer.Option("--format", "-f", help="notes (the default), txt, srt, vtt or json.")
-    ] = "notes",
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            help="page (the default: notes and transcript), notes, txt, srt, vtt or json.",
+        ),
+    ] = "page",
     ttl_s: Annotated[
         float | None, typer.Option("--ttl", help="Seconds it opens the page (MUMU_LINK_TTL_S).")
     ] = None,
 ) -> None:
     """A link to a recording's notes or transcript on the sidecar, signed to expire: for a
     person without a token."""
-    if fmt not in export.FORMATS:
-        raise fail(f"unknown format {fmt!r}; choose one of {', '.join(export.FORMATS)}")
+    if fmt != "page" and fmt not in export.FORMATS:
+        raise fail(f"unknown format {fmt!r}; choose page or one of {', '.join(export.FORMATS)}")
     access = get_settings().access
     if access.link_key is None or not access.public_url:
         raise fail("a link needs MUMU_PUBLIC_URL (the sidecar's address) and MUMU_LINK_KEY")
     if ttl_s is not None and not 0 < ttl_s <= 366 * 86_400:
         raise fail(f"--ttl {ttl_s:g}: give seconds, more than 0 and at most a year")
     recording_detail(recording_id)
-    page = "notes.md" if fmt == "notes" else f"transcript.{fmt}"
+    page = {"page": "", "notes": "/notes.md"}.get(fmt, f"/transcript.{fmt}")
     chosen = replace(access, link_ttl_s=ttl_s) if ttl_s is not None else access
-    print(link(chosen, f"/recordings/{recording_id}/{page}"))
+    print(link(chosen, f"/recordings/{recording_id}{page}"))
 
 
 @app.command("search")

@@ -165,7 +165,7 @@ def publish_notes(engine: Engine, notices: NoticesConfig, recording_id: int) -> 
     if detail is None:
         return
     page = f"/recordings/{recording_id}"
-    notes = link(notices.access, f"{page}/notes.md")
+    notes = link(notices.access, page)
     if notes:
         formats = [fmt for fmt in export.FORMATS if fmt != "notes"]
         transcript = ", ".join(
@@ -208,7 +208,7 @@ def links(notices: NoticesConfig, recording_id: int | None) -> dict[str, str]:
     if ui:
         found["artifact"] = artifact_link(recording_id, ui)
     page = f"/recordings/{recording_id}"
-    for name, path in (("notes", f"{page}/notes.md"), ("transcript", f"{page}/transcript.txt")):
+    for name, path in (("notes", page), ("transcript", f"{page}/transcript.txt")):
         url = link(notices.access, path)
         if url:
             found[name] = url

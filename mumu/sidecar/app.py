@@ -28,13 +28,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from mumu import __version__
-from mumu.access import Verdict, judge
+from mumu.access import Verdict, judge, signed_until
 from mumu.db import views
 from mumu.db.engine import read_engine
 from mumu.library import export
 from mumu.sentry import init_sentry
 from mumu.settings import Settings
-from mumu.sidecar import checks
+from mumu.sidecar import checks, pages
 from mumu.sidecar.metrics import DatabaseCollector, PrefectRunsCollector
 
 EXPORT_MEDIA_TYPES = {
@@ -105,8 +105,33 @@ def create_app(
             return Response("not found\n", status_code=404, media_type="text/plain")
         return Response(export.render(detail, fmt), media_type=EXPORT_MEDIA_TYPES[fmt])
 
+    def page(request: Request) -> Response:
+        """The recording as a page a person reads (``mumu.sidecar.pages``), linking its
+        plain-text forms; a visitor who came by a signed link gets links signed to expire
+        when theirs does."""
+        verdict = judge(
+            access,
+            request.url.path,
+            request.headers.get("authorization"),
+            request.query_params.get("expires"),
+            request.query_params.get("signature"),
+        )
+        if verdict is not Verdict.ALLOWED:
+            return refused(verdict)
+        recording_id = request.path_params["recording_id"]
+        detail = views.recording_detail(read_engine(settings.database), recording_id)
+        if detail is None:
+            return Response("not found\n", status_code=404, media_type="text/plain")
+        expires = request.query_params.get("expires")
+        exports = [
+            (name, signed_until(access, path, int(expires)) if expires else path)
+            for name, path in pages.export_paths(recording_id)
+        ]
+        return pages.recording_page(request, detail, exports)
+
     return Starlette(
         routes=[
+            Route("/recordings/{recording_id:int}", page),
             Route("/health", health),
             Route("/ready", ready),
             Route("/metrics", metrics),

@@ -371,8 +371,9 @@ def test_runs_from_rest_and_the_cli_complete_in_containers(stack: Stack) -> None
     links = notice.json["links"]
     assert links["prefect_run"].endswith(f"/runs/flow-run/{by_rest}")
     notes = httpx.get(links["notes"], timeout=10)
-    assert notes.status_code == 200 and notes.headers["content-type"].startswith("text/markdown")
-    assert "## Transcript" in notes.text and "fellow Americans" in notes.text
+    assert notes.status_code == 200 and notes.headers["content-type"].startswith("text/html")
+    assert "<h2>Transcript</h2>" in notes.text and "fellow Americans" in notes.text
+    assert "default-src 'none'" in notes.headers["content-security-policy"]
 
 
 def notice_of(stack: Stack, recording_id: int) -> Received:
