@@ -10,7 +10,8 @@
 # MUMU_MODELS_VOLUME, MUMU_INBOX_VOLUME, MUMU_WHISPER_MODEL, MUMU_WHISPER_DEVICE,
 # OPENAI_BASE_URL, OPENAI_API_KEY, MUMU_LLM_MODEL, MUMU_NOTIFY_URL, MUMU_NOTIFY_SECRET,
 # MUMU_PUBLIC_URL and MUMU_LINK_KEY (the sidecar's links are signed with it: give the
-# sidecar the same key).
+# sidecar the same key), MUMU_READER_PASSWORD (creates the role MUMU_READER_ROLE,
+# mumu_reader by default, that reads the library and cannot write).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${PREFECT_API_URL:?set PREFECT_API_URL to the Prefect server, e.g. http://host:4200/api}"
@@ -79,4 +80,7 @@ if [ -z "${OPENAI_BASE_URL:-}${OPENAI_API_KEY:-}" ]; then
     export MUMU_LLM_BLOCK=""  # no endpoint: insights are skipped, recordings still complete
 fi
 mumu db upgrade
+if [ -n "${MUMU_READER_PASSWORD:-}" ]; then  # the sidecar and read commands read as it
+    mumu db reader "${MUMU_READER_ROLE:-mumu_reader}"
+fi
 prefect --no-prompt deploy --all --prefect-file deployments.yaml

@@ -1,4 +1,4 @@
-"""Operating mumu: ``db upgrade`` and the ``sidecar``."""
+"""Operating mumu: ``db upgrade``, ``db reader`` and the ``sidecar``."""
 
 from __future__ import annotations
 
@@ -21,6 +21,28 @@ def db_upgrade() -> None:
     except DatabaseUnavailable as exc:
         raise fail(str(exc)) from None
     console.print("database schema is up to date")
+
+
+@db_app.command("reader")
+def db_reader(
+    role: Annotated[str, typer.Argument(help="The role to read with, e.g. mumu_reader.")],
+) -> None:
+    """Make a Postgres role that can read the library and nothing else (for the sidecar
+    and the read commands); MUMU_READER_PASSWORD creates it or sets its password."""
+    import os
+
+    from pydantic import SecretStr
+
+    from mumu.db.roles import grant_reader
+
+    given = os.environ.get("MUMU_READER_PASSWORD")
+    try:
+        created = grant_reader(
+            get_settings().database.url_value, role, SecretStr(given) if given else None
+        )
+    except DatabaseUnavailable as exc:
+        raise fail(str(exc)) from None
+    console.print(f"role {role} {'created' if created else 'updated'}: it reads, and cannot write")
 
 
 @app.command()

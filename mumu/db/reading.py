@@ -168,7 +168,7 @@ def connect(url: str) -> DirectDatabase | EmptyLibrary:
         elif backend == "postgresql":
             import psycopg
 
-            connection = psycopg.connect(**_postgres_arguments(url))
+            connection = psycopg.connect(**postgres_arguments(url))
         else:
             _check_url(url)
             raise DatabaseUnavailable(
@@ -238,7 +238,7 @@ def _sqlite(url: str) -> Any:
     return sqlite3.connect(f"{path}?{urlencode(passed)}", timeout=timeout, uri=True)
 
 
-def _postgres_arguments(url: str) -> dict[str, Any]:
+def postgres_arguments(url: str) -> dict[str, Any]:
     """psycopg's keyword arguments for a URL, read as the engine reads it: libpq never
     sees the URL itself, so none of its messages can quote it, password included.
     ``?host=`` given more than once, or as host:port, is several hosts, tried in turn."""

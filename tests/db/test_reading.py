@@ -14,8 +14,8 @@ from sqlalchemy.pool import QueuePool
 from mumu.db.reading import (
     DatabaseUnavailable,
     EmptyLibrary,
-    _postgres_arguments,
     connect,
+    postgres_arguments,
     reading,
 )
 from mumu.db.views import RecordingFilter, count_recordings, page_of_recordings, recording_detail
@@ -103,7 +103,7 @@ def test_a_postgres_url_means_what_it_means_to_the_engine(url: str) -> None:
     engine = create_engine(url)
     _, expected = engine.dialect.create_connect_args(engine.url)
     expected.pop("context", None)
-    given = _postgres_arguments(url)
+    given = postgres_arguments(url)
     assert {k: str(v) for k, v in given.items()} == {k: str(v) for k, v in expected.items()}
 
 

@@ -33,7 +33,14 @@ from sqlmodel import Session, select
 from mumu.db.engine import get_engine
 from mumu.db.models import Recording, StageRun
 from mumu.transcription.audio import decode, write_wav
-from tests.conftest import DATA_DIR, REPO, create_database, drop_database, run_mumu
+from tests.conftest import (
+    DATA_DIR,
+    POSTGRES_ADMIN_URL,
+    REPO,
+    create_database,
+    drop_database,
+    run_mumu,
+)
 from tests.fake_llm import GOOD, FakeLLM
 from tests.receiver import Received, Receiver
 from tests.sidecar.test_app import metric
@@ -111,6 +118,7 @@ NOTICE_SECRET = "e2e-notice-secret"
 LINK_KEY = "e2e-link-key-0123456789"
 SIDECAR_TOKEN = "e2e-sidecar-token"
 PREFECT_AUTH = "mumu:e2e-prefect-auth"
+READER_ROLE = "mumu_e2e_reader"
 
 
 @dataclass
@@ -264,6 +272,8 @@ def stack(images: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[St
             "MUMU_NOTIFY_URL": receiver.url,
             "MUMU_NOTIFY_SECRET": NOTICE_SECRET,
             "MUMU_LINK_KEY": LINK_KEY,
+            "MUMU_READER_ROLE": READER_ROLE,
+            "MUMU_READER_PASSWORD": "e2e-reader-pw",
         }
         flags = [part for name, value in setup.items() for part in ("-e", f"{name}={value}")]
         docker("run", "--rm", *common, *flags, CPU_IMAGE, "bash", "infra/setup.sh")
@@ -277,7 +287,7 @@ def stack(images: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[St
             f"e2e-sidecar-{suffix}",
             *common,
             "-e",
-            f"MUMU_DATABASE_URL={mumu_url}",
+            f"MUMU_DATABASE_URL={mumu_url.replace('postgres@', f'{READER_ROLE}:e2e-reader-pw@')}",
             "-e",
             f"MUMU_LINK_KEY={LINK_KEY}",
             "-e",
@@ -298,6 +308,8 @@ def stack(images: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[St
         receiver.__exit__(None, None, None)
         stack.engine.dispose()
         drop_database(mumu_url)
+        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f'DROP ROLE IF EXISTS "{READER_ROLE}"')
         drop_database(prefect_url)
 
 

@@ -181,6 +181,35 @@ def test_the_compose_stack_hangs_together() -> None:
     assert "pg_trgm" in (INFRA / "postgres" / "init.sql").read_text()
 
 
+def test_the_compose_stack_lets_nobody_in_without_a_credential() -> None:
+    """Nothing published beyond this machine unless asked (MUMU_BIND, MUMU_DB_BIND);
+    Prefect's server wants its auth string and every client sends it; the sidecar reads
+    as the role that cannot write; links are signed."""
+    compose = yaml.safe_load((INFRA / "compose.yaml").read_text())
+    services = compose["services"]
+    for name, service in services.items():
+        for port in service.get("ports", []):
+            bind = port.rsplit(":", 2)[0]
+            assert bind.startswith(
+                ("127.0.0.1", "${MUMU_BIND:-127.0.0.1}", "${MUMU_DB_BIND:-127.0.0.1}")
+            ), name
+    server = services["prefect-server"]["environment"]
+    assert server["PREFECT_SERVER_API_AUTH_STRING"].startswith("${PREFECT_AUTH_STRING:?")
+    shared = compose["x-mumu-env"]
+    assert shared["PREFECT_API_AUTH_STRING"].startswith("${PREFECT_AUTH_STRING:?")
+    assert shared["MUMU_LINK_KEY"].startswith("${MUMU_LINK_KEY:?")
+    for name in ("setup", "worker-gpu", "worker-cpu", "sidecar"):
+        assert (
+            services[name]["environment"]["PREFECT_API_AUTH_STRING"]
+            == shared["PREFECT_API_AUTH_STRING"]
+        )
+    reader = services["sidecar"]["environment"]["MUMU_DATABASE_URL"]
+    assert reader.startswith("postgresql+psycopg://mumu_reader:${MUMU_READER_PASSWORD:?")
+    setup = (INFRA / "setup.sh").read_text()
+    assert 'mumu db reader "${MUMU_READER_ROLE:-mumu_reader}"' in setup
+    assert "MUMU_READER_PASSWORD" in services["setup"]["environment"]
+
+
 def scrape_targets(config: str) -> list[str]:
     prometheus = yaml.safe_load((INFRA / "prometheus" / config).read_text())
     return [
