@@ -11,7 +11,8 @@
 # OPENAI_BASE_URL, OPENAI_API_KEY, MUMU_LLM_MODEL, MUMU_NOTIFY_URL, MUMU_NOTIFY_SECRET,
 # MUMU_PUBLIC_URL and MUMU_LINK_KEY (the sidecar's links are signed with it: give the
 # sidecar the same key), MUMU_READER_PASSWORD (creates the role MUMU_READER_ROLE,
-# mumu_reader by default, that reads the library and cannot write).
+# mumu_reader by default, that reads the library and cannot write), MUMU_ACCESS_TOKENS
+# (saved as the mumu-access-tokens Secret block: MUMU_ACCESS_TOKENS_BLOCK for the sidecar).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${PREFECT_API_URL:?set PREFECT_API_URL to the Prefect server, e.g. http://host:4200/api}"
@@ -70,6 +71,10 @@ if os.environ.get("MUMU_NOTIFY_URL"):  # the pools' env refers to these two by n
 
     Secret(value=os.environ["MUMU_NOTIFY_URL"]).save("mumu-notify-url", overwrite=True)
     Secret(value=os.environ["MUMU_NOTIFY_SECRET"]).save("mumu-notify-secret", overwrite=True)
+if os.environ.get("MUMU_ACCESS_TOKENS"):  # the sidecar: MUMU_ACCESS_TOKENS_BLOCK
+    from prefect.blocks.system import Secret
+
+    Secret(value=os.environ["MUMU_ACCESS_TOKENS"]).save("mumu-access-tokens", overwrite=True)
 if os.environ.get("MUMU_PUBLIC_URL"):  # the pools' env refers to it by name
     from prefect.blocks.system import Secret
 

@@ -221,6 +221,11 @@ class Settings(BaseSettings):
         "by commas (several at once, so one can be rotated out). None set: only signed "
         "links open them.",
     )
+    access_tokens_block: str | None = Field(
+        default=None,
+        description="Name of a Prefect Secret block holding more bearer tokens (comma-"
+        "separated), read by `mumu sidecar` when it starts.",
+    )
     link_key: SecretStr | None = Field(
         default=None,
         description="Key that signs links to recording pages (HMAC-SHA256 over the path "

@@ -40,7 +40,7 @@ def settings_from_blocks(
         (MumuDatabase, database_block, "database_block"),
     ):
         if name:
-            update = _load(block_type, name, parameter).settings_update()
+            update = load_block(block_type, name, parameter).settings_update()
             updates |= update
             origins |= dict.fromkeys(update, f"block {name}")
     if vocabulary:
@@ -79,7 +79,7 @@ def _logger() -> logging.Logger | logging.LoggerAdapter[logging.Logger]:
         return logging.getLogger("mumu.configuration")
 
 
-def _load(block_type: Any, name: str, parameter: str) -> Any:
+def load_block(block_type: Any, name: str, parameter: str) -> Any:
     slug = block_type.get_block_type_slug()
     try:
         block: Any = block_type.load(name)

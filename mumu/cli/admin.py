@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from mumu.cli.common import app, console, db_app, fail
 from mumu.db.reading import DatabaseUnavailable
-from mumu.settings import get_settings
+from mumu.settings import Settings, get_settings
 
 
 @db_app.command("upgrade")
@@ -56,5 +56,28 @@ def sidecar(
 
     from mumu.sidecar.app import create_app
 
-    app = create_app(get_settings(), PREFECT_API_URL.value(), PREFECT_API_AUTH_STRING.value())
+    settings = with_block_tokens(get_settings())
+    app = create_app(settings, PREFECT_API_URL.value(), PREFECT_API_AUTH_STRING.value())
     uvicorn.run(app, host=host, port=port)
+
+
+def with_block_tokens(settings: Settings) -> Settings:
+    """The settings with the tokens of ``MUMU_ACCESS_TOKENS_BLOCK`` (a Prefect Secret
+    block) added to those of the environment; rotating them is saving the block with the
+    new token beside the old, restarting the sidecar, then saving it without the old."""
+    if not settings.access_tokens_block:
+        return settings
+    from prefect.blocks.system import Secret
+    from pydantic import SecretStr
+
+    from mumu.blocks import load_block
+    from mumu.errors import ConfigurationError
+
+    try:
+        block: Any = load_block(Secret, settings.access_tokens_block, "MUMU_ACCESS_TOKENS_BLOCK")
+    except ConfigurationError as exc:
+        raise fail(str(exc)) from None
+    held = str(block.get())
+    given = settings.access_tokens.get_secret_value() if settings.access_tokens else ""
+    tokens = SecretStr(",".join(part for part in (given, held) if part))
+    return settings.model_copy(update={"access_tokens": tokens})
