@@ -63,7 +63,8 @@ def page_context(detail: RecordingDetail) -> dict[str, Any]:
     if detail.duration_s is not None:
         facts.append(clock(detail.duration_s))
     transcript = detail.transcript
-    lines = [_line(segment) for segment in transcript.segments] if transcript else []
+    several = transcript is not None and len(transcript.languages) > 1
+    lines = [_line(segment, several) for segment in transcript.segments] if transcript else []
     return {
         "title": visible(insights.title) if insights else source,
         "facts": facts,
@@ -129,14 +130,15 @@ def _times(evidence: Sequence[EvidenceView]) -> list[tuple[str, str]]:
     return list(shown.items())[:CITED_TIMES_SHOWN]
 
 
-def _line(segment: SegmentView) -> dict[str, Any]:
+def _line(segment: SegmentView, languages_shown: bool) -> dict[str, Any]:
+    """A transcript line; its language only where the recording has several."""
     return {
         "id": segment.id,
         "time": clock(segment.start),
         "speaker": visible(segment.speaker) or None,
         "text": UNCLEAR if segment.flag else visible(segment.text),
-        "unclear": bool(segment.flag),
-        "language": segment.language,
+        "unclear": visible(segment.flag) or None,
+        "language": segment.language if languages_shown else None,
         "doubt": visible(weak_spot(segment)) or None,
     }
 

@@ -7,11 +7,13 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
+from starlette.testclient import TestClient
 
 from mumu import notify
 from mumu.flows.process_batch import process_batch
 from mumu.flows.process_recording import process_recording
 from mumu.settings import get_settings
+from mumu.sidecar.app import create_app
 from tests.conftest import DATA_DIR
 from tests.fake_llm import GOOD, FakeLLM
 from tests.flows import batch
@@ -40,11 +42,15 @@ def test_each_recording_is_announced_once_per_outcome_and_the_batch_links_its_no
     bad_inputs: dict[str, Path],
     notices_to: Callable[[str], None],
     fake_llm: Callable[[str], FakeLLM],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     fake_llm(GOOD)
     sources = [str(DATA_DIR / "jfk.flac"), str(bad_inputs["not_audio"])]
     with Receiver() as receiver:
         notices_to(receiver.url)
+        monkeypatch.setenv("MUMU_PUBLIC_URL", "https://mumu.example")
+        monkeypatch.setenv("MUMU_LINK_KEY", "notice-link-key")
+        get_settings.cache_clear()
         first = batch(sources)
         assert notify.wait(10)
         second = batch(sources)  # nothing new happens to the stored recording
@@ -59,6 +65,11 @@ def test_each_recording_is_announced_once_per_outcome_and_the_batch_links_its_no
     assert done["recording"]["title"].startswith("Notes on")
     assert done["recording"]["duration_s"] == pytest.approx(11.0, abs=0.2)
     assert done["links"]["export"] == f"mumu export {first[0].recording_id} --format notes"
+    notes = done["links"]["notes"].removeprefix("https://mumu.example")
+    assert notes.startswith(f"/recordings/{first[0].recording_id}?expires=")
+    page = TestClient(create_app(get_settings(), None)).get(notes)
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert done["recording"]["title"] in page.text, "the notice's link opens its notes page"
     failed = by_status["failed"].json["recording"]
     assert failed["error"].startswith("audio: not an audio file")
     assert [o.status for o in second] == ["completed", "failed"]
