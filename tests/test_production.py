@@ -254,6 +254,10 @@ def test_deployed_runs_from_run_deployment_rest_and_the_inbox(
         wait_for(lambda: state(inbox_run) in FINAL, 180, "the inbox run")
         assert state(inbox_run) == "COMPLETED", (tmp_path / "worker.log").read_text()
 
+        def stored_rows() -> list[dict[str, Any]]:
+            with Session(engine) as session:
+                return [r.model_dump() for r in session.exec(select(Recording))]
+
         def stored_sources() -> dict[str, str]:
             with Session(engine) as session:
                 return {Path(r.source).name: r.status for r in session.exec(select(Recording))}
@@ -278,14 +282,28 @@ def test_deployed_runs_from_run_deployment_rest_and_the_inbox(
         answer = artifacts[0]["data"]
         assert answer.startswith("# Who vanished behind the curtain, the wizard?")
         assert "## Sources" in answer and "stereo.wav @ 00:0" in answer
+
+        [stereo_id] = [r["id"] for r in stored_rows() if r["source"].endswith("stereo.wav")]
+        erase_id = api(env, "GET", "/deployments/name/erase/erase")["id"]
+        erase_run = api(
+            env,
+            "POST",
+            f"/deployments/{erase_id}/create_flow_run",
+            json={"parameters": {"source": "*stereo*"}},
+        )["id"]
+        wait_for(lambda: state(erase_run) in FINAL, 180, "the erase run")
+        assert state(erase_run) == "COMPLETED", (tmp_path / "worker.log").read_text()
+        left = api(
+            env,
+            "POST",
+            "/artifacts/filter",
+            json={"artifacts": {"key": {"any_": [f"mumu-recording-{stereo_id}", "mumu-answer"]}}},
+        )
+        assert left == [], "its notes and the answer citing it are erased with it"
     finally:
         stop(worker)
 
-    assert stored_sources() == {
-        "jfk.flac": "completed",
-        "hotwords.mp3": "completed",
-        "stereo.wav": "completed",
-    }
+    assert stored_sources() == {"jfk.flac": "completed", "hotwords.mp3": "completed"}
     recording_runs = api(
         env,
         "POST",
@@ -295,7 +313,7 @@ def test_deployed_runs_from_run_deployment_rest_and_the_inbox(
     assert len(recording_runs) == 3
     with Session(engine) as session:
         insights = session.exec(select(Insight)).all()
-    assert len(insights) == 3 and all(i.prompt_tokens > 0 for i in insights)
+    assert len(insights) == 2 and all(i.prompt_tokens > 0 for i in insights)
     assert llm.requests and all(r["model"] == "fake" for r in llm.requests)
 
     metrics = TestClient(create_app(settings, env["PREFECT_API_URL"])).get("/metrics").text

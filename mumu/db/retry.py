@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import ParamSpec, TypeVar
 
 RECONNECT_DELAYS_S = (0.1, 0.2, 0.5, 1.0, 1.0, 2.0, 2.0, 2.0, 2.0, 2.0)
 T = TypeVar("T")
 P = ParamSpec("P")
+_patient = contextvars.ContextVar("patient", default=True)
+
+
+@contextmanager
+def at_once() -> Iterator[None]:
+    """Reads here are not retried: a person waiting on a page is told the database is
+    unavailable now, not after the dozen seconds a flow would wait for it."""
+    token = _patient.set(False)
+    try:
+        yield
+    finally:
+        _patient.reset(token)
 
 
 def retrying(function: Callable[P, T]) -> Callable[P, T]:
@@ -24,6 +38,8 @@ def retrying(function: Callable[P, T]) -> Callable[P, T]:
 
     @functools.wraps(function)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        if not _patient.get():
+            return function(*args, **kwargs)
         for delay in RECONNECT_DELAYS_S:
             try:
                 return function(*args, **kwargs)

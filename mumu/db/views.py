@@ -253,7 +253,14 @@ def recording_detail(db: Library, recording_id: int) -> RecordingDetail | None:
         )
 
 
+LARGEST_ID = 2**63 - 1
+"""Ids are 64-bit at most (Postgres bigint, SQLite's rowid): a larger number names no
+recording, and a driver asked for it raises instead of finding nothing."""
+
+
 def _recording(database: Database, recording_id: int) -> dict[str, Any] | None:
+    if not 0 < recording_id <= LARGEST_ID:
+        return None
     found = database.rows(
         f"SELECT {LISTED}, speakers FROM recordings WHERE id = :id",  # noqa: S608 - fixed
         {"id": recording_id},

@@ -9,6 +9,7 @@ stay open, for probes and a scrape on a private network.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import time
@@ -31,12 +32,16 @@ from mumu import __version__
 from mumu.access import Verdict, judge, signed_until
 from mumu.db import views
 from mumu.db.engine import read_engine
+from mumu.db.reading import describe_db_error
+from mumu.db.retry import at_once
+from mumu.db.views import RecordingDetail
 from mumu.library import export
 from mumu.sentry import init_sentry
 from mumu.settings import Settings
 from mumu.sidecar import checks, pages
 from mumu.sidecar.metrics import DatabaseCollector, PrefectRunsCollector
 
+log = logging.getLogger("mumu.sidecar")
 EXPORT_MEDIA_TYPES = {
     "txt": "text/plain; charset=utf-8",
     "srt": "application/x-subrip; charset=utf-8",
@@ -85,9 +90,10 @@ def create_app(
 
     access = settings.access
 
-    def transcript(request: Request) -> Response:
-        """A transcript export, or the notes (``notes.md``): what run artifacts and
-        notices link to, for a bearer token or a signed link only (``mumu.access``)."""
+    def recording_of(request: Request) -> RecordingDetail | Response:
+        """The recording a page shows, for a bearer token or a signed link only
+        (``mumu.access``), judged before the database is asked; 404 where there is none,
+        503 at once while the database is unavailable."""
         verdict = judge(
             access,
             request.url.path,
@@ -97,11 +103,30 @@ def create_app(
         )
         if verdict is not Verdict.ALLOWED:
             return refused(verdict)
+        try:
+            with at_once():
+                detail = views.recording_detail(
+                    read_engine(settings.database), request.path_params["recording_id"]
+                )
+        except Exception as exc:  # noqa: BLE001 - unreachable, refused, schema: one line
+            reason = describe_db_error(settings.database.url_value, exc)
+            log.warning("recording page unavailable: %s", reason)
+            return Response(
+                "the database is unavailable\n", status_code=503, media_type="text/plain"
+            )
+        if detail is None:
+            return Response("not found\n", status_code=404, media_type="text/plain")
+        return detail
+
+    def transcript(request: Request) -> Response:
+        """A transcript export, or the notes (``notes.md``): the plain forms of a page."""
         fmt = request.path_params.get("fmt", "notes")
-        detail = views.recording_detail(
-            read_engine(settings.database), request.path_params["recording_id"]
-        )
-        if fmt not in EXPORT_MEDIA_TYPES or detail is None:
+        if fmt not in EXPORT_MEDIA_TYPES:
+            fmt = "unknown"
+        detail = recording_of(request)
+        if isinstance(detail, Response):
+            return detail
+        if fmt == "unknown":
             return Response("not found\n", status_code=404, media_type="text/plain")
         return Response(export.render(detail, fmt), media_type=EXPORT_MEDIA_TYPES[fmt])
 
@@ -109,23 +134,13 @@ def create_app(
         """The recording as a page a person reads (``mumu.sidecar.pages``), linking its
         plain-text forms; a visitor who came by a signed link gets links signed to expire
         when theirs does."""
-        verdict = judge(
-            access,
-            request.url.path,
-            request.headers.get("authorization"),
-            request.query_params.get("expires"),
-            request.query_params.get("signature"),
-        )
-        if verdict is not Verdict.ALLOWED:
-            return refused(verdict)
-        recording_id = request.path_params["recording_id"]
-        detail = views.recording_detail(read_engine(settings.database), recording_id)
-        if detail is None:
-            return Response("not found\n", status_code=404, media_type="text/plain")
+        detail = recording_of(request)
+        if isinstance(detail, Response):
+            return detail
         expires = request.query_params.get("expires")
         exports = [
             (name, signed_until(access, path, int(expires)) if expires else path)
-            for name, path in pages.export_paths(recording_id)
+            for name, path in pages.export_paths(detail.id)
         ]
         return pages.recording_page(request, detail, exports)
 

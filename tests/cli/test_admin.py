@@ -16,7 +16,7 @@ from mumu.settings import Settings
 def test_the_sidecar_takes_tokens_from_a_secret_block_beside_the_environment() -> None:
     from prefect.blocks.system import Secret
 
-    Secret(value="from-the-block").save("mumu-test-tokens", overwrite=True)
+    Secret(value=SecretStr("from-the-block")).save("mumu-test-tokens", overwrite=True)
     settings = Settings(
         access_tokens=SecretStr("from-the-environment"), access_tokens_block="mumu-test-tokens"
     )

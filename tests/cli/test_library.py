@@ -77,8 +77,11 @@ def test_text_from_a_recording_is_shown_never_obeyed(stored: Engine) -> None:
     assert "\x1b" not in shown, "terminal control characters made visible"
 
 
+@pytest.mark.both_databases
 def test_mistakes_are_one_line_errors(stored: Engine) -> None:
     assert one_line_error(mumu("show", "999")) == "error: no recording with id 999"
+    for beyond in ("9223372036854775808", "99999999999999999999"):
+        assert one_line_error(mumu("show", beyond)) == f"error: no recording with id {beyond}"
     assert one_line_error(mumu("export", "7")) == "error: no recording with id 7"
     assert "unknown format 'docx'" in one_line_error(mumu("export", "1", "--format", "docx"))
     assert "unknown status 'done'" in one_line_error(mumu("list", "--status", "done"))

@@ -212,3 +212,32 @@ def test_transcripts_are_served_for_the_links_in_run_artifacts(
     assert "_No notes: no LLM endpoint configured" in notes.text
     assert '<a id="s-1"></a>**00:00** And so' in notes.text
     assert client.get("/recordings/1/txt.md").status_code == 404
+
+
+@pytest.mark.both_databases
+def test_a_page_past_any_id_is_not_found(stored: Engine, settings: Settings) -> None:
+    guarded = settings.model_copy(update={"access_tokens": SecretStr(TOKEN)})
+    client = TestClient(create_app(guarded, None), headers={"Authorization": f"Bearer {TOKEN}"})
+    for beyond in (2**63, 2**64 + 1, 10**30):
+        for page in (f"/recordings/{beyond}", f"/recordings/{beyond}/transcript.srt"):
+            assert client.get(page).status_code == 404, page
+
+
+def test_a_page_while_the_database_is_down_is_503_at_once_in_one_log_line(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    down = settings.model_copy(
+        update={
+            "database_url": SecretStr("postgresql+psycopg://mumu:pw-down@127.0.0.1:1/mumu"),
+            "access_tokens": SecretStr(TOKEN),
+        }
+    )
+    client = TestClient(create_app(down, None), headers={"Authorization": f"Bearer {TOKEN}"})
+    started = time.monotonic()
+    for page in ("/recordings/1", "/recordings/1/notes.md"):
+        answer = client.get(page)
+        assert (answer.status_code, answer.text) == (503, "the database is unavailable\n")
+    assert time.monotonic() - started < 5, "not after the retries a flow would wait"
+    said = [r for r in caplog.records if r.name == "mumu.sidecar"]
+    assert said and all(r.exc_info is None for r in said)
+    assert all("pw-down" not in r.getMessage() for r in said)
