@@ -317,7 +317,8 @@ def test_deployed_runs_from_run_deployment_rest_and_the_inbox(
     assert llm.requests and all(r["model"] == "fake" for r in llm.requests)
 
     metrics = TestClient(create_app(settings, env["PREFECT_API_URL"])).get("/metrics").text
-    assert metric(metrics, "mumu_recordings", status="completed") == 3
+    assert metric(metrics, "mumu_recordings", status="completed") == 2, "the erased is not"
+    assert metric(metrics, "mumu_flow_runs", flow="erase", state="COMPLETED") == 1
     assert metric(metrics, "mumu_llm_tokens_total", kind="prompt") > 0
     ready = TestClient(create_app(settings, env["PREFECT_API_URL"])).get("/ready").json()
     assert ready["checks"]["prefect_api"]["ok"]

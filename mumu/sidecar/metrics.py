@@ -32,7 +32,15 @@ from mumu.db.engine import read_engine
 from mumu.db.models import MetricTotal
 from mumu.settings import Settings
 
-MUMU_FLOWS = ("process-recording", "process-batch", "inbox", "ask")
+MUMU_FLOWS = (
+    "process-recording",
+    "process-batch",
+    "inbox",
+    "ask",
+    "erase",
+    "retention",
+    "evaluate",
+)
 HISTORY_START = datetime(2020, 1, 1, tzinfo=UTC)
 DURATION_BUCKETS = (0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7200)
 
