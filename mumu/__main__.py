@@ -1,3 +1,3 @@
-from mumu.cli import app
+from mumu.cli import main
 
-app(prog_name="mumu")
+main()

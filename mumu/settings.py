@@ -22,10 +22,19 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, BeforeValidator, ByteSize, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import (
+    AliasChoices,
+    BeforeValidator,
+    ByteSize,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from mumu.access import AccessConfig
+from mumu.errors import ConfigurationError
 from mumu.transcription.options import EngineSpec, TranscribeOptions, resolve_device
 from mumu.units import parse_duration
 
@@ -96,9 +105,12 @@ class ReportingConfig:
     scrubbed: tuple[str, ...] = field(repr=False, default=())
 
 
+DAY_S = 24 * 3600.0
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="MUMU_", env_file=".env", extra="ignore", frozen=True
+        env_prefix="MUMU_", env_file=".env", extra="ignore", frozen=True, allow_inf_nan=False
     )
 
     home: Path = Field(default=Path("~/.mumu"), description="Where the embedded database lives.")
@@ -113,10 +125,11 @@ class Settings(BaseSettings):
     )
     whisper_device: Literal["cpu", "cuda", "auto"] = "auto"
     whisper_compute_type: str = "default"
-    whisper_beam_size: int = Field(default=5, ge=1)
+    whisper_beam_size: int = Field(default=5, ge=1, le=20)
     whisper_batch_size: int = Field(
         default=1,
         ge=1,
+        le=256,
         description="1 = sequential decoding (most accurate, decision record 0019); "
         ">1 = batched decoding of speech clips, faster on CPU, a few points more WER.",
     )
@@ -133,7 +146,9 @@ class Settings(BaseSettings):
         description="Tell speakers apart by voice in a recording heard as one mix "
         "(pip install 'mumu[speakers]').",
     )
-    whisper_cpu_threads: int = Field(default=0, ge=0, description="0 = CTranslate2's default.")
+    whisper_cpu_threads: int = Field(
+        default=0, ge=0, le=1024, description="0 = CTranslate2's default."
+    )
     whisper_model_dir: Path | None = Field(
         default=None, description="Download cache for hub models; default $MUMU_HOME/models."
     )
@@ -148,22 +163,28 @@ class Settings(BaseSettings):
     llm_context_tokens: int = Field(
         default=8192,
         ge=2048,
+        le=10_000_000,
         description="The model's context window, in tokens (the notes prompt alone is "
         "about 1,500).",
     )
     llm_timeout_s: float = Field(
-        default=120.0, gt=0, description="One request's limit; a hung server is retried after it."
+        default=120.0,
+        gt=0,
+        le=3600,
+        description="One request's limit; a hung server is retried after it.",
     )
-    llm_max_retries: int = Field(default=3, ge=0, description="Retries after the first try.")
+    llm_max_retries: int = Field(default=3, ge=0, le=20, description="Retries after the first try.")
     llm_retry_budget_s: float = Field(
         default=600.0,
         gt=0,
+        le=DAY_S,
         description="Total seconds an LLM request may take, retries included: room for every "
         "retry of a request that times out (4 x 120 s) and the waits between them.",
     )
     llm_budget_s: float = Field(
         default=600.0,
         gt=0,
+        le=DAY_S,
         description="Longest one recording's notes, or one answer, may take, every request "
         "and retry included; past it the notes fail in one line and the transcript stays.",
     )
@@ -177,19 +198,24 @@ class Settings(BaseSettings):
         "slot of (create it with `prefect gcl create NAME --limit N`).",
     )
 
-    batch_concurrency: int = Field(default=2, ge=1, description="Recordings processed at once.")
+    batch_concurrency: int = Field(
+        default=2, ge=1, le=64, description="Recordings processed at once."
+    )
     max_file_size: ByteSize = Field(
-        default=ByteSize(4 << 30), gt=0, description="Largest recording accepted, e.g. 500MB, 4GiB."
+        default=ByteSize(4 << 30),
+        gt=0,
+        le=ByteSize(1 << 40),
+        description="Largest recording accepted, e.g. 500MB, 4GiB (at most 1 TiB).",
     )
     max_duration: Annotated[timedelta, BeforeValidator(parse_duration)] = Field(
         default=timedelta(hours=6),
         description="Longest recording accepted: seconds, 90m, 1h30m or ISO 8601 (PT6H).",
     )
     download_timeout_s: float = Field(
-        default=120.0, gt=0, description="Longest silence of a download's server."
+        default=120.0, gt=0, le=3600, description="Longest silence of a download's server."
     )
     download_deadline_s: float = Field(
-        default=3600.0, gt=0, description="Longest a whole download may take."
+        default=3600.0, gt=0, le=DAY_S, description="Longest a whole download may take."
     )
     download_min_rate: ByteSize = Field(
         default=ByteSize(16 << 10),
@@ -206,7 +232,10 @@ class Settings(BaseSettings):
         description="When set, local sources must resolve inside one of these folders.",
     )
     stale_after_s: float = Field(
-        default=120.0, gt=0, description="A run silent this long is presumed dead."
+        default=120.0,
+        ge=10,
+        le=DAY_S,
+        description="A run silent this long is presumed dead (a run beats every few seconds).",
     )
 
     public_url: str | None = Field(
@@ -255,13 +284,23 @@ class Settings(BaseSettings):
         default=None, description="Key of the notices' HMAC signature (webhook-signature)."
     )
     notify_budget_s: float = Field(
-        default=30.0, gt=0, description="How long a notice is retried before it is given up."
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="How long a notice is retried before it is given up.",
     )
 
     sentry_dsn: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("MUMU_SENTRY_DSN", "SENTRY_DSN")
     )
     environment: str = Field(default="development", description="Sentry environment.")
+
+    @field_validator("max_duration")
+    @classmethod
+    def _a_recording_can_be_long_enough(cls, value: timedelta) -> timedelta:
+        if not timedelta(0) < value <= timedelta(days=7):
+            raise ValueError("give a duration longer than 0 and at most 7 days, e.g. 6h")
+        return value
 
     def secrets(self) -> list[str]:
         """Every secret value this configuration holds, for scrubbing outgoing text."""
@@ -391,4 +430,42 @@ def _password_of(url: str) -> str | None:
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    """The configuration from the environment (and a ``.env``); ``ConfigurationError``
+    naming the first variable that does not hold, its value and what is allowed."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise ConfigurationError(_first_problem(exc)) from None
+    except SettingsError as exc:  # a list or a mapping that is not JSON
+        raise ConfigurationError(_unparsed(exc)) from None
+
+
+def _first_problem(exc: ValidationError) -> str:
+    problem = exc.errors(include_url=False)[0]
+    name = str(problem["loc"][0]) if problem["loc"] else ""
+    variable = _variable(name)
+    given = problem.get("input")
+    shown = (
+        "(hidden)" if _is_secret(name) else repr(given if isinstance(given, str) else str(given))
+    )
+    reason = problem["msg"].removeprefix("Value error, ")
+    return f"{variable}={shown}: {reason[:1].lower()}{reason[1:]}"
+
+
+def _unparsed(exc: SettingsError) -> str:
+    found = re.search(r'field "(\w+)"', str(exc))
+    variable = _variable(found.group(1)) if found else "a MUMU_ variable"
+    return f'{variable}: not valid JSON (a list looks like ["/data"])'
+
+
+def _variable(name: str) -> str:
+    field_info = Settings.model_fields.get(name)
+    alias = field_info.validation_alias if field_info else None
+    if isinstance(alias, AliasChoices):
+        return str(alias.choices[0])
+    return f"MUMU_{name.upper()}" if name else "a MUMU_ variable"
+
+
+def _is_secret(name: str) -> bool:
+    field_info = Settings.model_fields.get(name)
+    return field_info is not None and "SecretStr" in str(field_info.annotation)

@@ -3,7 +3,8 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from mumu.settings import Settings
+from mumu.errors import ConfigurationError
+from mumu.settings import Settings, get_settings
 
 
 def test_mumu_prefix_and_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -92,3 +93,45 @@ def test_each_concern_reads_its_own_group() -> None:
     assert settings.transcription.decode_kwargs()["beam_size"] == 2
     assert settings.transcription.engine.compute_type == "int8"  # the CPU's default
     assert settings.llm.model == "local" and not settings.llm.configured
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "said"),
+    [
+        ("MUMU_WHISPER_BEAM_SIZE", "-1", "greater than or equal to 1"),
+        ("MUMU_WHISPER_BEAM_SIZE", "500", "less than or equal to 20"),
+        ("MUMU_LLM_TIMEOUT_S", "nan", "finite number"),
+        ("MUMU_LLM_TIMEOUT_S", "inf", "finite number"),
+        ("MUMU_STALE_AFTER_S", "1e400", "finite number"),
+        ("MUMU_STALE_AFTER_S", "1", "greater than or equal to 10"),
+        ("MUMU_BATCH_CONCURRENCY", "1e23", "valid integer"),
+        ("MUMU_BATCH_CONCURRENCY", "100000", "less than or equal to 64"),
+        ("MUMU_MAX_DURATION", "0", "longer than 0"),
+        ("MUMU_MAX_DURATION", "1000h", "at most 7 days"),
+        ("MUMU_MAX_FILE_SIZE", "lots", "could not parse"),
+        ("MUMU_INGEST_ROOTS", "notjson", "not valid JSON"),
+        ("MUMU_WHISPER_DEVICE", "tpu", "'cpu', 'cuda' or 'auto'"),
+        ("MUMU_NOTIFY_BUDGET_S", "-3", "greater than 0"),
+        ("MUMU_RETENTION_DAYS", "0", "greater than 0"),
+    ],
+)
+def test_a_setting_that_does_not_hold_is_one_line_naming_it_and_what_is_allowed(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, said: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    get_settings.cache_clear()
+    with pytest.raises(ConfigurationError) as refused:
+        get_settings()
+    message = str(refused.value)
+    assert message.startswith(variable) and said in message and "\n" not in message
+    if variable != "MUMU_INGEST_ROOTS":
+        assert f"={value!r}" in message, "the value given is named"
+
+
+def test_a_secret_that_does_not_hold_is_not_shown(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MUMU_LINK_TTL_S", "0")
+    monkeypatch.setenv("MUMU_NOTIFY_URL", "https://hooks.example/T0KEN-secret")
+    get_settings.cache_clear()
+    with pytest.raises(ConfigurationError) as refused:
+        get_settings()
+    assert "T0KEN" not in str(refused.value)

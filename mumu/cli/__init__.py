@@ -6,10 +6,40 @@ sidecar), ``devtools`` (eval, bench, bench-library). Importing the package regis
 every command on ``app``, in the order of these imports, which ``mumu --help`` keeps.
 """
 
+import io
+import os
+import sys
+
 # isort: off
 from mumu.cli import run, library, erase, admin, devtools
-from mumu.cli.common import app
+from mumu.cli.common import app, fail
 
 # isort: on
+from mumu.errors import ConfigurationError
 
-__all__ = ["admin", "app", "devtools", "erase", "library", "run"]
+__all__ = ["admin", "app", "devtools", "erase", "library", "main", "run"]
+
+
+def main() -> None:
+    """``mumu``: the commands, with what goes wrong around them said in one line.
+
+    A terminal that cannot show a character gets a stand-in for it; a configuration that
+    does not hold, and an output that cannot be written (a full disk, a closed pipe), end
+    the command with one line on stderr and exit 2, never a traceback.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="replace")
+    try:
+        app(prog_name="mumu")
+    except ConfigurationError as exc:
+        fail(str(exc))
+        sys.exit(2)
+    except BrokenPipeError:  # the reader went away (`mumu list | head`): nothing to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
+    except OSError as exc:
+        if exc.filename is not None:
+            raise
+        fail(f"cannot write the output: {exc.strerror or exc}")
+        sys.exit(2)

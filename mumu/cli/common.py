@@ -18,6 +18,7 @@ from rich.text import Text
 from mumu.db import views
 from mumu.db.reading import Database, DatabaseUnavailable, EmptyLibrary, connect
 from mumu.settings import get_settings
+from mumu.text import escaped
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -32,7 +33,6 @@ db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 console = Console()
 errors = Console(stderr=True)
-CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 STATUS_COLOURS = {"completed": "green", "notes_failed": "yellow"}
 
 
@@ -51,7 +51,7 @@ def plain(value: object) -> Text:
     """
     text = "" if value is None else str(value)
     text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-    return Text(CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", text))
+    return Text(escaped(text))
 
 
 def writer() -> Engine:

@@ -189,8 +189,11 @@ def export_(
     text = export.render(recording_detail(recording_id), fmt)
     if output is None:
         sys.stdout.write(text)
-    else:
+        return
+    try:
         output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise fail(f"cannot write {output}: {exc.strerror or exc}") from None
 
 
 @app.command("link")

@@ -12,6 +12,7 @@ from pathlib import Path
 from mumu.db.states import StageStatus
 from mumu.db.views import EvidenceView, InsightsView, RecordingDetail, SegmentView
 from mumu.speakers import spoken_by
+from mumu.text import on_one_line
 
 FORMATS = ("txt", "srt", "vtt", "json", "notes")
 
@@ -117,7 +118,6 @@ def _vtt_text(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;")
 
 
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|~])")
 
 
@@ -228,5 +228,4 @@ def cited_times(evidence: Sequence[EvidenceView], linked: bool) -> str:
 def markdown_text(text: str) -> str:
     """Text inert in markdown and in a terminal: specials escaped, control characters
     (an escape sequence from an LLM) made spaces, on one line."""
-    visible = CONTROL_CHARACTERS.sub(" ", str(text))
-    return MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(visible.split()))
+    return MARKDOWN_SPECIAL.sub(r"\\\1", on_one_line(str(text)))

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from starlette.templating import Jinja2Templates
 from mumu.db.states import StageStatus
 from mumu.db.views import EvidenceView, InsightsView, RecordingDetail, SegmentView
 from mumu.library.export import FORMATS, UNCLEAR, clock, weak_spot
+from mumu.text import on_one_line
 
 TEMPLATES = Path(__file__).parent / "templates"
 CSS = (TEMPLATES / "page.css").read_text(encoding="utf-8")
@@ -38,11 +38,6 @@ HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "private, no-store",
 }
-INVISIBLE = re.compile(
-    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]"
-)
-"""Control characters, zero-width characters and bidi overrides: they would hide text
-or show it in another order than it was said."""
 CITED_TIMES_SHOWN = 4
 
 templates = Jinja2Templates(directory=TEMPLATES)
@@ -80,7 +75,7 @@ def page_context(detail: RecordingDetail) -> dict[str, Any]:
 
 def visible(text: str | None) -> str:
     """Text as it was said, on one line, without what would hide or reorder it."""
-    return " ".join(INVISIBLE.sub(" ", text or "").split())
+    return on_one_line(text or "")
 
 
 def export_paths(recording_id: int) -> list[tuple[str, str]]:

@@ -18,7 +18,7 @@ from starlette.testclient import TestClient
 from mumu.access import signed_path
 from mumu.settings import Settings
 from mumu.sidecar.app import create_app
-from mumu.sidecar.pages import INVISIBLE
+from mumu.text import HIDING
 
 KEY = SecretStr("pages-test-link-key")
 HOSTILE = "<script>alert(1)</script><img src=https://track.example/p.gif> \u202egnp.exe"
@@ -64,7 +64,7 @@ def test_text_from_a_recording_or_an_llm_is_shown_never_obeyed(
     assert page.headers["referrer-policy"] == "no-referrer"
     assert "<script>" not in page.text and "<img" not in page.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
-    assert not INVISIBLE.search(page.text), "a bidi override cannot reorder what was said"
+    assert not re.search(f"[{HIDING}]", page.text), "a bidi override cannot reorder what was said"
 
 
 def test_the_exports_it_links_open_until_the_pages_link_expires(
