@@ -186,6 +186,10 @@ class Transcript:
             stem: math.log(1 + len(self.segments) / count) for stem, count in counts.items()
         }
 
+    @property
+    def text(self) -> str:
+        return " ".join(s.text for s in self.segments)
+
     def __contains__(self, segment_id: object) -> bool:
         return segment_id in self._position
 
@@ -229,6 +233,13 @@ class Transcript:
 
 
 REPEATED = "repeats an earlier one"
+MARKUP_NOT_SAID = "a link or markup the recording does not say"
+MARKUP = re.compile(
+    r"!?\[(?P<label>[^\]]*)\]\([^)]*\)"  # markdown image or link: its label stays
+    r"|<[^<>]{0,500}>"  # an HTML tag
+    r"|\b(?:https?|ftp)://\S+|\bwww\.\S+",  # a bare address
+    re.IGNORECASE,
+)
 
 
 def problems(notes: Notes, given: Collection[int], transcript: Transcript) -> list[str]:
@@ -247,6 +258,19 @@ def ground(notes: Notes, given: Collection[int], transcript: Transcript) -> Grou
     or due date that the evidence does not say."""
     dropped: list[Dropped] = []
     seen: set[tuple[str, str]] = set()
+    heard_anywhere = transcript.text.casefold()
+
+    def unmarked(kind: str, text: str) -> str:
+        """The text without links, images and tags the recording does not say: a model
+        (or a transcript it was fed) can slip a tracking image into a fair sentence."""
+
+        def strip(match: re.Match[str]) -> str:
+            if match.group().rstrip(".,;:!?").casefold() in heard_anywhere:
+                return match.group()
+            dropped.append(Dropped(kind, match.group(), MARKUP_NOT_SAID))
+            return match.group("label") or ""
+
+        return " ".join(MARKUP.sub(strip, text).split())
 
     def evidence(kind: str, text: str, cited: list[int], echo: bool = True) -> list[int]:
         """The citations of a claim that hold, or the segments that support it; none,
@@ -273,27 +297,38 @@ def ground(notes: Notes, given: Collection[int], transcript: Transcript) -> Grou
 
     summary = []
     for claim in notes.summary:
-        if kept := evidence("summary", claim.text, claim.evidence):
-            summary.append(Claim(text=claim.text, evidence=kept))
+        text = unmarked("summary", claim.text)
+        if text and (kept := evidence("summary", text, claim.evidence)):
+            summary.append(Claim(text=text, evidence=kept))
     items = []
     for item in notes.action_items:
-        if not (kept := evidence("action item", item.task, item.evidence)):
+        task = unmarked("action item", item.task)
+        if not task or not (kept := evidence("action item", task, item.evidence)):
             continue
         heard = transcript.around(kept)
-        said: dict[str, str | None] = {"owner": item.owner, "due": item.due}
+        said: dict[str, str | None] = {
+            "owner": unmarked("owner", item.owner) if item.owner else None,
+            "due": unmarked("due", item.due) if item.due else None,
+        }
         for part, value in said.items():
             if value is not None and not said_in(value, heard):
                 where = transcript.where(kept)
                 reason = f"of {item.task!r} is not said at {where} or next to it"
                 dropped.append(Dropped(part, value, reason))
                 said[part] = None
-        items.append(ActionItem(task=item.task, evidence=kept, **said))
+        items.append(
+            ActionItem(task=task, evidence=kept, **{k: v or None for k, v in said.items()})
+        )
     chapters = []
     for chapter in notes.chapters:  # a title names a part; it need not repeat its words
-        if kept := evidence("chapter", chapter.title, chapter.evidence, echo=False):
-            chapters.append(Chapter(title=chapter.title, evidence=kept))
+        title = unmarked("chapter", chapter.title)
+        if title and (kept := evidence("chapter", title, chapter.evidence, echo=False)):
+            chapters.append(Chapter(title=title, evidence=kept))
     kept_notes = Notes.model_construct(
-        title=notes.title, summary=summary, action_items=items, chapters=chapters
+        title=unmarked("title", notes.title) or "Notes",
+        summary=summary,
+        action_items=items,
+        chapters=chapters,
     )
     return Grounded(kept_notes, dropped)
 

@@ -177,3 +177,43 @@ def test_a_claim_said_again_with_good_evidence_is_kept_when_the_first_saying_was
         ("Priya drafts the press release.", [8])
     ]
     assert dropped[("summary", "Priya drafts the press release")] == REPEATED
+
+
+def test_links_and_markup_the_recording_does_not_say_are_not_evidence() -> None:
+    tracker = "![](https://track.example/p.gif?u=42)"
+    kept, dropped = grounded(
+        Notes(
+            title="Launch <img src=x onerror=alert(1)>",
+            summary=[
+                Claim(text=f"The launch was reviewed. {tracker}", evidence=[7]),
+                Claim(text="[Read more](http://evil.example) www.evil.example", evidence=[7]),
+            ],
+            action_items=[
+                ActionItem(
+                    task="Draft the [press release](https://evil.example/x)",
+                    owner="<b>Priya</b>",
+                    evidence=[8],
+                )
+            ],
+        )
+    )
+    assert kept.title == "Launch"
+    assert [c.text for c in kept.summary] == ["The launch was reviewed."]
+    [item] = kept.action_items
+    assert (item.task, item.owner) == ("Draft the press release", "Priya")
+    assert dropped[("summary", tracker)] == "a link or markup the recording does not say"
+    assert ("action item", "[press release](https://evil.example/x)") in dropped
+    assert ("summary", "Read more") in dropped, "what is left of it is said nowhere"
+
+
+def test_an_address_that_was_said_stays() -> None:
+    said = [Said(1, 0.0, "The notes are on www.example.org/launch for everyone.")]
+    result = ground(
+        Notes(
+            title="Notes",
+            summary=[Claim(text="Notes are on www.example.org/launch.", evidence=[1])],
+        ),
+        {1},
+        Transcript(said),
+    )
+    assert result.notes.summary[0].text == "Notes are on www.example.org/launch."
