@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from mumu.deadline import transport_until
 from mumu.errors import ConfigurationError, one_line
 from mumu.outcome import RecordingOutcome
 from mumu.sentry import scrub
@@ -168,14 +169,11 @@ class Notice:
             "webhook-timestamp": str(timestamp),
             "webhook-signature": sign(self.key, self.id, timestamp, self.body),
         }
-        remaining = self.budget_s - (time.monotonic() - started)
+        remaining = max(0.1, self.budget_s - (time.monotonic() - started))
+        ends = time.monotonic() + min(REQUEST_TIMEOUT_S, remaining)
         try:
-            response = httpx.post(
-                self.url,
-                content=self.body,
-                headers=headers,
-                timeout=max(0.1, min(REQUEST_TIMEOUT_S, remaining)),
-            )
+            with httpx.Client(transport=transport_until(ends), timeout=REQUEST_TIMEOUT_S) as client:
+                response = client.post(self.url, content=self.body, headers=headers)
         except httpx.HTTPError as exc:
             return _Failure(one_line(type(exc).__name__), retryable=True)
         except Exception as exc:  # noqa: BLE001 - e.g. an invalid URL: said without it

@@ -14,6 +14,7 @@ from mumu import notify
 from mumu.errors import ConfigurationError
 from mumu.outcome import RecordingOutcome
 from mumu.settings import NoticesConfig, Settings
+from tests.dripping import dripping
 from tests.receiver import Receiver
 from tests.test_production import free_port
 
@@ -116,3 +117,16 @@ def test_a_configured_secret_in_an_error_is_not_sent() -> None:
         notify.announce(notices(receiver.url), leaky, {})
         assert notify.wait(10)
     assert SECRET not in receiver.received[0].body.decode()
+
+
+def test_a_receiver_that_drips_its_answer_costs_the_budget_and_no_more(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with dripping(every_s=0.2) as url, caplog.at_level(logging.WARNING, logger="mumu.notify"):
+        started = time.monotonic()
+        notify.announce(notices(f"{url}/hook", budget_s=2.0), DONE, {})
+        assert notify.wait(10)
+        took = time.monotonic() - started
+    assert took < 3.5, "the budget bounds the whole exchange, not each read"
+    [line] = [r.getMessage() for r in caplog.records]
+    assert "not delivered after" in line

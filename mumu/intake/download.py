@@ -22,6 +22,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpx
 
+from mumu.deadline import transport_until
 from mumu.errors import BadInput
 from mumu.settings import IntakeConfig
 from mumu.transcription.sniff import SNIFF_BYTES, looks_like_audio
@@ -91,19 +92,28 @@ def _download(
 ) -> None:
     deadline = time.monotonic() + intake.download_deadline_s
     with httpx.Client(
-        timeout=intake.download_timeout_s, follow_redirects=False, transport=transport
+        timeout=intake.download_timeout_s,
+        follow_redirects=False,
+        transport=transport or transport_until(deadline),
     ) as client:
         for _ in range(MAX_REDIRECTS + 1):
             request = _pinned(client, url, check_address(url, intake))
-            response = client.send(request, stream=True)
             try:
-                if response.is_redirect:
-                    url = urljoin(url, response.headers["Location"])
-                    continue
-                _save(handle, response, url, intake, deadline)
-                return
-            finally:
-                response.close()
+                response = client.send(request, stream=True)
+                try:
+                    if response.is_redirect:
+                        url = urljoin(url, response.headers["Location"])
+                        continue
+                    _save(handle, response, url, intake, deadline)
+                    return
+                finally:
+                    response.close()
+            except httpx.TimeoutException:
+                if time.monotonic() < deadline:
+                    raise  # a server silent for download_timeout_s: worth another try
+                raise BadInput(
+                    f"download too slow: not done after {intake.download_deadline_s:g} s"
+                ) from None
     raise BadInput(f"download refused: more than {MAX_REDIRECTS} redirects")
 
 

@@ -14,6 +14,7 @@ from mumu.errors import BadInput
 from mumu.intake.download import check_address, discard, fetch, is_url, redact_url
 from mumu.settings import Settings
 from tests.conftest import DATA_DIR
+from tests.dripping import dripping
 
 
 @pytest.fixture
@@ -283,3 +284,16 @@ def test_a_redirected_download_is_saved_from_where_it_ends(tmp_path: Path) -> No
         f"http://{PUBLIC}/share/abc", Settings(home=tmp_path).intake, httpx.MockTransport(server)
     )
     assert path.read_bytes() == audio and path.parent == tmp_path / "downloads"
+
+
+def test_a_server_that_drips_its_headers_is_given_up_by_the_deadline(tmp_path: Path) -> None:
+    """Each byte comes well within the read timeout; the deadline bounds the exchange."""
+    settings = Settings(
+        home=tmp_path, allow_private_urls=True, download_timeout_s=1, download_deadline_s=2
+    )
+    with dripping(every_s=0.2) as url:
+        started = time.monotonic()
+        with pytest.raises(BadInput, match="download too slow: not done after 2 s"):
+            fetch(f"{url}/call.flac", settings.intake)
+    assert time.monotonic() - started < 3.5
+    assert list((tmp_path / "downloads").iterdir()) == []
