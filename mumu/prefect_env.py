@@ -57,6 +57,19 @@ def local_run_settings() -> Iterator[None]:
         yield
 
 
+def start_local_api() -> None:
+    """Start the temporary local API now, from this (the main) thread, when no server is
+    configured: it ends with the thread that started it (below), and the flows that use
+    it may run in another."""
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL
+
+    if PREFECT_API_URL.value():
+        return
+    with get_client(sync_client=True) as client:
+        client.api_healthcheck()
+
+
 def _end_the_local_server_with_this_process() -> None:
     """The temporary server is a child process that outlives a ``kill -9`` of ``mumu``
     (it is re-parented, and keeps its memory and port). On Linux the kernel can send it

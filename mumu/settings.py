@@ -106,6 +106,7 @@ class ReportingConfig:
 
 
 DAY_S = 24 * 3600.0
+MIN_SECRET_CHARS = 16
 
 
 class Settings(BaseSettings):
@@ -294,6 +295,24 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("MUMU_SENTRY_DSN", "SENTRY_DSN")
     )
     environment: str = Field(default="development", description="Sentry environment.")
+
+    @field_validator("link_key", "access_tokens", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        """``MUMU_LINK_KEY=`` unsets the key: an empty key would sign links anyone can."""
+        secret = value.get_secret_value() if isinstance(value, SecretStr) else value
+        return None if isinstance(secret, str) and not secret.strip() else value
+
+    @field_validator("link_key", "access_tokens")
+    @classmethod
+    def _long_enough_not_to_be_guessed(cls, value: SecretStr | None) -> SecretStr | None:
+        for part in value.get_secret_value().split(",") if value else []:
+            if part.strip() and len(part.strip()) < MIN_SECRET_CHARS:
+                raise ValueError(
+                    f"each key or token needs at least {MIN_SECRET_CHARS} characters "
+                    "(e.g. openssl rand -hex 32)"
+                )
+        return value
 
     @field_validator("max_duration")
     @classmethod

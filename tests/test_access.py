@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 from pydantic import SecretStr
 
 from mumu.access import AccessConfig, Verdict, judge, link, signed_path
-from mumu.settings import Settings
+from mumu.errors import ConfigurationError
+from mumu.settings import Settings, get_settings
 
 KEY = SecretStr("link-key-for-tests")
 NOW = 1_800_000_000.0
@@ -33,10 +35,16 @@ def test_nothing_configured_lets_nobody_in() -> None:
 
 
 def test_any_of_several_tokens_opens_a_page_and_nothing_else_does() -> None:
-    access = Settings(access_tokens=SecretStr("old-token, new-token")).access
-    assert judge(access, PAGE, "Bearer new-token", None, None) is Verdict.ALLOWED
-    assert judge(access, PAGE, "bearer old-token", None, None) is Verdict.ALLOWED
-    for wrong in ("Bearer new-toke", "Bearer new-token2", "Basic new-token", "new-token", ""):
+    access = Settings(access_tokens=SecretStr("old-token-0123456, new-token-0123456")).access
+    assert judge(access, PAGE, "Bearer new-token-0123456", None, None) is Verdict.ALLOWED
+    assert judge(access, PAGE, "bearer old-token-0123456", None, None) is Verdict.ALLOWED
+    for wrong in (
+        "Bearer new-token-012345",
+        "Bearer new-token-01234567",
+        "Basic new-token-0123456",
+        "new-token-0123456",
+        "",
+    ):
         assert judge(access, PAGE, wrong, None, None) is Verdict.NO_CREDENTIAL, wrong
 
 
@@ -72,6 +80,31 @@ def test_links_are_made_at_the_public_address_signed_when_there_is_a_key() -> No
 
 
 def test_tokens_and_the_link_key_are_secrets_kept_out_of_what_mumu_says() -> None:
-    settings = Settings(access_tokens=SecretStr("tok-one,tok-two"), link_key=KEY)
-    assert {"tok-one", "tok-two", KEY.get_secret_value()} <= set(settings.secrets())
+    settings = Settings(
+        access_tokens=SecretStr("tok-one-0123456789,tok-two-0123456789"), link_key=KEY
+    )
+    assert {"tok-one-0123456789", "tok-two-0123456789", KEY.get_secret_value()} <= set(
+        settings.secrets()
+    )
     assert "tok-one" not in repr(settings.access) and "tok-one" not in repr(settings)
+
+
+def test_an_empty_key_is_no_key_and_a_short_one_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MUMU_LINK_KEY", "")
+    monkeypatch.setenv("MUMU_ACCESS_TOKENS", " ")
+    get_settings.cache_clear()
+    access = get_settings().access
+    assert access.link_key is None and access.tokens == (), "nobody can sign with ''"
+    for variable, value in (
+        ("MUMU_LINK_KEY", "k"),
+        ("MUMU_ACCESS_TOKENS", "long-enough-token-0,short"),
+    ):
+        monkeypatch.setenv(variable, value)
+        get_settings.cache_clear()
+        with pytest.raises(
+            ConfigurationError, match=f"^{variable}=\\(hidden\\): each key or token"
+        ):
+            get_settings()
+        monkeypatch.delenv(variable)

@@ -43,3 +43,23 @@ def main() -> None:
             raise
         fail(f"cannot write the output: {exc.strerror or exc}")
         sys.exit(2)
+    except Exception as exc:
+        if not _from_the_database(exc):
+            raise
+        from mumu.db.reading import describe_db_error
+        from mumu.settings import get_settings
+
+        fail(describe_db_error(get_settings().database.url_value, exc))
+        sys.exit(2)
+
+
+def _from_the_database(exc: Exception) -> bool:
+    """An error the database answered (a reader's URL given to a command that writes, a
+    permission, a lost server): said in one line, never as a traceback."""
+    dbapi = [sys.modules.get(name) for name in ("sqlalchemy.exc", "psycopg", "sqlite3")]
+    kinds = [
+        getattr(module, kind)
+        for module, kind in zip(dbapi, ("DBAPIError", "Error", "Error"), strict=True)
+        if module is not None
+    ]
+    return bool(kinds) and isinstance(exc, tuple(kinds))

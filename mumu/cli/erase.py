@@ -66,7 +66,8 @@ def delete(
         raise fail(report.message or "nothing was erased")
     console.print(
         f"erased {len(report.erased)} recordings, {sum(e.questions for e in report.erased)} "
-        f"questions citing them, {report.files} downloaded copies, {report.artifacts} artifacts"
+        f"questions citing them, {report.files} downloaded copies, "
+        f"{report.artifacts} artifacts and runs on Prefect"
     )
     if report.missing:
         raise typer.Exit(1)

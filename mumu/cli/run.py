@@ -4,7 +4,7 @@ the table of what came of each."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.table import Table
@@ -12,11 +12,14 @@ from rich.text import Text
 
 from mumu import progress
 from mumu.cli.common import STATUS_COLOURS, app, console, errors, fail, plain, writer
+from mumu.cli.signals import Stopped, exit_now, in_a_worker_thread, stopped_by_signals
 from mumu.errors import ConfigurationError
-from mumu.prefect_env import apply_cli_defaults, local_run_settings
+from mumu.prefect_env import apply_cli_defaults, local_run_settings, start_local_api
 from mumu.settings import get_settings
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from mumu.intake.sources import Source
     from mumu.outcome import RecordingOutcome
 
@@ -44,26 +47,59 @@ def run(
         notify.check(settings.notices)
     except ConfigurationError as exc:
         raise fail(str(exc)) from None
-    sources = expand([protect(path) for path in paths])
-    if not sources:
-        raise fail("no recordings found in " + ", ".join(shown(path) for path in paths))
     outcomes: dict[str, RecordingOutcome] = {}
-    intake, planned = settings.intake, planned_keys(settings)
-    for source in sources:
-        recording_id = already_stored(database, reveal(source), intake, planned)
-        if recording_id is not None:
-            label = shown(source)
-            outcomes[label] = outcome(database, label, recording_id, note=ALREADY_STORED)
-    todo = [source for source in sources if shown(source) not in outcomes]
-    if todo:
-        for result in _process(todo, vocabulary):
-            outcomes[result.source] = result
+    unsubscribe = progress.subscribe_finished(lambda done: outcomes.update({done.source: done}))
+    try:
+        with stopped_by_signals():
+            sources = expand([protect(path) for path in paths])
+            if not sources:
+                raise fail("no recordings found in " + ", ".join(shown(path) for path in paths))
+            intake, planned = settings.intake, planned_keys(settings)
+            for source in sources:
+                recording_id = already_stored(database, reveal(source), intake, planned)
+                if recording_id is not None:
+                    label = shown(source)
+                    outcomes[label] = outcome(database, label, recording_id, note=ALREADY_STORED)
+            todo = [source for source in sources if shown(source) not in outcomes]
+            if todo:
+                for result in _process(todo, vocabulary):
+                    outcomes[result.source] = result
+    except Stopped as stop:
+        _stopped(database, settings.notify_budget_s, list(outcomes.values()), stop)
+    finally:
+        unsubscribe()
     _print_summary([outcomes[shown(source)] for source in sources])
     if not notify.wait(0.2):
         errors.print(f"sending notices (up to {settings.notify_budget_s:.0f} s)...")
         notify.wait(settings.notify_budget_s)
     if not all(result.completed for result in outcomes.values()):
         raise typer.Exit(1)
+
+
+def _stopped(
+    database: Engine, notify_budget_s: float, done: list[RecordingOutcome], stop: Stopped
+) -> NoReturn:
+    """What a signal leaves: the table of what finished, this process's recordings
+    pending again, the notices already due sent within their budget; then the exit."""
+    from mumu import notify
+    from mumu.db import claims
+
+    try:
+        pending = claims.release_this_process(database)
+    except Exception:  # noqa: BLE001 - the next run takes a dead process's claims over
+        pending = 0
+    if done:
+        _print_summary(done)
+    errors.print(
+        f"stopped by {stop}: {len(done)} finished"
+        + (f", {pending} left pending" if pending else "")
+        + "; run again to go on with the rest",
+        highlight=False,
+    )
+    if not notify.wait(0.2):
+        errors.print(f"sending notices (up to {notify_budget_s:.0f} s)...")
+        notify.wait(notify_budget_s)
+    exit_now(stop.exit_code)
 
 
 def _process(sources: list[Source], vocabulary: str | None) -> list[RecordingOutcome]:
@@ -92,7 +128,8 @@ def _process(sources: list[Source], vocabulary: str | None) -> list[RecordingOut
         unsubscribe = progress.subscribe(on_stage)
         try:
             with local_run_settings():
-                outcomes = process_batch(sources, vocabulary=vocabulary)
+                start_local_api()
+                outcomes = in_a_worker_thread(lambda: process_batch(sources, vocabulary=vocabulary))
         finally:
             unsubscribe()
     if not isinstance(outcomes, list):  # a configuration state; no blocks are named here

@@ -21,11 +21,11 @@ from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Engine, or_, update
+from sqlalchemy import CursorResult, Engine, case, or_, update
 from sqlmodel import col
 
 from mumu.db.engine import transaction
-from mumu.db.models import Recording, utcnow
+from mumu.db.models import Recording, RecordingStatus, utcnow
 from mumu.db.retry import retrying
 
 POLL_S = 0.5
@@ -98,6 +98,26 @@ def release(engine: Engine, recording_id: int, owner: str) -> None:
             .where(col(Recording.id) == recording_id, col(Recording.claimed_by) == owner)
             .values(claimed_by=None, heartbeat_at=None)
         )
+
+
+@retrying
+def release_this_process(engine: Engine) -> int:
+    """Give up every claim of this process (it is stopping): its recordings are left
+    pending, for the next run to go on with; how many there were."""
+    with transaction(engine) as session:
+        result = session.execute(
+            update(Recording)
+            .where(col(Recording.claimed_by).startswith(f"{PROCESS_SPACE}:{os.getpid()}:"))
+            .values(
+                claimed_by=None,
+                heartbeat_at=None,
+                status=case(
+                    (col(Recording.status) == RecordingStatus.RUNNING, RecordingStatus.PENDING),
+                    else_=col(Recording.status),
+                ),
+            )
+        )
+        return cast(CursorResult[Any], result).rowcount
 
 
 @contextmanager

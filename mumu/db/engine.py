@@ -25,6 +25,7 @@ from sqlmodel import Session
 
 import mumu.migrations
 from mumu.db.reading import (
+    CONNECT_TIMEOUT_S,
     DatabaseUnavailable,
     NoSchema,
     describe_db_error,
@@ -53,7 +54,8 @@ def get_engine(url: str) -> Engine:
             engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
             event.listen(engine, "connect", _sqlite_pragmas)
             return engine
-        return create_engine(url, pool_pre_ping=True)
+        waits = {} if "connect_timeout" in parsed.query else {"connect_timeout": CONNECT_TIMEOUT_S}
+        return create_engine(url, pool_pre_ping=True, connect_args=waits)
     except (ArgumentError, ValueError, NoSuchModuleError) as exc:
         reason = "its port is not a number" if isinstance(exc, ValueError) else one_line(exc)
         raise DatabaseUnavailable(

@@ -61,5 +61,12 @@ def is_refused(engine: Engine, sha256: str) -> bool:
         return found.first() is not None
 
 
-def _cites(citations: list[dict[str, Any]] | None, recording_id: int) -> bool:
-    return any(citation.get("recording_id") == recording_id for citation in citations or ())
+def _cites(citations: Any, recording_id: int) -> bool:
+    """Whether a question's stored citations name the recording (a row of another shape,
+    written by hand or by an older mumu, names none: it cannot block an erasure)."""
+    if not isinstance(citations, list):
+        return False
+    return any(
+        isinstance(citation, dict) and citation.get("recording_id") == recording_id
+        for citation in citations
+    )

@@ -32,6 +32,10 @@ NAMED = re.compile(r"(?<![:\w]):(\w+)")
 STREAMED_ROWS = 500
 
 
+CONNECT_TIMEOUT_S = 10
+"""A server that accepts the connection and never answers is given up after this."""
+
+
 class DatabaseUnavailable(Exception):
     """The configured database cannot be reached, migrated, or read as it is."""
 
@@ -265,6 +269,7 @@ def postgres_arguments(url: str) -> dict[str, Any]:
             arguments["port"] = ",".join(port for _, port in pairs)
     elif hosts:
         arguments["host"] = hosts[0]
+    arguments.setdefault("connect_timeout", CONNECT_TIMEOUT_S)
     return {name: value for name, value in arguments.items() if value is not None}
 
 

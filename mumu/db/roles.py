@@ -9,6 +9,8 @@ later migrations create, and its sessions are read-only by default as a second g
 
 from __future__ import annotations
 
+from typing import Any
+
 import psycopg
 from psycopg import sql
 from pydantic import SecretStr
@@ -38,7 +40,9 @@ def _grant(url: str, role: str, password: SecretStr | None) -> bool:
                 )
             statement = sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}")
             connection.execute(statement.format(name, sql.Literal(password.get_secret_value())))
-        elif password is not None:
+        else:
+            _refuse_a_writer(connection, role)
+        if exists is not None and password is not None:
             statement = sql.SQL("ALTER ROLE {} LOGIN PASSWORD {}")
             connection.execute(statement.format(name, sql.Literal(password.get_secret_value())))
         database = connection.execute("SELECT current_database()").fetchone()
@@ -55,3 +59,34 @@ def _grant(url: str, role: str, password: SecretStr | None) -> bool:
         ):
             connection.execute(grant)
     return exists is None
+
+
+def _refuse_a_writer(connection: psycopg.Connection[Any], role: str) -> None:
+    """A role that writes is not made a reader: its sessions would turn read-only (the
+    migrations and runs of the writer that asked, or a superuser's) while it keeps every
+    right it has."""
+    found = connection.execute(
+        "SELECT rolname = current_user, rolsuper, "
+        "EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = 'public' AND tableowner = %(r)s), "
+        "EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = 'public' AND c.relkind = 'r' AND "
+        "has_table_privilege(%(r)s, c.oid, 'INSERT, UPDATE, DELETE, TRUNCATE')) "
+        "FROM pg_roles WHERE rolname = %(r)s",
+        {"r": role},
+    ).fetchone()
+    if found is None:
+        return
+    is_me, is_super, owns, writes = found
+    why = (
+        "it is the role this command connects as"
+        if is_me
+        else "it is a superuser"
+        if is_super
+        else "it owns mumu's tables"
+        if owns
+        else "it may write to mumu's tables"
+        if writes
+        else None
+    )
+    if why:
+        raise DatabaseUnavailable(f"role {role} is not made a reader: {why}; name a new role")

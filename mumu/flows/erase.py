@@ -3,8 +3,10 @@
 A person asks to be removed from a recording, or a team keeps calls for 90 days: the
 recording's rows go (``mumu.db.erasure``), then what mumu left outside the database:
 a downloaded copy still in the downloads folder, and the artifacts its runs published
-on the Prefect server (its notes, and answers that cited it). The original file a user
-pointed mumu at is theirs and is not touched; decoded audio is never written to disk.
+on the Prefect server (its notes, answers that cited it, batch tables that list it, and
+the runs named after it with their logs). The original file a user pointed mumu at is
+theirs and is not touched; decoded audio lives in a temporary file only while its run
+lasts.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from mumu.intake.sources import content_hash
 from mumu.settings import DatabaseConfig
 
 ANSWER_ARTIFACT = "mumu-answer"
+BATCH_ARTIFACT = "mumu-batch"
+OLDEST_DAYS = 100 * 366
 
 
 @dataclass
@@ -36,6 +40,7 @@ class ErasureReport:
     missing: list[int] = field(default_factory=list)
     files: int = 0
     artifacts: int = 0
+    """Artifacts and runs removed from the Prefect server."""
     dry_run: bool = False
 
 
@@ -70,7 +75,7 @@ def erase(
             continue
         report.erased.append(erased)
         report.files += remove_downloads(downloads, erased.sha256)
-        report.artifacts += remove_artifacts(erased)
+        report.artifacts += remove_from_prefect(erased)
         logger.info("erased recording %d", erased.recording_id)
     return report
 
@@ -99,8 +104,13 @@ def choose(
     """The recordings named, and those matching the pattern or the age; ids not found."""
     if not recording_ids and source is None and older_than_days is None:
         raise ConfigurationError("name the recordings to erase: ids, a source pattern or an age")
-    if older_than_days is not None and older_than_days < 0:
-        raise ConfigurationError(f"an age of {older_than_days} days: give 0 or more")
+    if older_than_days is not None and not 0 <= older_than_days <= OLDEST_DAYS:
+        raise ConfigurationError(f"an age of {older_than_days} days: give 0 to {OLDEST_DAYS} days")
+    if source is not None and not source.strip("*% \t"):
+        raise ConfigurationError(
+            f"the source pattern {source!r} would match every recording: give one like "
+            "'*standup*', or an age"
+        )
     engine = engine_for(database)
     chosen: dict[int, views.RecordingRow] = {}
     missing: list[int] = []
@@ -133,21 +143,34 @@ def remove_downloads(downloads: Path, sha256: str | None) -> int:
     return removed
 
 
-def remove_artifacts(erased: Erased) -> int:
-    """Every version of the recording's notes artifact, and the answers that cite it
-    (an answer names its sources as ``source @ mm:ss``)."""
+def remove_from_prefect(erased: Erased) -> int:
+    """What the recording's runs left on the Prefect server: every version of its notes
+    artifact, the answers that cite it (an answer names its sources as ``source @
+    mm:ss``) and the batch tables that list it, and the runs named after it with their
+    logs. How many were removed."""
     from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+    from prefect.client.schemas.filters import (
+        ArtifactFilter,
+        ArtifactFilterKey,
+        FlowRunFilter,
+        FlowRunFilterName,
+    )
 
-    keys = [artifact_key(erased.recording_id), ANSWER_ARTIFACT]
+    keys = [artifact_key(erased.recording_id), ANSWER_ARTIFACT, BATCH_ARTIFACT]
     removed = 0
     with get_client(sync_client=True) as client:
         found = client.read_artifacts(
             artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=keys))
         )
         for artifact in found:
-            cites = f"{erased.source} @ " in str(artifact.data or "")
-            if artifact.key != ANSWER_ARTIFACT or cites:
+            names_it = erased.source in str(artifact.data or "")
+            if artifact.key == artifact_key(erased.recording_id) or names_it:
                 client.delete_artifact(artifact.id)
                 removed += 1
+        runs = client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=[erased.source]))
+        )
+        for run in runs:
+            client.delete_flow_run(run.id)
+            removed += 1
     return removed

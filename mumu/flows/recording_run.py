@@ -108,6 +108,7 @@ class RecordingRun:
             result = self._finish(self._engine, self._settings, exc)
         finally:
             progress.report(self.source, "done")
+        progress.finished(result)
         self._result = (
             result
             if result.completed

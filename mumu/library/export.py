@@ -12,7 +12,7 @@ from pathlib import Path
 from mumu.db.states import StageStatus
 from mumu.db.views import EvidenceView, InsightsView, RecordingDetail, SegmentView
 from mumu.speakers import spoken_by
-from mumu.text import on_one_line
+from mumu.text import json_escaped, on_one_line, unhidden
 
 FORMATS = ("txt", "srt", "vtt", "json", "notes")
 
@@ -73,7 +73,7 @@ def render(detail: RecordingDetail, fmt: str) -> str:
     if fmt == "vtt":
         return to_vtt(segments)
     if fmt == "json":
-        return json.dumps(asdict(detail), indent=2, ensure_ascii=False) + "\n"
+        return json_escaped(json.dumps(asdict(detail), indent=2, ensure_ascii=False)) + "\n"
     if fmt == "notes":
         return notes_markdown(detail, linked=True)
     raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
@@ -102,7 +102,7 @@ def weak_spot(segment: SegmentView) -> str | None:
 
 def _said(segment: SegmentView) -> str:
     """What a reader gets: the text, or [unclear] where the gate did not trust it."""
-    return UNCLEAR if segment.flag else segment.text
+    return UNCLEAR if segment.flag else unhidden(segment.text)
 
 
 def _cue(text: str) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import socket
 import time
 from typing import Any
@@ -94,20 +95,24 @@ def create_app(
         """The recording a page shows, for a bearer token or a signed link only
         (``mumu.access``), judged before the database is asked; 404 where there is none,
         503 at once while the database is unavailable."""
+        query = request.query_params
+        if len(query.getlist("expires")) > 1 or len(query.getlist("signature")) > 1:
+            return refused(Verdict.BAD_SIGNATURE)
         verdict = judge(
             access,
             request.url.path,
             request.headers.get("authorization"),
-            request.query_params.get("expires"),
-            request.query_params.get("signature"),
+            query.get("expires"),
+            query.get("signature"),
         )
         if verdict is not Verdict.ALLOWED:
             return refused(verdict)
+        given_id = request.path_params["recording_id"]
+        if not RECORDING_ID.fullmatch(given_id):
+            return not_found()
         try:
             with at_once():
-                detail = views.recording_detail(
-                    read_engine(settings.database), request.path_params["recording_id"]
-                )
+                detail = views.recording_detail(read_engine(settings.database), int(given_id))
         except Exception as exc:  # noqa: BLE001 - unreachable, refused, schema: one line
             reason = describe_db_error(settings.database.url_value, exc)
             log.warning("recording page unavailable: %s", reason)
@@ -115,7 +120,7 @@ def create_app(
                 "the database is unavailable\n", status_code=503, media_type="text/plain"
             )
         if detail is None:
-            return Response("not found\n", status_code=404, media_type="text/plain")
+            return not_found()
         return detail
 
     def transcript(request: Request) -> Response:
@@ -127,8 +132,9 @@ def create_app(
         if isinstance(detail, Response):
             return detail
         if fmt == "unknown":
-            return Response("not found\n", status_code=404, media_type="text/plain")
-        return Response(export.render(detail, fmt), media_type=EXPORT_MEDIA_TYPES[fmt])
+            return not_found()
+        rendered = export.render(detail, fmt)
+        return Response(rendered, media_type=EXPORT_MEDIA_TYPES[fmt], headers=pages.HEADERS)
 
     def page(request: Request) -> Response:
         """The recording as a page a person reads (``mumu.sidecar.pages``), linking its
@@ -137,7 +143,8 @@ def create_app(
         detail = recording_of(request)
         if isinstance(detail, Response):
             return detail
-        expires = request.query_params.get("expires")
+        by_link = "authorization" not in request.headers  # else judged by its token
+        expires = request.query_params.get("expires") if by_link else None
         exports = [
             (name, signed_until(access, path, int(expires)) if expires else path)
             for name, path in pages.export_paths(detail.id)
@@ -146,14 +153,23 @@ def create_app(
 
     return Starlette(
         routes=[
-            Route("/recordings/{recording_id:int}", page),
+            Route("/recordings/{recording_id}", page),
             Route("/health", health),
             Route("/ready", ready),
             Route("/metrics", metrics),
-            Route("/recordings/{recording_id:int}/transcript.{fmt}", transcript),
-            Route("/recordings/{recording_id:int}/notes.md", transcript),
+            Route("/recordings/{recording_id}/transcript.{fmt}", transcript),
+            Route("/recordings/{recording_id}/notes.md", transcript),
         ]
     )
+
+
+RECORDING_ID = re.compile(r"[1-9][0-9]{0,18}")
+"""An id as written in a link; anything else names no recording (the router's own int
+conversion would raise on five thousand digits, before the credential is judged)."""
+
+
+def not_found() -> Response:
+    return Response("not found\n", status_code=404, media_type="text/plain", headers=pages.HEADERS)
 
 
 def refused(verdict: Verdict) -> Response:
@@ -164,9 +180,11 @@ def refused(verdict: Verdict) -> Response:
             f"{verdict.value}\n",
             status_code=401,
             media_type="text/plain",
-            headers={"WWW-Authenticate": 'Bearer realm="mumu"'},
+            headers={"WWW-Authenticate": 'Bearer realm="mumu"'} | pages.HEADERS,
         )
-    return Response(f"{verdict.value}\n", status_code=403, media_type="text/plain")
+    return Response(
+        f"{verdict.value}\n", status_code=403, media_type="text/plain", headers=pages.HEADERS
+    )
 
 
 def memory() -> dict[str, Any]:

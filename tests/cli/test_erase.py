@@ -24,6 +24,12 @@ def artifact_keys(api_url: str, key: str) -> list[str]:
     return [artifact["key"] for artifact in found.json()]
 
 
+def one_line_of(result: object) -> str:
+    stderr = str(getattr(result, "stderr", ""))
+    assert getattr(result, "returncode", None) == 2 and len(stderr.strip().splitlines()) == 1
+    return stderr
+
+
 @pytest.mark.both_databases
 def test_a_deleted_recording_is_found_nowhere_and_its_content_can_stay_refused(
     cli_env: dict[str, str], prefect_api_url: str, settings: Settings, tmp_path: Path
@@ -46,6 +52,15 @@ def test_a_deleted_recording_is_found_nowhere_and_its_content_can_stay_refused(
     assert "fellow" not in run_mumu("search", "fellow Americans", env=cli_env).stdout
     assert "jfk" not in run_mumu("list", env=cli_env).stdout
     assert artifact_keys(prefect_api_url, "mumu-recording-1") == []
+    runs = httpx.post(
+        f"{prefect_api_url}/flow_runs/filter",
+        json={"flow_runs": {"name": {"any_": [str(jfk)]}}},
+        timeout=30,
+    ).json()
+    assert runs == [], "the run named after it goes, with its logs"
+    assert "would match every recording" in one_line_of(
+        run_mumu("delete", "--source", "*", env=cli_env)
+    )
     token = settings.model_copy(update={"access_tokens": SecretStr("t")})
     page = TestClient(create_app(token, None)).get(
         "/recordings/1/notes.md", headers={"Authorization": "Bearer t"}

@@ -148,7 +148,7 @@ def test_a_link_is_signed_for_the_page_asked_and_refused_without_a_key(
     said = one_line_error(mumu("link", "1"))
     assert "MUMU_PUBLIC_URL" in said and "MUMU_LINK_KEY" in said
     monkeypatch.setenv("MUMU_PUBLIC_URL", "https://mumu.example")
-    monkeypatch.setenv("MUMU_LINK_KEY", "cli-link-key")
+    monkeypatch.setenv("MUMU_LINK_KEY", "cli-link-key-0123456")
     get_settings.cache_clear()
     made = mumu("link", "1", "--format", "srt", "--ttl", "60")
     url = made.stdout.strip()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, text
@@ -110,3 +111,14 @@ def test_an_erased_recordings_id_is_never_given_again(stored: Engine) -> None:
     following = recordings.register_recording(stored, "/in/c.wav", "01" * 32, 10)
     unreadable = recordings.record_unreadable(stored, "/in/d.wav", "not audio")
     assert following > newest and unreadable > following
+
+
+@pytest.mark.both_databases
+def test_a_question_stored_in_another_shape_does_not_block_an_erasure(stored: Engine) -> None:
+    with Session(stored) as session:
+        odd_shapes: list[Any] = [[1], {"recording_id": 1}, ["1"], None]
+        for odd in odd_shapes:
+            session.add(Question(question="odd", answer="-", status="answered", citations=odd))
+        session.commit()
+    erased = erase_recording(stored, 1, keep_refusing=False)
+    assert erased is not None and erased.questions == 0

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, create_engine
 from sqlalchemy.pool import QueuePool
 
 from mumu.db.reading import (
+    CONNECT_TIMEOUT_S,
     DatabaseUnavailable,
     EmptyLibrary,
     connect,
@@ -103,6 +104,7 @@ def test_a_postgres_url_means_what_it_means_to_the_engine(url: str) -> None:
     engine = create_engine(url)
     _, expected = engine.dialect.create_connect_args(engine.url)
     expected.pop("context", None)
+    expected.setdefault("connect_timeout", CONNECT_TIMEOUT_S)  # what get_engine adds
     given = postgres_arguments(url)
     assert {k: str(v) for k, v in given.items()} == {k: str(v) for k, v in expected.items()}
 

@@ -16,7 +16,7 @@ from mumu.db.reading import DatabaseUnavailable, connect
 from mumu.db.roles import grant_reader
 from mumu.settings import Settings
 from mumu.sidecar.app import create_app
-from tests.conftest import POSTGRES_ADMIN_URL
+from tests.conftest import POSTGRES_ADMIN_URL, run_mumu
 
 
 @pytest.fixture
@@ -78,3 +78,32 @@ def test_the_reader_reads_the_library_and_cannot_change_it(
 def test_a_reader_role_is_for_postgres(tmp_path: object) -> None:
     with pytest.raises(DatabaseUnavailable, match="for Postgres"):
         grant_reader("sqlite:///x.db", "reader", None)
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_a_role_that_writes_is_not_made_a_reader(
+    stored: Engine, database_url: str, reader_role: str
+) -> None:
+    with pytest.raises(DatabaseUnavailable, match="it is the role this command connects as"):
+        grant_reader(database_url, "postgres", None)
+    grant_reader(database_url, reader_role, SecretStr("reader-pw"))
+    with stored.begin() as connection:
+        connection.exec_driver_sql(f'GRANT INSERT ON recordings TO "{reader_role}"')
+    with pytest.raises(DatabaseUnavailable, match="it may write to mumu's tables"):
+        grant_reader(database_url, reader_role, None)
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_a_command_that_writes_with_the_readers_url_is_one_line(
+    stored: Engine, database_url: str, reader_role: str, cli_env: dict[str, str]
+) -> None:
+    grant_reader(database_url, reader_role, SecretStr("reader-pw"))
+    as_reader = database_url.replace("postgres@", f"{reader_role}:reader-pw@")
+    refused = run_mumu("delete", "1", "--yes", env=cli_env | {"MUMU_DATABASE_URL": as_reader})
+    assert refused.returncode == 2, refused.stderr
+    assert "Traceback" not in refused.stderr and "read-only" in refused.stderr
+    [line] = refused.stderr.strip().splitlines()
+    assert line.startswith("error: database")
+    assert "reader-pw" not in refused.stderr
+    assert views.recording_row(stored, 1) is not None, "nothing was erased"

@@ -32,8 +32,14 @@ def test_recordings_are_chosen_by_id_pattern_or_age_and_never_by_nothing(
 ) -> None:
     with pytest.raises(ConfigurationError, match="name the recordings"):
         choose(settings.database, [], None, None)
-    with pytest.raises(ConfigurationError, match="0 or more"):
+    with pytest.raises(ConfigurationError, match="give 0 to 36600 days"):
         choose(settings.database, None, None, -1)
+    for refused in (float("inf"), 1e308, 800000):
+        with pytest.raises(ConfigurationError, match="give 0 to"):
+            choose(settings.database, None, None, refused)
+    for everything in ("", "*", " ** "):
+        with pytest.raises(ConfigurationError, match="would match every recording"):
+            choose(settings.database, None, everything, None)
     chosen, missing = choose(settings.database, [1, 1, 7], None, None)
     assert ([row.id for row in chosen], missing) == ([1], [7])
     assert [row.id for row in choose(settings.database, None, "*call*", None)[0]] == [1]

@@ -49,7 +49,7 @@ def test_each_recording_is_announced_once_per_outcome_and_the_batch_links_its_no
     with Receiver() as receiver:
         notices_to(receiver.url)
         monkeypatch.setenv("MUMU_PUBLIC_URL", "https://mumu.example")
-        monkeypatch.setenv("MUMU_LINK_KEY", "notice-link-key")
+        monkeypatch.setenv("MUMU_LINK_KEY", "notice-link-key-0123")
         get_settings.cache_clear()
         first = batch(sources)
         assert notify.wait(10)

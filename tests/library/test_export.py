@@ -1,3 +1,4 @@
+import json
 import re
 
 from hypothesis import given
@@ -228,3 +229,14 @@ def test_a_chapter_links_its_earliest_moment_and_escapes_are_made_inert() -> Non
     notes = render(detail(said, insights), "notes")
     assert "- [00:05](#s-1) Budget" in notes
     assert "\x1b" not in notes and "\x07" not in notes
+
+
+def test_characters_that_hide_or_reorder_text_are_left_out_of_every_export() -> None:
+    hidden = detail([SegmentView(0.0, 2.0, "pay to \u202eevil\u200b.exe", [])])
+    for fmt in ("txt", "srt", "vtt", "json", "notes"):
+        exported = render(hidden, fmt)
+        assert "\u202e" not in exported and "\u200b" not in exported, fmt
+        assert "evil" in exported, fmt
+    assert json.loads(render(hidden, "json"))["transcript"]["segments"][0]["text"] == (
+        "pay to \u202eevil\u200b.exe"
+    ), "JSON keeps the text as stored, escaped"

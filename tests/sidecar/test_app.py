@@ -241,3 +241,64 @@ def test_a_page_while_the_database_is_down_is_503_at_once_in_one_log_line(
     said = [r for r in caplog.records if r.name == "mumu.sidecar"]
     assert said and all(r.exc_info is None for r in said)
     assert all("pw-down" not in r.getMessage() for r in said)
+
+
+def test_a_token_cannot_mint_links_and_odd_queries_and_paths_are_refused_not_crashed(
+    stored: Engine, settings: Settings
+) -> None:
+    guarded = settings.model_copy(update={"access_tokens": SecretStr(TOKEN), "link_key": KEY})
+    bearer = {"Authorization": f"Bearer {TOKEN}"}
+    client = TestClient(create_app(guarded, None))
+    page = client.get("/recordings/1?expires=99999999999", headers=bearer)
+    assert page.status_code == 200 and "expires=" not in page.text, "no link signed by a token"
+    for odd in ("abc", "1.5", "9" * 5000, "+1", "1_0"):
+        assert client.get(f"/recordings/1?expires={odd}", headers=bearer).status_code == 200
+        assert client.get(f"/recordings/1?expires={odd}&signature=00").status_code == 403
+    signed = signed_path(guarded.access, "/recordings/1") or ""
+    assert client.get(signed).status_code == 200
+    assert client.get(signed + "&expires=99999999999").status_code == 403, "one expiry only"
+    huge = "9" * 5000
+    assert client.get(f"/recordings/{huge}").status_code == 401, "judged before anything"
+    assert client.get(f"/recordings/{huge}/notes.md", headers=bearer).status_code == 404
+    assert client.get("/recordings/01", headers=bearer).status_code == 404
+    export = client.get("/recordings/1/transcript.txt", headers=bearer)
+    assert export.headers["cache-control"] == "private, no-store"
+    assert export.headers["x-content-type-options"] == "nosniff"
+
+
+def test_a_database_that_accepts_and_never_answers_is_503_not_a_hang(
+    settings: Settings,
+) -> None:
+    import socket
+    import threading
+
+    silent = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        silent.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(silent.accept()[0])
+            except TimeoutError:
+                continue
+            except OSError:  # closed by the test
+                return
+
+    threading.Thread(target=accept, daemon=True).start()
+    port = silent.getsockname()[1]
+    url = f"postgresql+psycopg://mumu@127.0.0.1:{port}/mumu?connect_timeout=1"
+    down = settings.model_copy(
+        update={"database_url": SecretStr(url), "access_tokens": SecretStr(TOKEN)}
+    )
+    client = TestClient(create_app(down, None), headers={"Authorization": f"Bearer {TOKEN}"})
+    started = time.monotonic()
+    try:
+        assert client.get("/recordings/1").status_code == 503
+    finally:
+        stop.set()
+        silent.close()
+        for connection in held:
+            connection.close()
+    assert time.monotonic() - started < 8

@@ -7,6 +7,7 @@ import hashlib
 import re
 import shutil
 import subprocess
+import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -95,7 +96,7 @@ def test_a_browser_renders_the_page_readable_and_refuses_it_after_expiry(
 
     import uvicorn
 
-    configured = settings.model_copy(update={"link_key": KEY, "link_ttl_s": 3.0})
+    configured = settings.model_copy(update={"link_key": KEY, "link_ttl_s": 600.0})
     server = uvicorn.Server(
         uvicorn.Config(create_app(configured, None), host="127.0.0.1", port=0, log_level="error")
     )
@@ -104,7 +105,10 @@ def test_a_browser_renders_the_page_readable_and_refuses_it_after_expiry(
     while not server.started:
         threading.Event().wait(0.05)
     port = server.servers[0].sockets[0].getsockname()[1]
-    url = f"http://127.0.0.1:{port}" + (signed_path(configured.access, "/recordings/1") or "")
+    site = f"http://127.0.0.1:{port}"
+    url = site + (signed_path(configured.access, "/recordings/1") or "")
+    issued_long_ago = time.time() - 601
+    expired_url = site + (signed_path(configured.access, "/recordings/1", issued_long_ago) or "")
     browser = [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
     try:
         dom = subprocess.run(
@@ -117,9 +121,12 @@ def test_a_browser_renders_the_page_readable_and_refuses_it_after_expiry(
             timeout=60,
             check=True,
         )
-        threading.Event().wait(4)
         expired = subprocess.run(
-            [*browser, "--dump-dom", url], capture_output=True, text=True, timeout=60, check=True
+            [*browser, "--dump-dom", expired_url],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
         ).stdout
     finally:
         server.should_exit = True
