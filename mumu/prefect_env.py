@@ -66,8 +66,20 @@ def start_local_api() -> None:
 
     if PREFECT_API_URL.value():
         return
-    with get_client(sync_client=True) as client:
-        client.api_healthcheck()
+    try:
+        with get_client(sync_client=True) as client:
+            client.api_healthcheck()
+    except RuntimeError as exc:  # it did not answer in time: a busy machine
+        from prefect.settings import PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS
+
+        from mumu.errors import ConfigurationError
+
+        waited = PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value()
+        raise ConfigurationError(
+            f"the temporary Prefect API did not start within {waited:g} s (a busy machine?): "
+            "run again, raise PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS, or start one "
+            "server for every run (prefect server start) and set PREFECT_API_URL"
+        ) from exc
 
 
 def _end_the_local_server_with_this_process() -> None:

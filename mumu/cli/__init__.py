@@ -15,6 +15,8 @@ from mumu.cli import run, library, erase, admin, devtools
 from mumu.cli.common import app, fail
 
 # isort: on
+from pydantic import ValidationError
+
 from mumu.errors import ConfigurationError
 
 __all__ = ["admin", "app", "devtools", "erase", "library", "main", "run"]
@@ -42,6 +44,11 @@ def main() -> None:
         if exc.filename is not None:
             raise
         fail(f"cannot write the output: {exc.strerror or exc}")
+        sys.exit(2)
+    except ValidationError as exc:  # Prefect's own settings (PREFECT_...), read on import
+        problem = exc.errors(include_url=False)[0]
+        where = ".".join(str(part) for part in problem["loc"])
+        fail(f"a PREFECT_ setting does not hold ({exc.title} {where}): {problem['msg']}")
         sys.exit(2)
     except Exception as exc:
         if not _from_the_database(exc):

@@ -66,6 +66,9 @@ def run(
                     outcomes[result.source] = result
     except Stopped as stop:
         _stopped(database, settings.notify_budget_s, list(outcomes.values()), stop)
+    except Exception:  # the database or the disk gave out: said in one line by main()
+        _give_up_claims(database)
+        raise
     finally:
         unsubscribe()
     _print_summary([outcomes[shown(source)] for source in sources])
@@ -82,12 +85,8 @@ def _stopped(
     """What a signal leaves: the table of what finished, this process's recordings
     pending again, the notices already due sent within their budget; then the exit."""
     from mumu import notify
-    from mumu.db import claims
 
-    try:
-        pending = claims.release_this_process(database)
-    except Exception:  # noqa: BLE001 - the next run takes a dead process's claims over
-        pending = 0
+    pending = _give_up_claims(database)
     if done:
         _print_summary(done)
     errors.print(
@@ -100,6 +99,18 @@ def _stopped(
         errors.print(f"sending notices (up to {notify_budget_s:.0f} s)...")
         notify.wait(notify_budget_s)
     exit_now(stop.exit_code)
+
+
+def _give_up_claims(database: Engine) -> int:
+    """This process's recordings back to pending, for the next run; how many. Where the
+    database cannot take even that (a full disk), the next run takes the claims of this
+    process, dead by then, over at once."""
+    from mumu.db import claims
+
+    try:
+        return claims.release_this_process(database)
+    except Exception:  # noqa: BLE001 - see above
+        return 0
 
 
 def _process(sources: list[Source], vocabulary: str | None) -> list[RecordingOutcome]:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
-from tests.conftest import run_mumu
+from tests.conftest import DATA_DIR, run_mumu
 
 pytestmark = pytest.mark.e2e
 HIDDEN = "inv\u202eoice\u200b.wav"
@@ -73,3 +73,16 @@ def test_a_terminal_of_ascii_gets_stand_ins_and_hidden_characters_are_shown(
     assert "inv\\u202eoice\\u200b.wav" in utf8.stdout and "\u202e" not in utf8.stdout
     notes = run_mumu("export", "1", "--format", "notes", env=cli_env).stdout
     assert "\u202e" not in notes and "Caf" in notes
+
+
+def test_a_temporary_api_that_does_not_start_in_time_is_one_line_saying_what_to_do(
+    own_server_env: dict[str, str], tmp_path: Path
+) -> None:
+    """Several runs at once on a busy machine: each starts its own temporary API."""
+    impatient = own_server_env | {
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "1",
+        "PREFECT_HOME": str(tmp_path / "fresh-prefect-home"),
+    }
+    refused = run_mumu("run", str(DATA_DIR / "jfk.flac"), env=impatient)
+    said = one_line(refused)
+    assert "did not start within 1 s" in said and "PREFECT_API_URL" in said

@@ -97,7 +97,7 @@ def test_text_from_files_and_the_llm_is_shown_never_obeyed(
         assert_clean(result)
         assert "\x1b" not in result.stdout, "no terminal escape reaches the terminal"
     run, _, show, _, ask = (result.stdout for result in results)
-    assert "[/]Weekly [link=http://evil.example]sync[/link]" in run + show  # title: 80 chars
+    assert "[/]Weekly [link=" in run + show, "markup printed as text"
     assert "[bold]not bold[/bold] [/]" in show
     assert "[red]standup [link=x]y.flac" in run and "[/]Weekly" in ask
     assert "[link=http://evil.example]sync[/link] \\x1b[31mred\\x1b]8;;" in ask
