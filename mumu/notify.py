@@ -34,7 +34,7 @@ from mumu.deadline import transport_until
 from mumu.errors import ConfigurationError, one_line
 from mumu.outcome import RecordingOutcome
 from mumu.sentry import scrub
-from mumu.settings import NoticesConfig
+from mumu.setting_groups import NoticesConfig
 
 log = logging.getLogger(__name__)
 REQUEST_TIMEOUT_S = 10.0

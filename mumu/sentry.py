@@ -18,7 +18,7 @@ from sentry_sdk.integrations.argv import ArgvIntegration
 from sentry_sdk.integrations.logging import LoggingIntegration
 
 from mumu import __version__
-from mumu.settings import ReportingConfig
+from mumu.setting_groups import ReportingConfig
 
 REDACTED = "[redacted]"
 _lock = threading.Lock()

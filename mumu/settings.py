@@ -10,13 +10,12 @@ parameters applied by ``mumu.blocks.settings_from_blocks``); what runs below the
 takes one group: ``transcription`` (the engine and the decoding options, the stage's
 key), ``intake`` (sources, downloads and the limits on what is taken in), ``llm``,
 ``notices``, ``database`` and ``reporting``. The groups are frozen dataclasses, so a
-stage cannot read a field that is not its concern.
+stage cannot read a field that is not its concern (``mumu.setting_groups``).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -35,75 +34,16 @@ from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from mumu.access import AccessConfig
 from mumu.errors import ConfigurationError
+from mumu.setting_errors import first_problem, unparsed
+from mumu.setting_groups import (
+    DatabaseConfig,
+    IntakeConfig,
+    LLMConfig,
+    NoticesConfig,
+    ReportingConfig,
+)
 from mumu.transcription.options import EngineSpec, TranscribeOptions, resolve_device
 from mumu.units import parse_duration
-
-
-@dataclass(frozen=True)
-class DatabaseConfig:
-    url: SecretStr
-    stale_after_s: float
-    """A run whose claim is silent this long is presumed dead."""
-
-    @property
-    def url_value(self) -> str:
-        return self.url.get_secret_value()
-
-
-@dataclass(frozen=True)
-class IntakeConfig:
-    """What a source must be to be taken in, and how a URL is fetched."""
-
-    downloads_dir: Path
-    ingest_roots: tuple[Path, ...]
-    allow_private_urls: bool
-    max_file_size: ByteSize
-    max_duration_s: float
-    download_timeout_s: float
-    download_deadline_s: float
-    download_min_rate: int
-
-
-@dataclass(frozen=True)
-class LLMConfig:
-    base_url: str | None
-    api_key: SecretStr | None
-    model: str
-    context_tokens: int
-    timeout_s: float
-    max_retries: int
-    retry_budget_s: float
-    budget_s: float
-    embeddings_model: str | None
-    concurrency_limit: str | None
-
-    @property
-    def configured(self) -> bool:
-        return bool(self.base_url or self.api_key)
-
-    @property
-    def embeddings_configured(self) -> bool:
-        return self.configured and bool(self.embeddings_model)
-
-
-@dataclass(frozen=True)
-class NoticesConfig:
-    """Where notices go and how links to a recording are made."""
-
-    url: SecretStr | None
-    secret: SecretStr | None
-    budget_s: float
-    access: AccessConfig
-    scrubbed: tuple[str, ...] = field(repr=False, default=())
-    """Every secret of the configuration, kept out of what a notice says."""
-
-
-@dataclass(frozen=True)
-class ReportingConfig:
-    sentry_dsn: SecretStr | None
-    environment: str
-    scrubbed: tuple[str, ...] = field(repr=False, default=())
-
 
 DAY_S = 24 * 3600.0
 MIN_SECRET_CHARS = 16
@@ -454,37 +394,6 @@ def get_settings() -> Settings:
     try:
         return Settings()
     except ValidationError as exc:
-        raise ConfigurationError(_first_problem(exc)) from None
+        raise ConfigurationError(first_problem(exc, Settings)) from None
     except SettingsError as exc:  # a list or a mapping that is not JSON
-        raise ConfigurationError(_unparsed(exc)) from None
-
-
-def _first_problem(exc: ValidationError) -> str:
-    problem = exc.errors(include_url=False)[0]
-    name = str(problem["loc"][0]) if problem["loc"] else ""
-    variable = _variable(name)
-    given = problem.get("input")
-    shown = (
-        "(hidden)" if _is_secret(name) else repr(given if isinstance(given, str) else str(given))
-    )
-    reason = problem["msg"].removeprefix("Value error, ")
-    return f"{variable}={shown}: {reason[:1].lower()}{reason[1:]}"
-
-
-def _unparsed(exc: SettingsError) -> str:
-    found = re.search(r'field "(\w+)"', str(exc))
-    variable = _variable(found.group(1)) if found else "a MUMU_ variable"
-    return f'{variable}: not valid JSON (a list looks like ["/data"])'
-
-
-def _variable(name: str) -> str:
-    field_info = Settings.model_fields.get(name)
-    alias = field_info.validation_alias if field_info else None
-    if isinstance(alias, AliasChoices):
-        return str(alias.choices[0])
-    return f"MUMU_{name.upper()}" if name else "a MUMU_ variable"
-
-
-def _is_secret(name: str) -> bool:
-    field_info = Settings.model_fields.get(name)
-    return field_info is not None and "SecretStr" in str(field_info.annotation)
+        raise ConfigurationError(unparsed(exc, Settings)) from None

@@ -13,7 +13,8 @@ from pydantic import SecretStr
 from mumu import notify
 from mumu.errors import ConfigurationError
 from mumu.outcome import RecordingOutcome
-from mumu.settings import NoticesConfig, Settings
+from mumu.setting_groups import NoticesConfig
+from mumu.settings import Settings
 from tests.dripping import dripping
 from tests.receiver import Receiver
 from tests.test_production import free_port

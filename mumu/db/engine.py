@@ -34,7 +34,7 @@ from mumu.db.reading import (
     schema_revision,
 )
 from mumu.errors import one_line
-from mumu.settings import DatabaseConfig
+from mumu.setting_groups import DatabaseConfig
 
 if TYPE_CHECKING:
     from alembic.config import Config

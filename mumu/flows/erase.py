@@ -26,7 +26,7 @@ from mumu.errors import ConfigurationError
 from mumu.flows.recording_run import artifact_key
 from mumu.flows.states import configuration_failed
 from mumu.intake.sources import content_hash
-from mumu.settings import DatabaseConfig
+from mumu.setting_groups import DatabaseConfig
 
 ANSWER_ARTIFACT = "mumu-answer"
 BATCH_ARTIFACT = "mumu-batch"

@@ -24,7 +24,7 @@ from mumu.errors import ConfigurationError
 from mumu.flows.states import configuration_failed
 from mumu.intake.download import is_url
 from mumu.intake.sources import expand, reveal, shown
-from mumu.settings import IntakeConfig
+from mumu.setting_groups import IntakeConfig
 from mumu.stages.plan import already_stored, planned_keys
 
 PROCESS_RECORDING = "process-recording/process-recording"

@@ -30,7 +30,8 @@ from mumu.intake.sources import Source, shown
 from mumu.library import export
 from mumu.outcome import ALREADY_STORED, RecordingFailed, RecordingOutcome, outcome
 from mumu.sentry import init_sentry, report_stage_failure
-from mumu.settings import NoticesConfig, Settings
+from mumu.setting_groups import NoticesConfig
+from mumu.settings import Settings
 from mumu.stages.ingest import Ingested, Rejected
 
 FLOW = "process-recording"

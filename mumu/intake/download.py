@@ -24,7 +24,7 @@ import httpx
 
 from mumu.deadline import transport_until
 from mumu.errors import BadInput
-from mumu.settings import IntakeConfig
+from mumu.setting_groups import IntakeConfig
 from mumu.transcription.sniff import SNIFF_BYTES, looks_like_audio
 
 MAX_REDIRECTS = 5

@@ -13,7 +13,7 @@ from pydantic import ByteSize, SecretStr
 
 from mumu.errors import BadInput
 from mumu.intake.download import is_url, redact_url
-from mumu.settings import IntakeConfig
+from mumu.setting_groups import IntakeConfig
 
 AUDIO_EXTENSIONS = frozenset(
     {

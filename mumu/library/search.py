@@ -26,7 +26,7 @@ from mumu.speakers import speaker_name
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-    from mumu.settings import LLMConfig
+    from mumu.setting_groups import LLMConfig
 
 _STOPWORD_TEXT = """
 a about an and are as at be but by did do does for from had has have he her his how i in

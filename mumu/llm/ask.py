@@ -27,7 +27,7 @@ from mumu.llm.bounds import clip_text, first_items
 from mumu.llm.budget import Budget, Waiting
 from mumu.llm.client import LLMError, get_llm
 from mumu.llm.grounding import Said, Transcript
-from mumu.settings import LLMConfig
+from mumu.setting_groups import LLMConfig
 from mumu.speakers import spoken_by
 
 ANSWERED = "answered"

@@ -42,7 +42,7 @@ from mumu.llm.retry import (
     refuses_response_format,
 )
 from mumu.llm.usage import Usage
-from mumu.settings import LLMConfig
+from mumu.setting_groups import LLMConfig
 
 MODES = ("json_schema", "json_object_schema", "json_object", "text")
 TOKEN_LIMIT_FIELDS = ("max_tokens", "max_completion_tokens")

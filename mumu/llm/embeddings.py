@@ -8,7 +8,7 @@ from openai import OpenAI
 
 from mumu.llm.client import Endpoint, LLMError
 from mumu.llm.retry import RetriesExhausted, RetryPolicy, call_with_retries
-from mumu.settings import LLMConfig
+from mumu.setting_groups import LLMConfig
 
 BATCH = 64
 

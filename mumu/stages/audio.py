@@ -11,7 +11,7 @@ from sqlmodel import Session
 from mumu.db.models import Stage
 from mumu.db.recordings import update_recording
 from mumu.db.runs import run_stage
-from mumu.settings import IntakeConfig
+from mumu.setting_groups import IntakeConfig
 from mumu.transcription import audio, channels
 
 NAME = Stage.AUDIO

@@ -18,7 +18,7 @@ from mumu.db.runs import completed_stage_keys, fail_stage
 from mumu.errors import BadInput
 from mumu.intake.download import fetch, is_url
 from mumu.intake.sources import Source, open_recording, portable, reveal, shown
-from mumu.settings import IntakeConfig
+from mumu.setting_groups import IntakeConfig
 from mumu.stages.plan import stages_to_run
 
 NAME = Stage.INGEST

@@ -18,7 +18,7 @@ from mumu.db.runs import run_stage, skip_stage
 from mumu.llm.budget import Budget, Waiting
 from mumu.llm.grounding import Said, Transcript
 from mumu.llm.insights import PROMPT_VERSION, InsightsResult, chapter_start, generate_insights
-from mumu.settings import LLMConfig
+from mumu.setting_groups import LLMConfig
 from mumu.speakers import spoken_by
 
 NAME = Stage.INSIGHTS

@@ -17,7 +17,8 @@ from mumu.db.runs import completed_stage_keys
 from mumu.errors import BadInput
 from mumu.intake.download import is_url, redact_url
 from mumu.intake.sources import open_recording
-from mumu.settings import IntakeConfig, Settings
+from mumu.setting_groups import IntakeConfig
+from mumu.settings import Settings
 from mumu.stages.audio import AudioOptions
 from mumu.stages.insights import InsightsOptions
 

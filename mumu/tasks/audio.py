@@ -7,7 +7,7 @@ from prefect.cache_policies import NO_CACHE
 
 from mumu import progress
 from mumu.db.engine import engine_for
-from mumu.settings import DatabaseConfig, IntakeConfig
+from mumu.setting_groups import DatabaseConfig, IntakeConfig
 from mumu.stages import audio as stage
 from mumu.stages.ingest import Ingested
 from mumu.transcription.audio import DecodedAudio

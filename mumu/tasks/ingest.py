@@ -10,7 +10,7 @@ from mumu import progress
 from mumu.db.engine import engine_for
 from mumu.db.models import Stage
 from mumu.intake.sources import Source, shown
-from mumu.settings import DatabaseConfig, IntakeConfig
+from mumu.setting_groups import DatabaseConfig, IntakeConfig
 from mumu.stages import ingest as stage
 from mumu.tasks.retry import is_transient
 

@@ -8,7 +8,7 @@ from prefect.cache_policies import NO_CACHE
 from mumu import progress
 from mumu.db.engine import engine_for
 from mumu.llm.budget import REPORT_EVERY_S
-from mumu.settings import DatabaseConfig, LLMConfig
+from mumu.setting_groups import DatabaseConfig, LLMConfig
 from mumu.stages import insights as stage
 from mumu.stages.ingest import Ingested
 

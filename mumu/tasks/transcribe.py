@@ -9,7 +9,7 @@ from prefect.cache_policies import NO_CACHE
 
 from mumu import progress
 from mumu.db.engine import engine_for
-from mumu.settings import DatabaseConfig
+from mumu.setting_groups import DatabaseConfig
 from mumu.stages import transcribe as stage
 from mumu.stages.ingest import Ingested
 from mumu.tasks.retry import is_transient
