@@ -264,15 +264,23 @@ def test_deployed_runs_from_run_deployment_rest_and_the_inbox(
 
         wait_for(lambda: stored_sources().get("stereo.wav") == "completed", 180, "the inbox's run")
 
-        ask_id = api(env, "GET", "/deployments/name/ask/ask")["id"]
-        question_run = api(
-            env,
-            "POST",
-            f"/deployments/{ask_id}/create_flow_run",
-            json={"parameters": {"question": "Who vanished behind the curtain, the wizard?"}},
-        )["id"]
-        wait_for(lambda: state(question_run) in FINAL, 180, "the ask run")
-        assert state(question_run) == "COMPLETED", (tmp_path / "worker.log").read_text()
+        def completed_by_rest(deployment: str, parameters: dict[str, Any]) -> str:
+            """A run of the deployment started through the REST API, once it completed."""
+            deployment_id = api(env, "GET", f"/deployments/name/{deployment}/{deployment}")["id"]
+            run_id = str(
+                api(
+                    env,
+                    "POST",
+                    f"/deployments/{deployment_id}/create_flow_run",
+                    json={"parameters": parameters},
+                )["id"]
+            )
+            wait_for(lambda: state(run_id) in FINAL, 180, f"the {deployment} run")
+            assert state(run_id) == "COMPLETED", (tmp_path / "worker.log").read_text()
+            return run_id
+
+        question = "Who vanished behind the curtain, the wizard?"
+        question_run = completed_by_rest("ask", {"question": question})
         artifacts = api(
             env,
             "POST",
@@ -284,15 +292,7 @@ def test_deployed_runs_from_run_deployment_rest_and_the_inbox(
         assert "## Sources" in answer and "stereo.wav @ 00:0" in answer
 
         [stereo_id] = [r["id"] for r in stored_rows() if r["source"].endswith("stereo.wav")]
-        erase_id = api(env, "GET", "/deployments/name/erase/erase")["id"]
-        erase_run = api(
-            env,
-            "POST",
-            f"/deployments/{erase_id}/create_flow_run",
-            json={"parameters": {"source": "*stereo*"}},
-        )["id"]
-        wait_for(lambda: state(erase_run) in FINAL, 180, "the erase run")
-        assert state(erase_run) == "COMPLETED", (tmp_path / "worker.log").read_text()
+        completed_by_rest("erase", {"source": "*stereo*"})
         left = api(
             env,
             "POST",
