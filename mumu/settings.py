@@ -19,16 +19,14 @@ import re
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import (
     AliasChoices,
-    BeforeValidator,
     ByteSize,
     Field,
     SecretStr,
     ValidationError,
-    field_validator,
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
@@ -42,11 +40,10 @@ from mumu.setting_groups import (
     NoticesConfig,
     ReportingConfig,
 )
+from mumu.setting_types import Folder, Key, RecordingLength, WebAddress
 from mumu.transcription.options import EngineSpec, TranscribeOptions, resolve_device
-from mumu.units import parse_duration
 
 DAY_S = 24 * 3600.0
-MIN_SECRET_CHARS = 16
 
 
 class Settings(BaseSettings):
@@ -54,7 +51,7 @@ class Settings(BaseSettings):
         env_prefix="MUMU_", env_file=".env", extra="ignore", frozen=True, allow_inf_nan=False
     )
 
-    home: Path = Field(default=Path("~/.mumu"), description="Where the embedded database lives.")
+    home: Folder = Field(default=Path("~/.mumu"), description="Where the embedded database lives.")
     database_url: SecretStr | None = Field(
         default=None, description="SQLAlchemy URL; default SQLite at $MUMU_HOME/mumu.db."
     )
@@ -148,7 +145,7 @@ class Settings(BaseSettings):
         le=ByteSize(1 << 40),
         description="Largest recording accepted, e.g. 500MB, 4GiB (at most 1 TiB).",
     )
-    max_duration: Annotated[timedelta, BeforeValidator(parse_duration)] = Field(
+    max_duration: RecordingLength = Field(
         default=timedelta(hours=6),
         description="Longest recording accepted: seconds, 90m, 1h30m or ISO 8601 (PT6H).",
     )
@@ -179,13 +176,13 @@ class Settings(BaseSettings):
         description="A run silent this long is presumed dead (a run beats every few seconds).",
     )
 
-    public_url: str | None = Field(
+    public_url: WebAddress | None = Field(
         default=None,
         description="Where people reach the sidecar, e.g. http://mumu-host:9108; set, run "
         "artifacts link to the transcript exports it serves.",
     )
 
-    access_tokens: SecretStr | None = Field(
+    access_tokens: Key = Field(
         default=None,
         description="Bearer tokens that may read recording pages on the sidecar, separated "
         "by commas (several at once, so one can be rotated out). None set: only signed "
@@ -196,14 +193,14 @@ class Settings(BaseSettings):
         description="Name of a Prefect Secret block holding more bearer tokens (comma-"
         "separated), read by `mumu sidecar` when it starts.",
     )
-    link_key: SecretStr | None = Field(
+    link_key: Key = Field(
         default=None,
         description="Key that signs links to recording pages (HMAC-SHA256 over the path "
         "and the expiry); notices, run artifacts and `mumu link` issue them when it is set.",
     )
     link_ttl_s: float = Field(
         default=7 * 24 * 3600.0,
-        gt=0,
+        ge=60,
         le=366 * 24 * 3600.0,
         description="How long a signed link opens its page, in seconds (at most a year).",
     )
@@ -235,31 +232,6 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("MUMU_SENTRY_DSN", "SENTRY_DSN")
     )
     environment: str = Field(default="development", description="Sentry environment.")
-
-    @field_validator("link_key", "access_tokens", mode="before")
-    @classmethod
-    def _empty_is_unset(cls, value: object) -> object:
-        """``MUMU_LINK_KEY=`` unsets the key: an empty key would sign links anyone can."""
-        secret = value.get_secret_value() if isinstance(value, SecretStr) else value
-        return None if isinstance(secret, str) and not secret.strip() else value
-
-    @field_validator("link_key", "access_tokens")
-    @classmethod
-    def _long_enough_not_to_be_guessed(cls, value: SecretStr | None) -> SecretStr | None:
-        for part in value.get_secret_value().split(",") if value else []:
-            if part.strip() and len(part.strip()) < MIN_SECRET_CHARS:
-                raise ValueError(
-                    f"each key or token needs at least {MIN_SECRET_CHARS} characters "
-                    "(e.g. openssl rand -hex 32)"
-                )
-        return value
-
-    @field_validator("max_duration")
-    @classmethod
-    def _a_recording_can_be_long_enough(cls, value: timedelta) -> timedelta:
-        if not timedelta(0) < value <= timedelta(days=7):
-            raise ValueError("give a duration longer than 0 and at most 7 days, e.g. 6h")
-        return value
 
     def secrets(self) -> list[str]:
         """Every secret value this configuration holds, for scrubbing outgoing text."""
@@ -397,3 +369,7 @@ def get_settings() -> Settings:
         raise ConfigurationError(first_problem(exc, Settings)) from None
     except SettingsError as exc:  # a list or a mapping that is not JSON
         raise ConfigurationError(unparsed(exc, Settings)) from None
+    except UnicodeDecodeError as exc:  # the .env file of the folder mumu runs in
+        raise ConfigurationError(
+            f".env: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at {exc.start})"
+        ) from None

@@ -113,6 +113,9 @@ def test_each_concern_reads_its_own_group() -> None:
         ("MUMU_WHISPER_DEVICE", "tpu", "'cpu', 'cuda' or 'auto'"),
         ("MUMU_NOTIFY_BUDGET_S", "-3", "greater than 0"),
         ("MUMU_RETENTION_DAYS", "0", "greater than 0"),
+        ("MUMU_PUBLIC_URL", "javascript:alert(1)", "http(s) address"),
+        ("MUMU_HOME", "", "give a folder"),
+        ("MUMU_LINK_TTL_S", "1e-300", "greater than or equal to 60"),
     ],
 )
 def test_a_setting_that_does_not_hold_is_one_line_naming_it_and_what_is_allowed(
@@ -135,3 +138,13 @@ def test_a_secret_that_does_not_hold_is_not_shown(monkeypatch: pytest.MonkeyPatc
     with pytest.raises(ConfigurationError) as refused:
         get_settings()
     assert "T0KEN" not in str(refused.value)
+
+
+def test_a_dotenv_that_is_not_text_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (tmp_path / ".env").write_bytes(b"\xff\xfe garbage \x00\n")
+    monkeypatch.chdir(tmp_path)
+    get_settings.cache_clear()
+    with pytest.raises(ConfigurationError, match=r"^\.env: not UTF-8 text \(byte 0xff at 0\)$"):
+        get_settings()

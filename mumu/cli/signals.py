@@ -24,7 +24,9 @@ from typing import NoReturn, TypeVar
 
 T = TypeVar("T")
 
-STOPPING = (signal.SIGTERM, signal.SIGINT)
+STOPPING = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT)
+"""Docker, Kubernetes and systemd send SIGTERM; a terminal SIGINT (Ctrl-C), SIGQUIT
+(Ctrl-\\) and, when it closes, SIGHUP."""
 
 
 class Stopped(BaseException):
@@ -42,8 +44,8 @@ class Stopped(BaseException):
 
 @contextmanager
 def stopped_by_signals() -> Iterator[None]:
-    """Within it, SIGTERM and SIGINT raise ``Stopped`` in the main thread (once: a
-    second signal while stopping is ignored)."""
+    """Within it, those signals raise ``Stopped`` in the main thread (once: a second
+    signal while stopping is ignored)."""
     previous = {signum: signal.getsignal(signum) for signum in STOPPING}
 
     def stop(signum: int, _frame: FrameType | None) -> None:

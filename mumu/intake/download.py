@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import ssl
 import tempfile
 import time
 from pathlib import Path
@@ -109,10 +110,20 @@ def _download(
                 finally:
                     response.close()
             except httpx.TimeoutException:
+                # Not retried: each try could take the whole deadline again.
                 if time.monotonic() < deadline:
-                    raise  # a server silent for download_timeout_s: worth another try
+                    raise BadInput(
+                        f"download failed: {_host(url)} sent nothing for "
+                        f"{intake.download_timeout_s:g} s"
+                    ) from None
                 raise BadInput(
                     f"download too slow: not done after {intake.download_deadline_s:g} s"
+                ) from None
+            except httpx.ConnectError as exc:
+                if not _tls_failed(exc):
+                    raise  # refused or unreachable: worth another try
+                raise BadInput(
+                    f"download refused: no TLS connection with {_host(url)} could be made"
                 ) from None
     raise BadInput(f"download refused: more than {MAX_REDIRECTS} redirects")
 
@@ -198,3 +209,18 @@ def redact_url(url: str) -> str:
 
 def _too_large(size: int, intake: IntakeConfig) -> str:
     return f"too large: over the {intake.max_file_size.human_readable()} limit ({size} bytes)"
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).hostname or "the server"
+
+
+def _tls_failed(exc: BaseException) -> bool:
+    """Whether a connection failed in its TLS handshake (a server that does not speak
+    TLS, or a certificate that does not hold): another try gets the same."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False

@@ -58,7 +58,10 @@ def stopped(
     return subprocess.CompletedProcess(command, process.returncode, stdout, stderr), took
 
 
-@pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+@pytest.mark.parametrize(
+    ("signum", "code"),
+    [(signal.SIGTERM, 143), (signal.SIGINT, 130), (signal.SIGHUP, 129), (signal.SIGQUIT, 131)],
+)
 def test_a_signal_mid_transcription_ends_the_run_and_the_next_one_goes_on(
     engine: Engine,
     own_server_env: dict[str, str],

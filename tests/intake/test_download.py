@@ -297,3 +297,20 @@ def test_a_server_that_drips_its_headers_is_given_up_by_the_deadline(tmp_path: P
             fetch(f"{url}/call.flac", settings.intake)
     assert time.monotonic() - started < 3.5
     assert list((tmp_path / "downloads").iterdir()) == []
+
+
+def test_a_server_that_stalls_or_does_not_speak_tls_is_refused_at_once_not_retried(
+    tmp_path: Path,
+) -> None:
+    """Retrying either would take the whole deadline again, each time."""
+    settings = Settings(
+        home=tmp_path, allow_private_urls=True, download_timeout_s=1, download_deadline_s=30
+    )
+    with dripping(every_s=60) as url:  # accepts, reads the request, says nothing
+        started = time.monotonic()
+        with pytest.raises(BadInput, match="sent nothing for 1 s"):
+            fetch(f"{url}/call.flac", settings.intake)
+        assert time.monotonic() - started < 5
+    with dripping(every_s=0) as url:  # plain HTTP at once where TLS is expected
+        with pytest.raises(BadInput, match="no TLS connection with 127.0.0.1 could be made"):
+            fetch(url.replace("http://", "https://") + "/call.flac", settings.intake)
