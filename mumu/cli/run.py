@@ -72,9 +72,7 @@ def run(
     finally:
         unsubscribe()
     _print_summary([outcomes[shown(source)] for source in sources])
-    if not notify.wait(0.2):
-        errors.print(f"sending notices (up to {settings.notify_budget_s:.0f} s)...")
-        notify.wait(settings.notify_budget_s)
+    _send_notices(settings.notify_budget_s)
     if not all(result.completed for result in outcomes.values()):
         raise typer.Exit(1)
 
@@ -84,7 +82,6 @@ def _stopped(
 ) -> NoReturn:
     """What a signal leaves: the table of what finished, this process's recordings
     pending again, the notices already due sent within their budget; then the exit."""
-    from mumu import notify
 
     pending = _give_up_claims(database)
     if done:
@@ -95,10 +92,17 @@ def _stopped(
         + "; run again to go on with the rest",
         highlight=False,
     )
-    if not notify.wait(0.2):
-        errors.print(f"sending notices (up to {notify_budget_s:.0f} s)...")
-        notify.wait(notify_budget_s)
+    _send_notices(notify_budget_s)
     exit_now(stop.exit_code)
+
+
+def _send_notices(budget_s: float) -> None:
+    """Wait for the notices still being sent, saying so when it takes a moment."""
+    from mumu import notify
+
+    if not notify.wait(0.2):
+        errors.print(f"sending notices (up to {budget_s:.0f} s)...")
+        notify.wait(budget_s)
 
 
 def _give_up_claims(database: Engine) -> int:

@@ -142,8 +142,7 @@ def notes_markdown(detail: RecordingDetail, linked: bool = False) -> str:
     if detail.error:
         lines += [f"**Failed:** {markdown_text(detail.error)}", ""]
     if insights is None:
-        skipped = [stage.error for stage in detail.stages if stage.status == StageStatus.SKIPPED]
-        reason = skipped[0] if skipped and skipped[0] else "not generated"
+        reason = why_no_notes(detail)
         lines += [f"_No notes: {markdown_text(reason)}._", ""]
     else:
         lines += _notes(insights, linked)
@@ -156,6 +155,12 @@ def notes_markdown(detail: RecordingDetail, linked: bool = False) -> str:
         ]
         lines.append("")
     return "\n".join(lines)
+
+
+def why_no_notes(detail: RecordingDetail) -> str:
+    """Why a recording has no notes: its skipped insights stage's reason."""
+    skipped = [stage.error for stage in detail.stages if stage.status == StageStatus.SKIPPED]
+    return skipped[0] if skipped and skipped[0] else "not generated"
 
 
 def _unsure(segment: SegmentView) -> str:

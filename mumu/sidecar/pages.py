@@ -20,9 +20,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
-from mumu.db.states import StageStatus
 from mumu.db.views import EvidenceView, InsightsView, RecordingDetail, SegmentView
-from mumu.library.export import FORMATS, UNCLEAR, clock, weak_spot
+from mumu.library.export import CITED_TIMES_SHOWN, FORMATS, UNCLEAR, clock, weak_spot, why_no_notes
 from mumu.text import on_one_line
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -38,7 +37,6 @@ HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "private, no-store",
 }
-CITED_TIMES_SHOWN = 4
 
 templates = Jinja2Templates(directory=TEMPLATES)
 
@@ -67,7 +65,7 @@ def page_context(detail: RecordingDetail) -> dict[str, Any]:
         "speakers": [visible(s.name) for s in transcript.speakers] if transcript else [],
         "languages": transcript.languages if transcript else [],
         "notes": _notes(insights) if insights else None,
-        "no_notes": visible(_why_no_notes(detail)),
+        "no_notes": visible(why_no_notes(detail)),
         "lines": lines,
         "to_check": sum(1 for line in lines if line["doubt"]),
     }
@@ -136,8 +134,3 @@ def _line(segment: SegmentView, languages_shown: bool) -> dict[str, Any]:
         "language": segment.language if languages_shown else None,
         "doubt": visible(weak_spot(segment)) or None,
     }
-
-
-def _why_no_notes(detail: RecordingDetail) -> str:
-    skipped = [stage.error for stage in detail.stages if stage.status == StageStatus.SKIPPED]
-    return skipped[0] if skipped and skipped[0] else "not generated"
