@@ -12,10 +12,8 @@ is one conditional UPDATE, so two runs can never both win.
 from __future__ import annotations
 
 import os
-import socket
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -26,30 +24,10 @@ from sqlmodel import col
 
 from mumu.db.engine import transaction
 from mumu.db.models import Recording, RecordingStatus, utcnow
+from mumu.db.owners import PROCESS_SPACE, dead_here
 from mumu.db.retry import retrying
 
 POLL_S = 0.5
-
-
-def _process_space() -> str:
-    """This host and PID namespace: where a process id means the same process.
-
-    Containers with host networking share the host's name but not its process ids, so
-    the name alone would let one container take a live claim of another for dead.
-    """
-    try:
-        namespace = os.readlink("/proc/self/ns/pid").removeprefix("pid:[").rstrip("]")
-    except OSError:
-        namespace = "-"
-    return f"{socket.gethostname()}@{namespace}"
-
-
-PROCESS_SPACE = _process_space()
-
-
-def new_owner() -> str:
-    """An owner token: this host and PID namespace, this process, this run."""
-    return f"{PROCESS_SPACE}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
 
 
 @retrying
@@ -64,7 +42,7 @@ def try_claim(engine: Engine, recording_id: int, owner: str, stale_after_s: floa
             col(Recording.claimed_by) == owner,
             col(Recording.heartbeat_at) < now - timedelta(seconds=stale_after_s),
         ]
-        if current and _dead_here(current):
+        if current and dead_here(current):
             conditions.append(col(Recording.claimed_by) == current)
         result = session.execute(
             update(Recording)
@@ -142,17 +120,3 @@ def heartbeat(
         stop.set()
         thread.join(timeout=5)
         release(engine, recording_id, owner)
-
-
-def _dead_here(owner: str) -> bool:
-    """True when the owner ran in this process space, in a process that no longer exists."""
-    parts = owner.split(":")
-    if len(parts) != 3 or parts[0] != PROCESS_SPACE:
-        return False
-    try:
-        os.kill(int(parts[1]), 0)
-    except ProcessLookupError:
-        return True
-    except (PermissionError, ValueError):
-        return False
-    return False

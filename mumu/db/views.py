@@ -9,13 +9,14 @@ writer's engine, where it is retried when the connection drops under it (0025).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from mumu.db.owners import dead_here
 from mumu.db.reading import Database, Library, from_json, reading
 from mumu.db.retry import retrying
-from mumu.db.states import Stage
+from mumu.db.states import RecordingStatus, Stage
 from mumu.speakers import speaker_name
 from mumu.transcription.speech import languages_spoken
 
@@ -145,7 +146,10 @@ class RecordingFilter:
         values."""
         clauses: list[str] = []
         values: dict[str, Any] = {}
-        if self.status:
+        if self.status == RecordingStatus.PENDING:
+            clauses.append("status IN (:status, 'running')")
+            values["status"] = self.status
+        elif self.status:
             clauses.append("status = :status")
             values["status"] = self.status
         if self.since:
@@ -164,6 +168,9 @@ class RecordingFilter:
 
 
 LISTED = "id, source, sha256, status, error, duration_s, language"
+SELECTED = f"{LISTED}, claimed_by"
+
+INTERRUPTED = "interrupted: the run that held it stopped; the next mumu run goes on with it"
 
 
 @retrying
@@ -189,7 +196,7 @@ def page_of_recordings(
     """Newest first, read as they are printed: memory does not grow with the page."""
     where, values = chosen.sql()
     statement = (
-        f"SELECT {LISTED} FROM recordings{where} "  # noqa: S608 - fixed clauses, values bound
+        f"SELECT {SELECTED} FROM recordings{where} "  # noqa: S608 - fixed clauses, values bound
         "ORDER BY id DESC LIMIT :limit OFFSET :offset"
     )
     values |= {"limit": -1 if limit is None else limit, "offset": offset}
@@ -197,7 +204,9 @@ def page_of_recordings(
         if limit is None and database.dialect == "postgresql":  # SQLite: -1 is no limit
             values["limit"] = None
         for row in database.stream(statement, values):
-            yield RecordingRow(**row)
+            shown = _row(row)
+            if not chosen.status or shown.status == chosen.status:
+                yield shown
 
 
 def like_pattern(glob: str) -> str:
@@ -262,14 +271,21 @@ def _recording(database: Database, recording_id: int) -> dict[str, Any] | None:
     if not 0 < recording_id <= LARGEST_ID:
         return None
     found = database.rows(
-        f"SELECT {LISTED}, speakers FROM recordings WHERE id = :id",  # noqa: S608 - fixed
+        f"SELECT {SELECTED}, speakers FROM recordings WHERE id = :id",  # noqa: S608 - fixed
         {"id": recording_id},
     )
     return found[0] if found else None
 
 
 def _row(recording: dict[str, Any]) -> RecordingRow:
-    return RecordingRow(**{name: recording[name] for name in LISTED.split(", ")})
+    """The recording as it stands: ``running`` only while a live run holds it. A run that
+    died without giving its claim up (killed, or on a disk with no room left to write the
+    release) leaves it pending, which is what the next run makes of it."""
+    row = RecordingRow(**{name: recording[name] for name in LISTED.split(", ")})
+    claimant = recording["claimed_by"]
+    if row.status == RecordingStatus.RUNNING and (claimant is None or dead_here(claimant)):
+        return replace(row, status=RecordingStatus.PENDING.value, error=row.error or INTERRUPTED)
+    return row
 
 
 def _transcript(transcript: dict[str, Any], segments: list[SegmentView]) -> TranscriptView:

@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 from mumu import notify, progress
 from mumu.access import link
 from mumu.blocks import settings_from_blocks
-from mumu.db import claims, recordings, views
+from mumu.db import claims, owners, recordings, views
 from mumu.db.engine import engine_for
 from mumu.db.models import Stage, utcnow
 from mumu.db.runs import record_pipeline_run
@@ -45,7 +45,7 @@ class RecordingRun:
 
     def __init__(self, source: Source) -> None:
         self.source = shown(source)
-        self.owner = claims.new_owner()
+        self.owner = owners.new_owner()
         self._result: RecordingOutcome | State | None = None
         self._started_at = utcnow()
         self._settings: Settings | None = None

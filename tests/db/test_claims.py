@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col
 
-from mumu.db import claims, recordings
+from mumu.db import claims, owners, recordings
 from mumu.db.models import Recording, utcnow
 
 pytestmark = pytest.mark.both_databases
@@ -19,7 +19,7 @@ def recording(engine: Engine) -> int:
 
 def test_one_run_at_a_time_holds_a_recording(engine: Engine) -> None:
     recording_id = recording(engine)
-    first, second = claims.new_owner(), claims.new_owner()
+    first, second = owners.new_owner(), owners.new_owner()
     assert claims.try_claim(engine, recording_id, first, stale_after_s=60) is None
     assert claims.try_claim(engine, recording_id, second, stale_after_s=60) == first
     assert claims.try_claim(engine, recording_id, first, stale_after_s=60) is None
@@ -36,7 +36,7 @@ def test_a_silent_claim_is_taken_over_after_the_stale_time(engine: Engine) -> No
             .where(col(Recording.id) == recording_id)
             .values(claimed_by=elsewhere, heartbeat_at=utcnow() - timedelta(seconds=30))
         )
-    mine = claims.new_owner()
+    mine = owners.new_owner()
     assert claims.try_claim(engine, recording_id, mine, stale_after_s=60) == elsewhere
     assert claims.try_claim(engine, recording_id, mine, stale_after_s=10) is None
 
@@ -55,8 +55,8 @@ def claimed_by_dead_process(engine: Engine, process_space: str) -> int:
 
 
 def test_a_claim_of_a_dead_process_on_this_host_is_taken_over_at_once(engine: Engine) -> None:
-    recording_id = claimed_by_dead_process(engine, claims.PROCESS_SPACE)
-    assert claims.try_claim(engine, recording_id, claims.new_owner(), stale_after_s=3600) is None
+    recording_id = claimed_by_dead_process(engine, owners.PROCESS_SPACE)
+    assert claims.try_claim(engine, recording_id, owners.new_owner(), stale_after_s=3600) is None
 
 
 def test_a_process_in_another_container_with_the_same_host_name_is_not_taken_for_dead(
@@ -65,13 +65,13 @@ def test_a_process_in_another_container_with_the_same_host_name_is_not_taken_for
     """Host networking gives containers the host's name but their own process ids."""
     other_container = f"{socket.gethostname()}@4026599999"
     recording_id = claimed_by_dead_process(engine, other_container)
-    mine = claims.new_owner()
+    mine = owners.new_owner()
     assert claims.try_claim(engine, recording_id, mine, stale_after_s=3600) is not None
 
 
 def test_the_heartbeat_keeps_a_claim_fresh_and_releases_it(engine: Engine) -> None:
     recording_id = recording(engine)
-    owner = claims.new_owner()
+    owner = owners.new_owner()
     claims.claim(engine, recording_id, owner, stale_after_s=0.4)
     with claims.heartbeat(engine, recording_id, owner, stale_after_s=0.4):
         time.sleep(1.0)

@@ -1,5 +1,6 @@
 """Listings of a library: newest first, a page at a time, filtered, counted."""
 
+import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -7,9 +8,15 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from mumu.db import owners
 from mumu.db.models import Recording
 from mumu.db.reading import Database, connect
-from mumu.db.views import RecordingFilter, count_recordings, page_of_recordings
+from mumu.db.views import (
+    RecordingFilter,
+    count_recordings,
+    page_of_recordings,
+    recording_detail,
+)
 
 pytestmark = pytest.mark.both_databases
 NOW = datetime.now(UTC)
@@ -70,3 +77,36 @@ def test_filters_by_status_age_source_and_language(library: Engine | Database) -
     german = RecordingFilter(language="de", status="completed")
     assert listed(library, german) == ["kickoff-berlin.wav"]
     assert count_recordings(library, RecordingFilter(status="failed", language="de")) == 0
+
+
+def test_a_recording_whose_run_died_reads_as_pending_not_running(engine: Engine) -> None:
+    """A run that could not give its claims up (killed, or its disk full) leaves rows that
+    say ``running``; they read as what the next run makes of them, and say why."""
+    dead = f"{owners.PROCESS_SPACE}:{_a_dead_pid()}:deadbeef"
+    live = owners.new_owner()
+    elsewhere = "other-host@1:42:cafe"
+    with Session(engine) as session:
+        for source, owner in [
+            ("/in/dead.flac", dead),
+            ("/in/live.flac", live),
+            ("/in/far.flac", elsewhere),
+        ]:
+            session.add(Recording(source=source, status="running", claimed_by=owner))
+        session.commit()
+    shown = {row.source: row for row in page_of_recordings(engine, RecordingFilter(), None)}
+    assert shown["/in/dead.flac"].status == "pending"
+    assert shown["/in/dead.flac"].error is not None
+    assert "interrupted" in shown["/in/dead.flac"].error
+    assert shown["/in/live.flac"].status == "running"
+    assert shown["/in/far.flac"].status == "running", "another host's process is not judged"
+    assert listed(engine, RecordingFilter(status="pending")) == ["dead.flac"]
+    assert listed(engine, RecordingFilter(status="running")) == ["far.flac", "live.flac"]
+    detail = recording_detail(engine, shown["/in/dead.flac"].id)
+    assert detail is not None
+    assert detail.status == "pending"
+
+
+def _a_dead_pid() -> int:
+    finished = subprocess.Popen(["true"])
+    finished.wait()
+    return finished.pid

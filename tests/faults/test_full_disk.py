@@ -1,5 +1,6 @@
 """`MUMU_HOME` on a disk that fills up mid-run: one line, and the next run, with space,
-goes on with what the full run held (its claims were given up, or are a dead process's)."""
+goes on with what the full run held (its claims were given up, or are a dead process's),
+and until then nothing reads as running."""
 
 from __future__ import annotations
 
@@ -46,6 +47,9 @@ def test_a_disk_that_fills_up_is_one_line_and_the_next_run_goes_on(
     assert full.returncode == 2, full.stdout + full.stderr
     assert "Traceback" not in full.stderr
     assert full.stderr.strip().splitlines()[-1].endswith("database or disk is full")
+    left = run_mumu("list", "--json", env=env)
+    assert left.returncode == 0, left.stdout + left.stderr
+    assert '"running"' not in left.stdout, "nothing reads as running once its run is gone"
 
     roomy = tmp_path / "roomy"
     shutil.copytree(home, roomy)

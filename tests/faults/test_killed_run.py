@@ -75,6 +75,9 @@ def test_a_killed_run_is_taken_over_and_nothing_is_lost_or_doubled(
     with Session(engine) as session:
         stuck = session.exec(select(Recording).where(Recording.status == "running")).all()
     assert "long.wav" in [Path(r.source).name for r in stuck]
+    shown = run_mumu("list", "--status", "pending", "--json", env=own_server_env)
+    assert "long.wav" in shown.stdout, "what the dead run held reads as pending, not running"
+    assert "interrupted" in shown.stdout
 
     again = run_mumu("run", str(inbox), env=own_server_env)
     assert again.returncode == 0, again.stdout + again.stderr
