@@ -84,6 +84,11 @@ class Settings(BaseSettings):
         description="Tell speakers apart by voice in a recording heard as one mix "
         "(pip install 'mumu[speakers]').",
     )
+    whisper_cpu_fallback: bool = Field(
+        default=True,
+        description="When the GPU runs out of memory even at batch size 1 in int8, "
+        "transcribe on the CPU; false fails the recording instead (decision record 0035).",
+    )
     whisper_cpu_threads: int = Field(
         default=0, ge=0, le=1024, description="0 = CTranslate2's default."
     )
@@ -298,6 +303,7 @@ class Settings(BaseSettings):
             word_timestamps=self.whisper_word_timestamps,
             vocabulary=self.whisper_vocabulary or None,
             diarize=self.diarize,
+            cpu_fallback=self.whisper_cpu_fallback,
         )
 
     @property

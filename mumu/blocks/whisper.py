@@ -33,6 +33,11 @@ class WhisperEngine(Block):
     diarize: bool | None = Field(
         default=None, description="Tell speakers apart by voice in a recording heard as one mix."
     )
+    cpu_fallback: bool | None = Field(
+        default=None,
+        description="Transcribe on the CPU when the GPU runs out of memory even at batch "
+        "size 1 in int8; false fails the recording instead.",
+    )
 
     def settings_update(self) -> dict[str, Any]:
         values = {
@@ -46,5 +51,6 @@ class WhisperEngine(Block):
             "whisper_word_timestamps": self.word_timestamps,
             "whisper_vocabulary": self.vocabulary,
             "diarize": self.diarize,
+            "whisper_cpu_fallback": self.cpu_fallback,
         }
         return {name: value for name, value in values.items() if value is not None}

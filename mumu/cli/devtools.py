@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -141,10 +142,30 @@ def _print_scores(before: Score, after: Score, verdict: Verdict) -> None:
         console.print("not worse", style="green")
 
 
+class BenchMode(StrEnum):
+    long = "long"
+    batch = "batch"
+    startup = "startup"
+
+
 @app.command()
 def bench(
+    mode: Annotated[
+        BenchMode,
+        typer.Option(
+            help="long: one long file and short files, model loads excluded; batch: many "
+            "short clips and junk files, whole processes; startup: one 11 s file, whole "
+            "processes (issue 28)."
+        ),
+    ] = BenchMode.long,
     minutes: Annotated[float, typer.Option(help="Length of the long corpus file.")] = 5.0,
-    files: Annotated[int, typer.Option(help="Number of short files.")] = 50,
+    files: Annotated[
+        int | None, typer.Option(help="Short files (long: 50) or 3-5 s clips (batch: 120).")
+    ] = None,
+    refusals: Annotated[int, typer.Option(help="Junk files for --mode batch.")] = 1000,
+    repeat: Annotated[
+        int, typer.Option(min=1, help="Rounds of each contender (batch, startup).")
+    ] = 3,
     data: Annotated[Path, typer.Option(help="Recordings with references.json.")] = Path(
         "../shared/data"
     ),
@@ -156,6 +177,28 @@ def bench(
     ),
 ) -> None:
     """Raw faster-whisper against mumu on the same audio: speed, WER, memory, overhead."""
+    from mumu.devtools.bench_process import BenchError
+
+    batch_size = get_settings().whisper_batch_size
+    command = f"MUMU_WHISPER_BATCH_SIZE={batch_size} mumu bench"
+    try:
+        if mode is BenchMode.batch:
+            files = 120 if files is None else files
+            command += f" --mode batch --files {files} --refusals {refusals} --repeat {repeat}"
+            _bench_batch(data, files, refusals, repeat, out / "batch", results, command)
+        elif mode is BenchMode.startup:
+            command += f" --mode startup --repeat {repeat}"
+            _bench_startup(data, repeat, out / "startup", results, command)
+        else:
+            files = 50 if files is None else files
+            _bench_long(data, minutes, files, out, results, command)
+    except (BenchError, OSError, KeyError, ValueError) as exc:
+        raise fail(f"mumu bench --mode {mode.value}: {exc}") from None
+
+
+def _bench_long(
+    data: Path, minutes: float, files: int, out: Path, results: Path, command: str
+) -> None:
     from mumu.devtools.bench import append_row, run_all
 
     summary = run_all(data, minutes, files, out)
@@ -188,12 +231,71 @@ def bench(
         f"mumu / raw sequential: {summary['mumu_vs_raw_sequential']:.2f}   "
         f"orchestration overhead per short file: {summary['overhead_per_short_file_s']:.3f} s"
     )
-    batch_size = get_settings().whisper_batch_size
-    command = (
-        f"MUMU_WHISPER_BATCH_SIZE={batch_size} mumu bench --minutes {minutes:g} --files {files}"
-    )
-    append_row(results, summary, command=command)
+    append_row(results, summary, command=f"{command} --minutes {minutes:g} --files {files}")
     console.print(f"results: {out / 'results.json'}; row appended to {results}")
+
+
+def _walls(walls: list[float]) -> str:
+    return ", ".join(f"{wall:.1f}" for wall in walls) or "-"
+
+
+def _bench_batch(
+    data: Path, files: int, refusals: int, repeat: int, out: Path, results: Path, command: str
+) -> None:
+    from mumu.devtools import bench_batch
+    from mumu.devtools.bench_process import median
+    from mumu.devtools.bench_results import add_row
+
+    summary = bench_batch.run_batch(data, files, refusals, repeat, out, get_settings())
+    table = Table(title=f"mumu bench --mode batch: {files} clips, {refusals} junk files")
+    for column in ("run", "files", "wall s (median)", "each round", "files / s", "WER", "peak MB"):
+        table.add_column(column)
+    for name, walls, wer, peak, count in (
+        ("raw faster-whisper", summary.raw_walls, summary.wer_raw, summary.raw_peak_mb, files),
+        ("mumu run clips/", summary.mumu_walls, summary.wer_mumu, summary.mumu_peak_mb, files),
+        ("mumu run junk/", summary.refusal_walls, None, summary.refusal_peak_mb, refusals),
+    ):
+        if not walls:
+            continue
+        wall = median(walls)
+        table.add_row(
+            name, str(count), f"{wall:.1f}", _walls(walls), f"{count / wall:.1f}",
+            f"{wer:.3f}" if wer is not None else "-", f"{peak:.0f}",
+        )  # fmt: skip
+    console.print(table)
+    if summary.clips:
+        console.print(f"mumu against raw's text (agreement WER): {summary.agreement:.3f}")
+    if summary.refused < summary.refusals:
+        errors.print(f"{summary.refusals - summary.refused} junk files were not refused")
+    console.print(bench_batch.summary_line(summary))
+    row = bench_batch.row(summary, command)
+    add_row(results, bench_batch.HEADER, row, bench_batch.HEADING, bench_batch.INTRO)
+    console.print(f"row added to {results}")
+
+
+def _bench_startup(data: Path, repeat: int, out: Path, results: Path, command: str) -> None:
+    from mumu.devtools import bench_startup
+    from mumu.devtools.bench_process import median
+    from mumu.devtools.bench_results import add_row
+
+    summary = bench_startup.run_startup(data, repeat, out, get_settings())
+    table = Table(title=f"mumu bench --mode startup: {bench_startup.RECORDING}, {repeat} rounds")
+    for column in ("run", "wall s (median)", "each round", "WER", "peak MB"):
+        table.add_column(column)
+    raw, mumu = summary.raw_walls, summary.mumu_walls
+    table.add_row("raw faster-whisper", f"{median(raw):.2f}", _walls(raw),
+                  f"{summary.wer_raw:.3f}", f"{summary.raw_peak_mb:.0f}")  # fmt: skip
+    table.add_row("mumu run", f"{median(mumu):.2f}", _walls(mumu),
+                  f"{summary.wer_mumu:.3f}", f"{summary.mumu_peak_mb:.0f}")  # fmt: skip
+    table.add_row("mumu --help", f"{median(summary.help_walls):.2f}",
+                  _walls(summary.help_walls), "-", "-")  # fmt: skip
+    table.add_row("mumu stages (its library)", f"{median(summary.stage_s):.2f}",
+                  _walls(summary.stage_s), "-", "-")  # fmt: skip
+    console.print(table)
+    console.print(bench_startup.summary_line(summary))
+    row = bench_startup.row(summary, command)
+    add_row(results, bench_startup.HEADER, row, bench_startup.HEADING, bench_startup.INTRO)
+    console.print(f"row added to {results}")
 
 
 @app.command("bench-library")

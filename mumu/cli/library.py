@@ -34,6 +34,7 @@ from mumu.library import export
 from mumu.prefect_env import apply_cli_defaults, local_run_settings
 from mumu.settings import get_settings
 from mumu.speakers import spoken_by
+from mumu.transcription.fallback import described
 
 if TYPE_CHECKING:
     from mumu.db.views import EvidenceView, InsightsView
@@ -107,6 +108,8 @@ def show(
         console.print(plain(insights.title), style="bold")
         _print_notes(insights)
     if detail.transcript:
+        if detail.transcript.fallback:
+            console.print(plain(described(detail.transcript.fallback)), style="yellow")
         languages = detail.transcript.languages
         if len(languages) > 1:
             console.print(plain("languages: " + ", ".join(languages)))

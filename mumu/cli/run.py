@@ -36,9 +36,8 @@ def run(
     apply_cli_defaults()
     database = writer()
     from mumu import notify
-    from mumu.intake.sources import expand, protect, reveal, shown
-    from mumu.outcome import ALREADY_STORED, outcome
-    from mumu.stages.plan import already_stored, planned_keys
+    from mumu.intake.sources import expand, protect, shown
+    from mumu.tasks.screen import screen_sources
 
     settings = get_settings()
     if vocabulary:
@@ -54,15 +53,10 @@ def run(
             sources = expand([protect(path) for path in paths])
             if not sources:
                 raise fail("no recordings found in " + ", ".join(shown(path) for path in paths))
-            intake, planned = settings.intake, planned_keys(settings)
-            for source in sources:
-                recording_id = already_stored(database, reveal(source), intake, planned)
-                if recording_id is not None:
-                    label = shown(source)
-                    outcomes[label] = outcome(database, label, recording_id, note=ALREADY_STORED)
-            todo = [source for source in sources if shown(source) not in outcomes]
-            if todo:
-                for result in _process(todo, vocabulary):
+            screened = screen_sources.fn(sources, settings)
+            outcomes.update(screened.settled)
+            if screened.todo:
+                for result in _process(screened.todo, vocabulary):
                     outcomes[result.source] = result
     except Stopped as stop:
         _stopped(database, settings.notify_budget_s, list(outcomes.values()), stop)
@@ -119,7 +113,14 @@ def _give_up_claims(database: Engine) -> int:
 
 def _process(sources: list[Source], vocabulary: str | None) -> list[RecordingOutcome]:
     """Run the batch flow with a progress display fed by the flows' stage reports."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeRemainingColumn,
+    )
 
     from mumu.flows.process_batch import process_batch
 
@@ -128,11 +129,21 @@ def _process(sources: list[Source], vocabulary: str | None) -> list[RecordingOut
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
+        TextColumn("{task.fields[failed]}", style="red"),
+        TimeRemainingColumn(),
         TextColumn("{task.fields[stage]}", markup=False, style="dim"),
         console=errors,
         transient=True,
     ) as bar:
-        overall = bar.add_task("recordings", total=len(sources), stage="starting Prefect")
+        overall = bar.add_task(
+            "recordings", total=len(sources), stage="starting Prefect", failed=""
+        )
+        failed = 0
+
+        def on_finished(outcome: RecordingOutcome) -> None:
+            nonlocal failed
+            failed += not outcome.completed
+            bar.update(overall, failed=f"{failed} failed" if failed else "")
 
         def on_stage(source: str, stage: str) -> None:
             if stage == "done":
@@ -141,12 +152,14 @@ def _process(sources: list[Source], vocabulary: str | None) -> list[RecordingOut
                 bar.update(overall, stage=f"{stage}: {Path(source).name}")
 
         unsubscribe = progress.subscribe(on_stage)
+        unsubscribe_finished = progress.subscribe_finished(on_finished)
         try:
             with local_run_settings():
                 start_local_api()
                 outcomes = in_a_worker_thread(lambda: process_batch(sources, vocabulary=vocabulary))
         finally:
             unsubscribe()
+            unsubscribe_finished()
     if not isinstance(outcomes, list):  # a configuration state; no blocks are named here
         raise fail(outcomes.message or "the batch did not run")
     return outcomes

@@ -11,6 +11,7 @@ the content hash only while that content is to be refused.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,6 +52,14 @@ def erase_recording(engine: Engine, recording_id: int, keep_refusing: bool) -> E
         kept = recording.sha256 if keep_refusing else None
         session.merge(Erasure(recording_id=recording_id, sha256=kept))
         return erased
+
+
+@retrying
+def refused_among(engine: Engine, hashes: Sequence[str]) -> set[str]:
+    """Which of these contents were erased with ``keep_refusing`` (one query)."""
+    with transaction(engine) as session:
+        found = session.exec(select(Erasure.sha256).where(col(Erasure.sha256).in_(hashes)))
+        return {sha256 for sha256 in found if sha256}
 
 
 @retrying

@@ -65,6 +65,9 @@ class Transcript(SQLModel, table=True):
     model: str = Field(max_length=255)
     settings_key: str = Field(max_length=255)
     created_at: datetime = Field(default_factory=utcnow)
+    fallback: str | None = Field(default=None, max_length=32)
+    """What the GPU's memory running out made it need: ``batch 2``, ``int8_float16``,
+    ``cpu`` (``mumu.transcription.fallback``)."""
 
 
 class Segment(SQLModel, table=True):

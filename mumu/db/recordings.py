@@ -6,6 +6,7 @@ read has no hash; it is kept, failed, under its source, until it becomes readabl
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -38,6 +39,16 @@ def find_recording(engine: Engine, sha256: str) -> int | None:
 
 
 @retrying
+def find_recordings(engine: Engine, hashes: Sequence[str]) -> dict[str, int]:
+    """The ids of the recordings with these contents, by content hash (one query)."""
+    with transaction(engine) as session:
+        found = session.exec(
+            select(Recording.sha256, Recording.id).where(col(Recording.sha256).in_(hashes))
+        )
+        return {sha256: row_id for sha256, row_id in found if sha256 and row_id}
+
+
+@retrying
 def find_by_source(engine: Engine, source: str) -> int | None:
     with transaction(engine) as session:
         existing = session.exec(
@@ -67,29 +78,38 @@ def register_recording(engine: Engine, source: str, sha256: str, size_bytes: int
         return existing_id
     try:
         with transaction(engine) as session:
-            recording = new_recording(session, sha256=sha256, source=source, size_bytes=size_bytes)
-            session.add(recording)
-            session.flush()
-            now = utcnow()
-            session.add(
-                StageRun(
-                    recording_id=row_id(recording),
-                    stage=Stage.INGEST,
-                    status=StageStatus.COMPLETED,
-                    key=sha256,
-                    attempts=1,
-                    started_at=now,
-                    finished_at=now,
-                    duration_s=0.0,
-                )
-            )
-            _forget_earlier_failures(session, source, sha256)
-            return row_id(recording)
+            return registered(session, source, sha256, size_bytes)
     except IntegrityError:
         winner = find_recording(engine, sha256)
         if winner is None:
             raise RuntimeError("another run registered this content, then it vanished") from None
         return winner
+
+
+def registered(session: Session, source: str, sha256: str, size_bytes: int) -> int:
+    """``register_recording`` within a transaction (raises ``IntegrityError`` when another
+    transaction registers the same content first)."""
+    existing = session.exec(select(Recording.id).where(Recording.sha256 == sha256)).first()
+    if existing is not None:
+        return existing
+    recording = new_recording(session, sha256=sha256, source=source, size_bytes=size_bytes)
+    session.add(recording)
+    session.flush()
+    now = utcnow()
+    session.add(
+        StageRun(
+            recording_id=row_id(recording),
+            stage=Stage.INGEST,
+            status=StageStatus.COMPLETED,
+            key=sha256,
+            attempts=1,
+            started_at=now,
+            finished_at=now,
+            duration_s=0.0,
+        )
+    )
+    _forget_earlier_failures(session, source, sha256)
+    return row_id(recording)
 
 
 def new_recording(session: Session, **fields: Any) -> Recording:
@@ -122,17 +142,21 @@ def _forget_earlier_failures(session: Session, source: str, sha256: str) -> None
 def record_unreadable(engine: Engine, source: str, error: str) -> int:
     """A source that could not even be read: stored as failed, keyed by its path."""
     with transaction(engine) as session:
-        recording = session.exec(
-            select(Recording).where(Recording.source == source, col(Recording.sha256).is_(None))
-        ).first()
-        if recording is None:
-            recording = new_recording(session, source=source)
-        recording.status = RecordingStatus.FAILED
-        recording.error = error
-        recording.updated_at = utcnow()
+        recording_id = unreadable(session, source)
+        update_recording(session, recording_id, status=RecordingStatus.FAILED, error=error)
+        return recording_id
+
+
+def unreadable(session: Session, source: str) -> int:
+    """The row kept for a source that cannot be read (no content hash), made once."""
+    recording = session.exec(
+        select(Recording).where(Recording.source == source, col(Recording.sha256).is_(None))
+    ).first()
+    if recording is None:
+        recording = new_recording(session, source=source, status=RecordingStatus.FAILED)
         session.add(recording)
         session.flush()
-        return row_id(recording)
+    return row_id(recording)
 
 
 @retrying

@@ -8,16 +8,18 @@ output or nothing, never half a stage.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from mumu.db.engine import transaction
 from mumu.db.models import PipelineRun, RecordingStatus, Stage, StageRun, StageStatus, utcnow
-from mumu.db.recordings import update_recording
+from mumu.db.recordings import registered, unreadable, update_recording
 from mumu.db.retry import retrying
 from mumu.errors import StageFailed, one_line
 
@@ -35,6 +37,24 @@ def completed_stage_keys(engine: Engine, recording_id: int) -> dict[Stage, str |
             )
         ).all()
         return {Stage(run.stage): run.key for run in runs}
+
+
+@retrying
+def completed_stage_keys_of(
+    engine: Engine, recording_ids: Sequence[int]
+) -> dict[int, dict[Stage, str | None]]:
+    """``completed_stage_keys`` of many recordings in one query."""
+    keys: dict[int, dict[Stage, str | None]] = {i: {} for i in recording_ids}
+    with transaction(engine) as session:
+        runs = session.exec(
+            select(StageRun).where(
+                col(StageRun.recording_id).in_(recording_ids),
+                col(StageRun.status).in_([StageStatus.COMPLETED, StageStatus.SKIPPED]),
+            )
+        )
+        for run in runs:
+            keys[run.recording_id][Stage(run.stage)] = run.key
+    return keys
 
 
 def run_stage(
@@ -85,15 +105,69 @@ def fail_stage(
     engine: Engine, recording_id: int, stage: Stage, error: str, duration_s: float = 0.0
 ) -> None:
     with transaction(engine) as session:
-        run = _stage_run(session, recording_id, stage)
-        run.status = StageStatus.FAILED
-        run.attempts = max(run.attempts, 1)
-        run.finished_at = utcnow()
-        run.duration_s = round(duration_s, 3)
-        run.error = error
-        session.add(run)
-        status = RecordingStatus.NOTES_FAILED if stage == Stage.INSIGHTS else RecordingStatus.FAILED
-        update_recording(session, recording_id, status=status, error=f"{stage}: {error}")
+        _fail(session, recording_id, stage, error, duration_s)
+
+
+def _fail(
+    session: Session, recording_id: int, stage: Stage, error: str, duration_s: float = 0.0
+) -> None:
+    run = _stage_run(session, recording_id, stage)
+    run.status = StageStatus.FAILED
+    run.attempts = max(run.attempts, 1)
+    run.finished_at = utcnow()
+    run.duration_s = round(duration_s, 3)
+    run.error = error
+    session.add(run)
+    status = RecordingStatus.NOTES_FAILED if stage == Stage.INSIGHTS else RecordingStatus.FAILED
+    update_recording(session, recording_id, status=status, error=f"{stage}: {error}")
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A source refused before any run of its own: unreadable (``stage`` ingest, no
+    content hash) or read and found not to be usable audio (``stage`` audio)."""
+
+    source: str
+    stage: Stage
+    reason: str
+    sha256: str | None = None
+    size_bytes: int = 0
+
+
+@retrying
+def record_refusals(engine: Engine, refusals: Sequence[Refusal], flow: str) -> list[int]:
+    """Store refusals as their own runs would (the recording failed at its stage with the
+    reason, and a failed run of ``flow``), many in one transaction: a folder of ten
+    thousand files that are not recordings is refused in seconds. Their ids, in order."""
+    if not refusals:
+        return []
+    try:
+        with transaction(engine) as session:
+            return [_refuse(session, refusal, flow) for refusal in refusals]
+    except IntegrityError:  # another run registered one of these contents meanwhile
+        if len(refusals) == 1:
+            raise
+        return [i for refusal in refusals for i in record_refusals(engine, [refusal], flow)]
+
+
+def _refuse(session: Session, refusal: Refusal, flow: str) -> int:
+    if refusal.sha256 is None:
+        recording_id = unreadable(session, refusal.source)
+    else:
+        recording_id = registered(session, refusal.source, refusal.sha256, refusal.size_bytes)
+    _fail(session, recording_id, refusal.stage, refusal.reason)
+    now = utcnow()
+    session.add(
+        PipelineRun(
+            flow=flow,
+            status=RecordingStatus.FAILED,
+            recording_id=recording_id,
+            started_at=now,
+            finished_at=now,
+            duration_s=0.0,
+        )
+    )
+    return recording_id
 
 
 @retrying

@@ -61,6 +61,8 @@ class TranscriptView:
     segments: list[SegmentView]
     languages: list[str] = field(default_factory=list)
     speakers: list[SpeakerView] = field(default_factory=list)
+    fallback: str | None = None
+    """What the GPU's memory running out made it need (``mumu.transcription.fallback``)."""
 
 
 @dataclass(frozen=True)
@@ -242,7 +244,9 @@ def recording_detail(db: Library, recording_id: int) -> RecordingDetail | None:
             return None
         of_it = {"recording": recording_id}
         transcript = database.rows(
-            "SELECT text, language, model FROM transcripts WHERE recording_id = :recording", of_it
+            "SELECT text, language, model, fallback FROM transcripts "
+            "WHERE recording_id = :recording",
+            of_it,
         )
         order = list(Stage)
         stages = sorted(
@@ -303,6 +307,7 @@ def _transcript(transcript: dict[str, Any], segments: list[SegmentView]) -> Tran
         segments,
         languages_spoken(segments),
         [SpeakerView(number, name) for number, name in sorted(numbered.items())],
+        transcript["fallback"],
     )
 
 

@@ -8,7 +8,8 @@ files. The raw contenders are faster-whisper as its README runs it, with mumu's 
 beam size, VAD and word timestamps; mumu runs with its settings (``MUMU_WHISPER_*``).
 Timings exclude model loading and Prefect's start-up, which a warm worker has already
 paid: the raw runs load the model before the clock starts, and mumu processes a
-one-second clip first.
+one-second clip first. The modes ``batch`` and ``startup`` (issue 28) time whole processes
+instead, start-up included: ``bench_batch`` and ``bench_startup``.
 """
 
 from __future__ import annotations
@@ -254,30 +255,39 @@ def run_all(data_dir: Path, minutes: float, files: int, out: Path) -> dict[str, 
     return summary
 
 
+LONG_HEADER = [
+    "date", "command", "CPUs", "raw seq", "raw batched", "mumu long", "mumu / batched",
+    "mumu / seq", "WER raw seq / batched / mumu", "overhead per short file",
+    "peak MB mumu long",
+]  # fmt: skip
+
+
 def append_row(results_file: Path, summary: dict[str, Any], command: str) -> None:
-    """One dated line per run in a Markdown table, with the command that made it."""
-    phases = summary["phases"]
+    """One dated line per run in the long file's last table, with the command that made
+    it (``bench_results``: the other modes keep tables of their own in the same file)."""
+    from mumu.devtools.bench_results import add_row
+
     if not results_file.exists():
         results_file.write_text(
             "# `mumu bench` results\n\nSpeeds are seconds of audio per wall second; "
-            "ratios compare mumu on the long file with raw faster-whisper in the same run.\n\n"
-            "| date | command | CPUs | raw seq | raw batched | mumu long | mumu / batched | "
-            "mumu / seq | WER raw seq / batched / mumu | overhead per short file | "
-            "peak MB mumu long |\n"
-            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n"
+            "ratios compare mumu on the long file with raw faster-whisper in the same run.\n"
         )
-    row = (
-        f"| {summary['date']} | `{command}` | {summary['cpu_count']} "
-        f"| {phases['raw-sequential']['speed']:.1f} | {phases['raw-batched']['speed']:.1f} "
-        f"| {phases['mumu-long']['speed']:.1f} | {summary['mumu_vs_raw_batched']:.2f} "
-        f"| {summary['mumu_vs_raw_sequential']:.2f} "
-        f"| {phases['raw-sequential']['wer']:.3f} / {phases['raw-batched']['wer']:.3f} / "
-        f"{phases['mumu-long']['wer']:.3f} "
-        f"| {summary['overhead_per_short_file_s']:.3f} s "
-        f"| {phases['mumu-long']['peak_rss_mb']:.0f} |\n"
-    )
-    with results_file.open("a") as handle:
-        handle.write(row)
+    phases = summary["phases"]
+    row = [
+        summary["date"],
+        f"`{command}`",
+        str(summary["cpu_count"]),
+        f"{phases['raw-sequential']['speed']:.1f}",
+        f"{phases['raw-batched']['speed']:.1f}",
+        f"{phases['mumu-long']['speed']:.1f}",
+        f"{summary['mumu_vs_raw_batched']:.2f}",
+        f"{summary['mumu_vs_raw_sequential']:.2f}",
+        f"{phases['raw-sequential']['wer']:.3f} / {phases['raw-batched']['wer']:.3f} / "
+        f"{phases['mumu-long']['wer']:.3f}",
+        f"{summary['overhead_per_short_file_s']:.3f} s",
+        f"{phases['mumu-long']['peak_rss_mb']:.0f}",
+    ]
+    add_row(results_file, LONG_HEADER, row, "Long file (`--mode long`)", "")
 
 
 if __name__ == "__main__":

@@ -1,13 +1,22 @@
-"""Many recordings at once: expand paths, fan out with bounded concurrency, report."""
+"""Many recordings at once: expand paths, settle what needs no run (refusals, recordings
+already stored) in one task, fan the rest out with bounded concurrency, report."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
+from typing import cast
+from uuid import UUID
 
 from prefect import flow, task
-from prefect.artifacts import create_markdown_artifact
+from prefect.artifacts import (
+    create_markdown_artifact,
+    create_progress_artifact,
+    update_progress_artifact,
+)
 from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import State
+from prefect.futures import PrefectFuture, as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from mumu import notify
@@ -15,18 +24,26 @@ from mumu.blocks import settings_from_blocks
 from mumu.db.engine import engine_for
 from mumu.db.models import RecordingStatus, utcnow
 from mumu.db.runs import record_pipeline_run
-from mumu.errors import ConfigurationError
+from mumu.errors import ConfigurationError, one_line
 from mumu.flows.process_recording import process_recording
 from mumu.flows.recording_run import artifact_link
 from mumu.flows.states import configuration_failed
 from mumu.intake.sources import Source, expand, shown
 from mumu.library.export import clock, markdown_text
 from mumu.outcome import RecordingFailed, RecordingOutcome
+from mumu.stages.screen import Screened
+from mumu.tasks.screen import screen_sources
+
+NOT_RUN = "not processed, left for the next run (the Prefect API did not take its run)"
+API_RETRY_DELAYS_S: list[float] = [10, 30, 90]
+"""After the client's own retries (about a minute): a busy API slows the batch down."""
 
 
-@task(name="recording", cache_policy=NO_CACHE)
+@task(name="recording", cache_policy=NO_CACHE, retries=3, retry_delay_seconds=API_RETRY_DELAYS_S)
 def run_recording(source: Source, blocks: dict[str, str | None]) -> RecordingOutcome:
-    """Runs the recording's subflow; its failure is an outcome, not the batch's failure."""
+    """Runs the recording's subflow; its failure is an outcome, not the batch's failure.
+    What this raises is orchestration's (the Prefect API unavailable beyond its client's
+    own retries): retried later, then the recording is left for the next run."""
     state = process_recording(source, **blocks, return_state=True)
     result = state.result(raise_on_failure=False)
     if isinstance(result, RecordingFailed):
@@ -59,19 +76,64 @@ def process_batch(
         return configuration_failed(exc)
     started_at = utcnow()
     sources = expand(paths)
+    screened = screen_sources(sources, settings)
     runner: ThreadPoolTaskRunner[RecordingOutcome] = ThreadPoolTaskRunner(
         max_workers=settings.batch_concurrency
     )
+    shown_progress = BatchProgress(len(sources), screened)
     with runner:
-        futures = [
-            runner.submit(run_recording, {"source": source, "blocks": blocks}) for source in sources
-        ]
-        outcomes = [future.result() for future in futures]
+        futures: dict[PrefectFuture[RecordingOutcome], str] = {
+            runner.submit(run_recording, {"source": source, "blocks": blocks}): shown(source)
+            for source in screened.todo
+        }
+        ran: dict[str, RecordingOutcome] = {}
+        for future in as_completed(list(futures)):
+            label = futures[future]
+            ran[label] = _outcome(label, future.result(raise_on_failure=False))
+            shown_progress.add(ran[label])
+    outcomes = [screened.settled.get(shown(s)) or ran[shown(s)] for s in sources]
     publish_table(outcomes)
     failed = not all(outcome.completed for outcome in outcomes)
     status = RecordingStatus.FAILED if failed else RecordingStatus.COMPLETED
     record_pipeline_run(engine_for(settings.database), "process-batch", status, started_at, None)
     return outcomes
+
+
+class BatchProgress:
+    """The batch's progress in the Prefect UI: done, failed and left, and when the rest
+    should be done at the pace so far."""
+
+    def __init__(self, total: int, screened: Screened) -> None:
+        self.total = total
+        self.done = len(screened.settled)
+        self.failed = len(screened.refused)
+        self.started = time.monotonic()
+        self.ran = 0
+        created = create_progress_artifact(self._percent(), description=self._said())
+        self.artifact = cast(UUID, created)
+
+    def add(self, outcome: RecordingOutcome) -> None:
+        self.done += 1
+        self.ran += 1
+        self.failed += not outcome.completed
+        update_progress_artifact(self.artifact, self._percent(), description=self._said())
+
+    def _percent(self) -> float:
+        return 100.0 * self.done / self.total if self.total else 100.0
+
+    def _said(self) -> str:
+        left = self.total - self.done
+        said = f"{self.done} of {self.total} done, {self.failed} failed, {left} left"
+        if self.ran and left:
+            per_recording = (time.monotonic() - self.started) / self.ran
+            said += f", about {clock(per_recording * left)} to go"
+        return said
+
+
+def _outcome(label: str, result: RecordingOutcome | BaseException) -> RecordingOutcome:
+    if isinstance(result, RecordingOutcome):
+        return result
+    return RecordingOutcome(label, RecordingStatus.PENDING, error=f"{NOT_RUN}: {one_line(result)}")
 
 
 def publish_table(outcomes: list[RecordingOutcome]) -> None:

@@ -31,6 +31,7 @@ from sqlmodel import col
 from mumu.db.engine import read_engine
 from mumu.db.models import MetricTotal
 from mumu.settings import Settings
+from mumu.transcription.fallback import STEPS
 
 MUMU_FLOWS = (
     "process-recording",
@@ -120,6 +121,17 @@ class DatabaseCollector(Collector):
         for kind in ("prompt", "completion"):
             tokens.add_metric([kind], spent.get((kind, ""), {}).get("sum", 0.0))
         yield tokens
+
+        fallbacks = CounterMetricFamily(
+            "mumu_transcription_fallbacks",
+            "Stored transcripts that needed a fallback when the GPU ran out of memory, by "
+            "the step that made them (smaller_batch, int8, cpu).",
+            labels=["step"],
+        )
+        needed = totals.get("mumu_transcription_fallbacks", {})
+        for step in STEPS:
+            fallbacks.add_metric([step], needed.get((step, ""), {}).get("count", 0.0))
+        yield fallbacks
 
 
 class PrefectRunsCollector(Collector):

@@ -22,6 +22,7 @@ from mumu.setting_groups import IntakeConfig
 from mumu.stages.plan import stages_to_run
 
 NAME = Stage.INGEST
+ERASED = "this content was erased and is refused (mumu delete --keep-refusing)"
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ def run(
         local = str(fetch(location, intake)) if downloaded else location
         path, sha256, size = open_recording(local, intake)
         if erasure.is_refused(engine, sha256):
-            raise BadInput("this content was erased and is refused (mumu delete --keep-refusing)")
+            raise BadInput(ERASED)
     except BadInput as exc:
         recording_id = recordings.record_unreadable(engine, stored, f"{NAME}: {exc}")
         fail_stage(engine, recording_id, NAME, str(exc))

@@ -4,7 +4,9 @@
 group) is what decides a transcript: it builds the decoding call and it is the stage's
 key, so a change to either re-transcribes. The model itself comes from the process-wide
 cache in ``mumu.transcription.whisper``, loaded on first use; planning reads the key
-without loading it.
+without loading it. A GPU that runs out of memory is taken by
+``mumu.transcription.fallback``: the recording is transcribed again with less of it, and
+the transcript says what it needed.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from mumu.transcription import gate
 from mumu.transcription.audio import SAMPLE_RATE, DecodedAudio
 from mumu.transcription.channels import louder_elsewhere
 from mumu.transcription.cues import split_long
+from mumu.transcription.fallback import transcribed
 from mumu.transcription.gate import TranscriptSegment, Word
 from mumu.transcription.options import TranscribeOptions
 from mumu.transcription.speech import (
@@ -55,6 +58,8 @@ class TranscriptResult:
     language_probability: float | None
     segments: list[TranscriptSegment]
     options: TranscribeOptions
+    fallback: str | None = None
+    """What the GPU's memory running out made it need (``mumu.transcription.fallback``)."""
 
 
 def decode_segments(
@@ -100,18 +105,14 @@ def decode_segments(
 
 def transcribe(decoded: DecodedAudio, options: TranscribeOptions) -> TranscriptResult:
     """The recording, or each channel that carries its own speaker
-    (``mumu.transcription.channels``), merged in time order; see ``_transcribe_track``."""
-    from mumu.transcription import whisper
-
+    (``mumu.transcription.channels``), merged in time order; see ``_transcribe_track``.
+    The result carries ``options`` (its key) whatever fallback decoded it."""
     if options.diarize:
         from mumu.transcription.voices import encoder_for_voices
 
         encoder_for_voices()  # a missing extra is said before the Whisper pass, not after
-    model = whisper.get_model(options.engine)
-    confidence: dict[str, float] = {}
-    segments: list[TranscriptSegment] = []
-    for channel in decoded.speaker_channels or (None,):
-        segments += _transcribe_track(model, decoded, channel, options, confidence)
+    made = transcribed(options, partial(_transcribed, decoded))
+    segments, confidence = made.value
     if decoded.speaker_channels:
         segments = [_unless_crosstalk(decoded, segment) for segment in segments]
     elif options.diarize:
@@ -124,7 +125,19 @@ def transcribe(decoded: DecodedAudio, options: TranscribeOptions) -> TranscriptR
         language_probability=confidence.get(main) if main else None,
         segments=segments,
         options=options,
+        fallback=made.fallback,
     )
+
+
+def _transcribed(
+    decoded: DecodedAudio, model: WhisperModel, options: TranscribeOptions
+) -> tuple[list[TranscriptSegment], dict[str, float]]:
+    """Every track's segments, and the best detection probability of each language."""
+    confidence: dict[str, float] = {}
+    segments: list[TranscriptSegment] = []
+    for channel in decoded.speaker_channels or (None,):
+        segments += _transcribe_track(model, decoded, channel, options, confidence)
+    return segments, confidence
 
 
 def _transcribe_track(
@@ -273,6 +286,7 @@ def save(session: Session, recording_id: int, result: TranscriptResult) -> None:
             language_probability=result.language_probability,
             model=result.options.model,
             settings_key=result.options.key,
+            fallback=result.fallback,
         )
     )
     session.add_all(

@@ -1,6 +1,8 @@
 """Which failures are worth a Prefect retry: anything but the input's or the set-up's fault.
 
-LLM requests are not retried here: their policy lives in ``mumu.llm.retry``.
+A GPU that ran out of memory runs out again on the same call: the transcription's
+fallbacks take it (``mumu.transcription.fallback``), a retry as it was does not. LLM
+requests are not retried here: their policy lives in ``mumu.llm.retry``.
 """
 
 from __future__ import annotations
@@ -8,15 +10,16 @@ from __future__ import annotations
 from typing import Any
 
 from mumu.errors import BadInput, ConfigurationError, StageFailed
+from mumu.transcription.fallback import is_gpu_out_of_memory
 
 
 def is_transient(_task: Any, _task_run: Any, state: Any) -> bool:
     try:
         state.result()
     except StageFailed as exc:
-        return exc.retryable
+        return exc.retryable and not is_gpu_out_of_memory(exc.__cause__)
     except (BadInput, ConfigurationError):
         return False
-    except Exception:  # noqa: BLE001 - anything else may pass on a second try
-        return True
+    except Exception as exc:  # noqa: BLE001 - anything else may pass on a second try
+        return not is_gpu_out_of_memory(exc)
     return False

@@ -14,6 +14,7 @@ from mumu.stages import transcribe as stage
 from mumu.stages.ingest import Ingested
 from mumu.tasks.retry import is_transient
 from mumu.transcription.audio import DecodedAudio
+from mumu.transcription.fallback import described
 from mumu.transcription.options import TranscribeOptions
 
 
@@ -35,10 +36,11 @@ def transcribe(
     started = time.monotonic()
     result = stage.run(engine_for(database), recording.recording_id, decoded, options)
     get_run_logger().info(
-        "transcribed %.1f s of audio into %d segments in %.1f s (%s)",
+        "transcribed %.1f s of audio into %d segments in %.1f s (%s%s)",
         decoded.duration_s,
         len(result.segments),
         time.monotonic() - started,
         result.options.key,
+        f"; {described(result.fallback)}" if result.fallback else "",
     )
     return len(result.segments)

@@ -18,7 +18,7 @@ import contextlib
 import os
 import tempfile
 import weakref
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -33,6 +33,8 @@ SAMPLE_BYTES = 2
 TRUNCATION_TOLERANCE = 0.9
 PROBE_SECONDS = 30
 MAX_CHANNELS = 8
+FIRST_SOUND_S = 0.1
+NOTHING_DECODED = "no audio could be decoded (empty or truncated file)"
 STREAMED_RIFF_SIZES = (0, 0xFFFFFFFF)
 
 
@@ -157,17 +159,33 @@ def probe(path: Path) -> AudioInfo:
         raise BadInput(f"not an audio file ({_ffmpeg_reason(exc)})") from exc
 
 
+def inspect(path: Path, max_duration_s: float) -> AudioInfo:
+    """What can be told of a file from its header and its first moment of sound (in
+    milliseconds): that it holds an audio stream, declares no more than
+    ``max_duration_s``, has a WAV header that does not claim more than the file holds,
+    and that its audio decodes at all. ``BadInput`` says why not, as ``decode`` would."""
+    info = probe(path)
+    if info.declared_duration_s and info.declared_duration_s > max_duration_s:
+        raise BadInput(_too_long(f"{_minutes(info.declared_duration_s)} declared", max_duration_s))
+    _check_riff_size(path)
+    try:
+        with contextlib.closing(_pcm16(path, info.stream, limit_s=FIRST_SOUND_S)) as sound:
+            first = next(sound, None)
+    except av.error.FFmpegError as exc:
+        raise BadInput(f"audio could not be decoded ({_ffmpeg_reason(exc)})") from exc
+    if first is None:
+        raise BadInput(NOTHING_DECODED)
+    return info
+
+
 def decode(path: Path, max_duration_s: float) -> DecodedAudio:
     """The audio stream at 16 kHz, every channel kept (up to eight; more are mixed to
     one), and which channels carry a speaker each."""
     from mumu.transcription.channels import speaker_channels
 
-    info = probe(path)
+    info = inspect(path, max_duration_s)
     layout = info.layout if 1 < info.channels <= MAX_CHANNELS else "mono"
     channels = av.AudioLayout(layout).nb_channels
-    if info.declared_duration_s and info.declared_duration_s > max_duration_s:
-        raise BadInput(_too_long(f"{_minutes(info.declared_duration_s)} declared", max_duration_s))
-    _check_riff_size(path)
     max_frames = int(max_duration_s * SAMPLE_RATE)
     handle = _samples_file()
     target = Path(handle.name)
@@ -183,7 +201,7 @@ def decode(path: Path, max_duration_s: float) -> DecodedAudio:
             except av.error.FFmpegError as exc:
                 raise BadInput(f"audio could not be decoded ({_ffmpeg_reason(exc)})") from exc
         if frames == 0:
-            raise BadInput("no audio could be decoded (empty or truncated file)")
+            raise BadInput(NOTHING_DECODED)
         declared = info.declared_duration_s
         if declared and frames / SAMPLE_RATE < declared * TRUNCATION_TOLERANCE:
             raise BadInput(
@@ -199,7 +217,7 @@ def decode(path: Path, max_duration_s: float) -> DecodedAudio:
 
 def _pcm16(
     path: Path, stream: int, limit_s: float | None = None, layout: str = "mono"
-) -> Iterator[np.ndarray]:
+) -> Generator[np.ndarray, None, None]:
     """16 kHz signed 16-bit samples in ``layout``, chunk by chunk, channels interleaved;
     invalid frames are skipped."""
     resampler = av.AudioResampler(format="s16", layout=layout, rate=SAMPLE_RATE)

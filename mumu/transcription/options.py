@@ -6,7 +6,8 @@ the gate's re-decode and the benchmark: ``decode_kwargs()`` is faster-whisper's 
 ``key`` the stage's key, and ``engine`` what loads the model. Each option is declared
 once, with its label in the key; the engine's own fields (device, compute type,
 threads, where models are kept) change how fast a transcript comes, not what it says,
-so they are not in the key.
+so they are not in the key; nor does ``cpu_fallback``, whether the CPU may take over when
+the GPU runs out of memory (``mumu.transcription.fallback``).
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ class TranscribeOptions:
         default=None, metadata=_in_key("vocabulary", _digest, optional=True)
     )
     diarize: bool = field(default=False, metadata=_in_key("voices", _voices, optional=True))
+    cpu_fallback: bool = True
 
     @property
     def model(self) -> str:

@@ -17,6 +17,7 @@ import ctranslate2
 from faster_whisper import WhisperModel
 
 from mumu.errors import ConfigurationError
+from mumu.transcription.fallback import is_gpu_out_of_memory
 from mumu.transcription.options import EngineSpec
 from mumu.transcription.packaged_models import PACKAGED, model_directory
 
@@ -52,8 +53,17 @@ def get_model(spec: EngineSpec) -> WhisperModel:
         return model
 
 
+def drop_model(spec: EngineSpec) -> None:
+    """Forget a loaded model (its GPU ran out of memory, ``mumu.transcription.fallback``):
+    its memory is freed once no recording still decoding with it holds it, and the next
+    ``get_model`` of the spec loads it again."""
+    with _models_lock:
+        _models.pop(spec, None)
+
+
 def _load(spec: EngineSpec) -> WhisperModel:
-    """Load a model, or say what in the deployment stops it: no retry fixes these."""
+    """Load a model, or say what in the deployment stops it: no retry fixes these. A GPU
+    whose memory ran out is raised as it is, for the fallbacks to take."""
     if spec.device == "cuda" and ctranslate2.get_cuda_device_count() == 0:
         raise ConfigurationError(
             "the Whisper device is cuda but this container sees no CUDA device: run it on "
@@ -75,6 +85,8 @@ def _load(spec: EngineSpec) -> WhisperModel:
             download_root=spec.download_root,
         )
     except (RuntimeError, OSError, ValueError) as exc:
+        if is_gpu_out_of_memory(exc):
+            raise
         reason = " ".join(str(exc).split())[:300]
         raise ConfigurationError(
             f"cannot load Whisper model {spec.model} ({spec.device}, {spec.compute_type}): "

@@ -53,6 +53,17 @@ def test_show_gives_notes_transcript_speakers_and_stages(stored: Engine) -> None
     assert shown.index("ingest") < shown.index("transcribe"), "stages in pipeline order"
 
 
+def test_show_says_what_the_gpu_running_out_of_memory_made_a_transcript_need(
+    stored: Engine,
+) -> None:
+    assert "GPU memory" not in mumu("show", "1").stdout
+    assert json.loads(mumu("show", "1", "--json").stdout)["transcript"]["fallback"] is None
+    with stored.begin() as connection:
+        connection.execute(text("UPDATE transcripts SET fallback = 'cpu'"))
+    assert "transcribed on the CPU: GPU memory ran out" in mumu("show", "1").stdout
+    assert json.loads(mumu("show", "1", "--json").stdout)["transcript"]["fallback"] == "cpu"
+
+
 def test_export_writes_each_format_to_stdout_or_a_file(stored: Engine, tmp_path: Path) -> None:
     srt = mumu("export", "1", "--format", "srt").stdout
     assert srt.startswith("1\n00:00:00,000 --> 00:00:03,500\nAgent: Hallo.\n")

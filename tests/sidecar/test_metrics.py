@@ -85,6 +85,15 @@ def from_history(engine: Engine) -> Samples:
         ).one()
         samples[("mumu_llm_tokens_total", (("kind", "prompt"),))] = prompt
         samples[("mumu_llm_tokens_total", (("kind", "completion"),))] = completion
+        for step in ("smaller_batch", "int8", "cpu"):
+            samples[("mumu_transcription_fallbacks_total", (("step", step),))] = 0
+        counts(
+            "mumu_transcription_fallbacks_total",
+            ["step"],
+            "SELECT CASE WHEN fallback LIKE 'batch%' THEN 'smaller_batch' "
+            "WHEN fallback LIKE 'int8%' THEN 'int8' ELSE 'cpu' END, count(*) "
+            "FROM transcripts WHERE fallback IS NOT NULL GROUP BY 1",
+        )
     return samples
 
 
@@ -130,6 +139,16 @@ def stage_run(
     )
 
 
+def transcript(connection: Any, number: int, fallback: str | None) -> None:
+    connection.execute(
+        text(
+            "INSERT INTO transcripts (recording_id, text, model, settings_key, created_at, "
+            "fallback) VALUES (:recording, 'words', 'm', 'k', :now, :fallback)"
+        ),
+        {"recording": number, "now": NOW, "fallback": fallback},
+    )
+
+
 def pipeline_run(connection: Any, flow: str, status: str, duration: float) -> None:
     connection.execute(
         text(
@@ -150,6 +169,9 @@ def test_totals_kept_as_rows_change_are_the_numbers_of_the_whole_history(
         recording(connection, 3, "failed", 4.0)
         segments(connection, 1, [None, "repetition loop (x4)", "no speech (p=0.9)", None])
         segments(connection, 2, ["crosstalk from channel 2", "low confidence", None])
+        transcript(connection, 1, "batch 2")
+        transcript(connection, 2, "cpu")
+        transcript(connection, 3, None)
         for stage, status, duration in [
             ("ingest", "completed", 0.2),
             ("audio", "completed", 3.0),
@@ -189,7 +211,12 @@ def test_totals_kept_as_rows_change_are_the_numbers_of_the_whole_history(
         connection.execute(text("UPDATE segments SET flag = NULL WHERE flag LIKE 'repetition%'"))
         connection.execute(text("UPDATE insights SET prompt_tokens = 900, completion_tokens = 250"))
         connection.execute(text("UPDATE recordings SET heartbeat_at = :now"), {"now": NOW})
+        connection.execute(text("DELETE FROM transcripts WHERE recording_id IN (1, 3)"))
+        transcript(connection, 1, "int8_float16")
+        transcript(connection, 3, "batch 1")
+        connection.execute(text("UPDATE transcripts SET fallback = 'int8' WHERE recording_id = 3"))
     assert scraped(settings) == from_history(engine)
+    assert scraped(settings)[("mumu_transcription_fallbacks_total", (("step", "int8"),))] == 2
 
     with engine.begin() as connection:  # a recording forgotten: its rows go with it
         connection.execute(text("DELETE FROM recordings WHERE id = 2"))
@@ -198,6 +225,7 @@ def test_totals_kept_as_rows_change_are_the_numbers_of_the_whole_history(
     assert ("mumu_recordings", (("status", "completed"),)) in after
     assert after[("mumu_audio_seconds_total", ())] == 30
     assert after[("mumu_llm_tokens_total", (("kind", "prompt"),))] == 0
+    assert after[("mumu_transcription_fallbacks_total", (("step", "cpu"),))] == 0
 
 
 @pytest.mark.both_databases

@@ -17,7 +17,9 @@ class FailedState:
     [
         (BadInput("empty file (0 bytes)"), False),
         (ConfigurationError("the Whisper device is cuda but this container sees no CUDA"), False),
-        (RuntimeError("CUDA out of memory"), True),
+        (RuntimeError("CUDA failed with error out of memory"), False),
+        (RuntimeError("CUDA out of memory. Tried to allocate 20.00 MiB"), False),
+        (RuntimeError("CUDA failed with error unspecified launch failure"), True),
         (OSError("connection reset"), True),
     ],
 )
