@@ -10,17 +10,11 @@ write lock so often that creating a flow run stalled about 2 s for every second 
 
 from __future__ import annotations
 
-import ctypes
-import functools
 import os
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from pathlib import Path
 
-PR_SET_PDEATHSIG = 1
 DEFAULTS = {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
@@ -37,76 +31,34 @@ def apply_cli_defaults() -> None:
 
 @contextmanager
 def local_run_settings() -> Iterator[None]:
-    """Flow-run heartbeats off when flows run on the in-process ephemeral API.
+    """Flows here run on the configured Prefect API, or on the local API that runs on
+    this machine share (``mumu.local_api``), started when there is none.
 
-    Heartbeats let a server notice a crashed run; an ephemeral server dies with the
-    process, so they only cost time (each flow run waits up to a second for its
-    heartbeat thread at exit). Against a real Prefect server they stay on.
+    On the local API flow-run heartbeats are off: they let a server notice a crashed
+    run, which the next ``mumu run`` does by itself (claims), and each flow run waits up
+    to a second for its heartbeat thread at exit. Against a real Prefect server they
+    stay on.
     """
     from prefect.settings import (
         PREFECT_API_URL,
         PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+        PREFECT_HOME,
+        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
         temporary_settings,
     )
 
+    from mumu.local_api import local_api_url
+    from mumu.settings import get_settings
+
     if PREFECT_API_URL.value():
         yield
         return
-    _end_the_local_server_with_this_process()
-    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+    url = local_api_url(
+        Path(PREFECT_HOME.value()).expanduser(),
+        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value(),
+        get_settings().local_api_idle_s,
+    )
+    with temporary_settings(
+        updates={PREFECT_API_URL: url, PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
+    ):
         yield
-
-
-def start_local_api() -> None:
-    """Start the temporary local API now, from this (the main) thread, when no server is
-    configured: it ends with the thread that started it (below), and the flows that use
-    it may run in another."""
-    from prefect.client.orchestration import get_client
-    from prefect.settings import PREFECT_API_URL
-
-    if PREFECT_API_URL.value():
-        return
-    try:
-        with get_client(sync_client=True) as client:
-            client.api_healthcheck()
-    except RuntimeError as exc:  # it did not answer in time: a busy machine
-        from prefect.settings import PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS
-
-        from mumu.errors import ConfigurationError
-
-        waited = PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value()
-        raise ConfigurationError(
-            f"the temporary Prefect API did not start within {waited:g} s (a busy machine?): "
-            "run again, raise PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS, or start one "
-            "server for every run (prefect server start) and set PREFECT_API_URL"
-        ) from exc
-
-
-def _end_the_local_server_with_this_process() -> None:
-    """The temporary server is a child process that outlives a ``kill -9`` of ``mumu``
-    (it is re-parented, and keeps its memory and port). On Linux the kernel can send it
-    SIGTERM when the thread that started it ends (``PR_SET_PDEATHSIG``); mumu starts it
-    from its main thread, so that is when mumu ends."""
-    if not sys.platform.startswith("linux"):
-        return
-    from prefect.server.api import server
-
-    if getattr(server.SubprocessASGIServer, "_mumu_tied", False):
-        return
-    start = server.SubprocessASGIServer._run_uvicorn_command
-
-    def start_tied(self: server.SubprocessASGIServer) -> subprocess.Popen[Any]:
-        popen = subprocess.Popen
-        subprocess.Popen = functools.partial(popen, preexec_fn=_terminate_with_parent)  # type: ignore[misc,assignment]
-        try:
-            return start(self)
-        finally:
-            subprocess.Popen = popen  # type: ignore[misc]
-
-    server.SubprocessASGIServer._run_uvicorn_command = start_tied  # type: ignore[method-assign]
-    server.SubprocessASGIServer._mumu_tied = True  # type: ignore[attr-defined]
-
-
-def _terminate_with_parent() -> None:
-    prctl = ctypes.CDLL(None, use_errno=True).prctl
-    prctl(PR_SET_PDEATHSIG, signal.SIGTERM)

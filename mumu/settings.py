@@ -144,6 +144,13 @@ class Settings(BaseSettings):
     batch_concurrency: int = Field(
         default=2, ge=1, le=64, description="Recordings processed at once."
     )
+    local_api_idle_s: float = Field(
+        default=600,
+        gt=0,
+        le=86_400,
+        description="Seconds the local Prefect API that runs share (without PREFECT_API_URL) "
+        "stays up with nothing to do.",
+    )
     max_file_size: ByteSize = Field(
         default=ByteSize(4 << 30),
         gt=0,

@@ -157,6 +157,7 @@ def user_environment(database_url: str, prefect_home: Path, tmp_path: Path) -> d
         MUMU_HOME=str(tmp_path / "home"),
         MUMU_DATABASE_URL=database_url,
         PREFECT_HOME=str(prefect_home),
+        MUMU_LOCAL_API_IDLE_S="30",
         COLUMNS="200",
     )
     return environment

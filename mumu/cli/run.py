@@ -14,7 +14,7 @@ from mumu import progress
 from mumu.cli.common import STATUS_COLOURS, app, console, errors, fail, plain, writer
 from mumu.cli.signals import Stopped, exit_now, in_a_worker_thread, stopped_by_signals
 from mumu.errors import ConfigurationError
-from mumu.prefect_env import apply_cli_defaults, local_run_settings, start_local_api
+from mumu.prefect_env import apply_cli_defaults, local_run_settings
 from mumu.settings import get_settings
 
 if TYPE_CHECKING:
@@ -37,7 +37,6 @@ def run(
     database = writer()
     from mumu import notify
     from mumu.intake.sources import expand, protect, shown
-    from mumu.tasks.screen import screen_sources
 
     settings = get_settings()
     if vocabulary:
@@ -50,12 +49,17 @@ def run(
     unsubscribe = progress.subscribe_finished(lambda done: outcomes.update({done.source: done}))
     try:
         with stopped_by_signals():
+            from mumu.tasks.screen import screen_sources  # imports Prefect: seconds
+
             sources = expand([protect(path) for path in paths])
             if not sources:
                 raise fail("no recordings found in " + ", ".join(shown(path) for path in paths))
             screened = screen_sources.fn(sources, settings)
             outcomes.update(screened.settled)
             if screened.todo:
+                from mumu.transcription import whisper
+
+                whisper.preload(settings.transcription.engine)
                 for result in _process(screened.todo, vocabulary):
                     outcomes[result.source] = result
     except Stopped as stop:
@@ -155,7 +159,6 @@ def _process(sources: list[Source], vocabulary: str | None) -> list[RecordingOut
         unsubscribe_finished = progress.subscribe_finished(on_finished)
         try:
             with local_run_settings():
-                start_local_api()
                 outcomes = in_a_worker_thread(lambda: process_batch(sources, vocabulary=vocabulary))
         finally:
             unsubscribe()

@@ -3,7 +3,7 @@
 Each contender is a fresh process: ``mumu run`` (``python -m mumu``) with a fresh
 ``MUMU_HOME``, no database URL and no LLM, or raw faster-whisper (``raw_whisper.py``)
 with the same model and decoding options. The clock runs from start to exit, since
-imports, the temporary Prefect API and the model load are what a user waits for. Peak
+imports, the local Prefect API and the model load are what a user waits for. Peak
 memory is the process's own ``VmHWM``, polled from ``/proc``: ``RUSAGE_CHILDREN`` would
 mix in the temporary Prefect server that ``mumu run`` starts as its child. What mumu
 made of the audio is read from the SQLite database it leaves in its ``MUMU_HOME``.
@@ -107,7 +107,7 @@ def timed(command: list[str], env: dict[str, str], timeout_s: float = TIMEOUT_S)
 def contender_env(home: Path) -> dict[str, str]:
     """This environment for a contender, with its own ``MUMU_HOME`` (so its own SQLite
     library and Prefect database), and no database URL, Prefect server, LLM, notices or
-    Sentry: issue 28 measures ``mumu run`` on a laptop, with its temporary Prefect API."""
+    Sentry: issue 28 measures ``mumu run`` on a laptop, with its local Prefect API."""
     env = {
         name: value
         for name, value in os.environ.items()

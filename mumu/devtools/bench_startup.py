@@ -5,8 +5,9 @@ raw faster-whisper script (interpreter, imports, model load, transcription, exit
 are whole processes (``bench_process``), run in turns after one untimed round that warms
 the disk cache, and reported as medians. Where mumu's time goes is measured cheaply:
 ``mumu --help`` is the floor of interpreter and imports, the stages' own seconds come
-from the library the run leaves, and the rest is the temporary Prefect API, the
-databases' migrations and the flow runs around the stages.
+from the library the run leaves, and the rest is the databases' migrations and the flow
+runs around the stages on the local Prefect API (started by the untimed round, as a
+laptop that ran mumu in the last minutes has it).
 """
 
 from __future__ import annotations
@@ -124,7 +125,7 @@ INTRO = (
     "faster-whisper (python, imports, model load, jfk.flac, exit) against `mumu run "
     "jfk.flac` (fresh `MUMU_HOME`, no database URL, no LLM); mumu / raw is mumu's wall "
     "time over raw's (goal ≤ 2). mumu's time is split into `mumu --help` (interpreter and "
-    "imports), its stages (from its library) and the rest (temporary Prefect API, "
+    "imports), its stages (from its library) and the rest (the local Prefect API, "
     "migrations, flow runs)."
 )
 

@@ -10,6 +10,7 @@ from loading is the deployment's fault, said as a ``ConfigurationError``.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from pathlib import Path
 
@@ -40,6 +41,19 @@ def resolve_model(name: str, models_dir: Path) -> str:
         return str(model_directory(PACKAGED[name], models_dir))
     path = Path(name).expanduser()
     return str(path) if path.is_dir() else name
+
+
+def preload(spec: EngineSpec) -> None:
+    """Start loading the model in the background, while a run sets itself up (imports,
+    its Prefect runs): a short recording no longer waits for it. A model that does not
+    load is left for the stage that needs it to say why. Not a daemon thread: a process
+    that ends while CTranslate2 is loading waits for it rather than aborting."""
+
+    def load() -> None:
+        with contextlib.suppress(Exception):
+            get_model(spec)
+
+    threading.Thread(target=load, name="mumu-model-load").start()
 
 
 def get_model(spec: EngineSpec) -> WhisperModel:
