@@ -136,4 +136,5 @@ def test_batch_mode_runs_both_contenders_and_records_a_row(tmp_path: Path) -> No
     assert "20 of 20 refused" in completed.stdout
     text = results.read_text()
     assert "## Batches of short recordings" in text
-    assert "--mode batch --files 4 --refusals 20 --repeat 1`" in text.splitlines()[-1]
+    rows = [line for line in text.splitlines() if line.startswith("|")]
+    assert "--mode batch --files 4 --refusals 20 --repeat 1`" in rows[-1], "under its table"
