@@ -21,12 +21,12 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mumu.errors import ConfigurationError
 
@@ -34,13 +34,6 @@ STATE = "mumu-local-api.json"
 LOCK = "mumu-local-api.lock"
 LOG = "mumu-local-api.log"
 HEALTH_TIMEOUT_S = 2.0
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-ASGIApp = Callable[
-    [Scope, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]],
-    Awaitable[None],
-]
 
 
 def local_api_url(home: Path, startup_timeout_s: float, idle_s: float) -> str:
@@ -129,12 +122,7 @@ class IdleWatch:
         self.open = 0
         self.last = time.monotonic()
 
-    async def __call__(
-        self,
-        scope: Scope,
-        receive: Callable[[], Awaitable[Message]],
-        send: Callable[[Message], Awaitable[None]],
-    ) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return

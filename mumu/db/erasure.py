@@ -65,9 +65,7 @@ def refused_among(engine: Engine, hashes: Sequence[str]) -> set[str]:
 @retrying
 def is_refused(engine: Engine, sha256: str) -> bool:
     """Whether this content was erased with ``keep_refusing``."""
-    with transaction(engine) as session:
-        found = session.exec(select(Erasure.recording_id).where(Erasure.sha256 == sha256))
-        return found.first() is not None
+    return sha256 in refused_among(engine, [sha256])
 
 
 def _cites(citations: Any, recording_id: int) -> bool:

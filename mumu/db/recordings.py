@@ -33,9 +33,7 @@ from mumu.speakers import default_name
 
 @retrying
 def find_recording(engine: Engine, sha256: str) -> int | None:
-    with transaction(engine) as session:
-        existing = session.exec(select(Recording).where(Recording.sha256 == sha256)).first()
-        return existing.id if existing is not None else None
+    return find_recordings(engine, [sha256]).get(sha256)
 
 
 @retrying

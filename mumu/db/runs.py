@@ -29,14 +29,7 @@ T = TypeVar("T")
 @retrying
 def completed_stage_keys(engine: Engine, recording_id: int) -> dict[Stage, str | None]:
     """Stage to key for the stages whose output is stored and still valid."""
-    with transaction(engine) as session:
-        runs = session.exec(
-            select(StageRun).where(
-                StageRun.recording_id == recording_id,
-                col(StageRun.status).in_([StageStatus.COMPLETED, StageStatus.SKIPPED]),
-            )
-        ).all()
-        return {Stage(run.stage): run.key for run in runs}
+    return completed_stage_keys_of(engine, [recording_id])[recording_id]
 
 
 @retrying

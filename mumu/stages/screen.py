@@ -41,11 +41,12 @@ FLOW = "process-recording"
 @dataclass
 class Screened:
     """``todo``: the sources that need a run, in the order given; ``settled``: what came
-    of the others, by source as shown; ``refused``: which of those were refused now."""
+    of the others, by source as shown; ``refused``: which of those were refused now,
+    with the refusal (its stage and reason)."""
 
     todo: list[Source] = field(default_factory=list)
     settled: dict[str, RecordingOutcome] = field(default_factory=dict)
-    refused: list[RecordingOutcome] = field(default_factory=list)
+    refused: list[tuple[RecordingOutcome, Refusal]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,7 @@ def _screen_chunk(
         error = f"{refusal.stage}: {refusal.reason}"
         refused = RecordingOutcome(label, RecordingStatus.FAILED, recording_id, error=error)
         screened.settled[label] = refused
-        screened.refused.append(refused)
+        screened.refused.append((refused, refusal))
 
 
 def _read(location: str, label: str, intake: IntakeConfig) -> _Read | Refusal:

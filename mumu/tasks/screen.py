@@ -30,9 +30,10 @@ def screen_sources(sources: Sequence[Source], settings: Settings) -> stage.Scree
     screened = stage.screen(
         sources, engine_for(settings.database), settings.intake, planned_keys(settings)
     )
-    for refused in screened.refused:
-        where, _, reason = (refused.error or "").partition(": ")
-        report_stage_failure(settings.reporting, refused.recording_id, where, reason, True)
+    for refused, refusal in screened.refused:
+        report_stage_failure(
+            settings.reporting, refused.recording_id, refusal.stage, refusal.reason, True
+        )
         notify.announce(settings.notices, refused, links(settings.notices, refused.recording_id))
         progress.finished(refused)
     return screened

@@ -161,13 +161,9 @@ def probe(path: Path) -> AudioInfo:
 
 def inspect(path: Path, max_duration_s: float) -> AudioInfo:
     """What can be told of a file from its header and its first moment of sound (in
-    milliseconds): that it holds an audio stream, declares no more than
-    ``max_duration_s``, has a WAV header that does not claim more than the file holds,
-    and that its audio decodes at all. ``BadInput`` says why not, as ``decode`` would."""
-    info = probe(path)
-    if info.declared_duration_s and info.declared_duration_s > max_duration_s:
-        raise BadInput(_too_long(f"{_minutes(info.declared_duration_s)} declared", max_duration_s))
-    _check_riff_size(path)
+    milliseconds): ``_header``'s checks, and that its audio decodes at all. ``BadInput``
+    says why not, as ``decode`` would."""
+    info = _header(path, max_duration_s)
     try:
         with contextlib.closing(_pcm16(path, info.stream, limit_s=FIRST_SOUND_S)) as sound:
             first = next(sound, None)
@@ -178,12 +174,22 @@ def inspect(path: Path, max_duration_s: float) -> AudioInfo:
     return info
 
 
+def _header(path: Path, max_duration_s: float) -> AudioInfo:
+    """That the file holds an audio stream, declares no more than ``max_duration_s`` and
+    has a WAV header that does not claim more than the file holds."""
+    info = probe(path)
+    if info.declared_duration_s and info.declared_duration_s > max_duration_s:
+        raise BadInput(_too_long(f"{_minutes(info.declared_duration_s)} declared", max_duration_s))
+    _check_riff_size(path)
+    return info
+
+
 def decode(path: Path, max_duration_s: float) -> DecodedAudio:
     """The audio stream at 16 kHz, every channel kept (up to eight; more are mixed to
     one), and which channels carry a speaker each."""
     from mumu.transcription.channels import speaker_channels
 
-    info = inspect(path, max_duration_s)
+    info = _header(path, max_duration_s)
     layout = info.layout if 1 < info.channels <= MAX_CHANNELS else "mono"
     channels = av.AudioLayout(layout).nb_channels
     max_frames = int(max_duration_s * SAMPLE_RATE)

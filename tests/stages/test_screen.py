@@ -37,7 +37,7 @@ def test_refusals_are_stored_as_their_runs_would_and_audio_is_left_to_run(
     assert [Path(str(s)).name for s in found.todo] == ["cut.flac", "jfk.flac"], (
         "only decoding finds a truncated FLAC; real audio needs its run"
     )
-    errors = {Path(o.source).name: o.error for o in found.refused}
+    errors = {Path(o.source).name: o.error for o, _ in found.refused}
     assert errors == {
         "big.wav": errors["big.wav"],
         "cut.wav": errors["cut.wav"],
