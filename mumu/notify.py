@@ -68,6 +68,11 @@ def announce(notices: NoticesConfig, outcome: RecordingOutcome, links: dict[str,
         log.warning("mumu: notice not sent: %s", type(exc).__name__)
 
 
+def wanted(notices: NoticesConfig) -> bool:
+    """Whether notices are sent at all (a URL and its secret are set)."""
+    return bool(notices.url and notices.secret)
+
+
 def _announce(notices: NoticesConfig, outcome: RecordingOutcome, links: dict[str, str]) -> None:
     if not notices.url or not notices.secret:
         return

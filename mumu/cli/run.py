@@ -49,17 +49,17 @@ def run(
     unsubscribe = progress.subscribe_finished(lambda done: outcomes.update({done.source: done}))
     try:
         with stopped_by_signals():
-            from mumu.tasks.screen import screen_sources  # imports Prefect: seconds
+            from mumu.refusals import screen_and_report
 
             sources = expand([protect(path) for path in paths])
             if not sources:
                 raise fail("no recordings found in " + ", ".join(shown(path) for path in paths))
-            screened = screen_sources.fn(sources, settings)
+            screened = screen_and_report(sources, settings)
             outcomes.update(screened.settled)
             if screened.todo:
                 from mumu.transcription import whisper
 
-                whisper.preload(settings.transcription.engine)
+                whisper.preload(settings.transcription.engine)  # while Prefect is imported
                 for result in _process(screened.todo, vocabulary):
                     outcomes[result.source] = result
     except Stopped as stop:

@@ -160,8 +160,13 @@ def upgrade(url: str) -> None:
     """Bring the schema to the newest revision (creating it on a new database).
 
     Several processes may start on a new database at once (``mumu run`` twice, workers
-    coming up): one migrates while the others wait for it, then find nothing to do.
+    coming up): one migrates while the others wait for it, then find nothing to do. The
+    usual answer (nothing to do) costs one query: Alembic and its scripts are loaded
+    only when there is something to migrate, or to explain.
     """
+    if _at_head(url):
+        _checked.add(url)
+        return
     try:
         engine = get_engine(url)
         with _migration_lock_for(engine), engine.begin() as connection:
@@ -175,6 +180,14 @@ def upgrade(url: str) -> None:
     except Exception as exc:  # noqa: BLE001 - reported as one line, never a traceback
         raise DatabaseUnavailable(describe_db_error(url, exc)) from exc
     _checked.add(url)
+
+
+def _at_head(url: str) -> bool:
+    try:
+        with reading(get_engine(url)) as database:
+            return schema_revision(database) == mumu.migrations.HEAD
+    except Exception:  # noqa: BLE001 - no database yet, or unreachable: upgrade says which
+        return False
 
 
 @contextmanager

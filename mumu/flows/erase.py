@@ -23,9 +23,9 @@ from mumu.db import views
 from mumu.db.engine import engine_for
 from mumu.db.erasure import Erased, erase_recording
 from mumu.errors import ConfigurationError
-from mumu.flows.recording_run import artifact_key
 from mumu.flows.states import configuration_failed
 from mumu.intake.sources import content_hash
+from mumu.links import artifact_key
 from mumu.setting_groups import DatabaseConfig
 
 ANSWER_ARTIFACT = "mumu-answer"

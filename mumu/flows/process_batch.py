@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import cast
 from uuid import UUID
 
+import httpx
 from prefect import flow, task
 from prefect.artifacts import (
     create_markdown_artifact,
@@ -17,7 +18,9 @@ from prefect.artifacts import (
 from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import State
 from prefect.futures import PrefectFuture, as_completed
+from prefect.runtime import task_run
 from prefect.task_runners import ThreadPoolTaskRunner
+from pydantic import SecretStr
 
 from mumu import notify
 from mumu.blocks import settings_from_blocks
@@ -25,13 +28,16 @@ from mumu.db.engine import engine_for
 from mumu.db.models import RecordingStatus, utcnow
 from mumu.db.runs import record_pipeline_run
 from mumu.errors import ConfigurationError, one_line
-from mumu.flows.process_recording import process_recording
-from mumu.flows.recording_run import artifact_link
+from mumu.flows.process_recording import run_stages
+from mumu.flows.recording_run import RecordingRun
 from mumu.flows.states import configuration_failed
 from mumu.intake.sources import Source, expand, shown
 from mumu.library.export import clock, markdown_text
-from mumu.outcome import RecordingFailed, RecordingOutcome
+from mumu.links import artifact_link
+from mumu.outcome import RecordingOutcome
+from mumu.settings import Settings
 from mumu.stages.screen import Screened
+from mumu.tasks.retry import is_orchestration_failure
 from mumu.tasks.screen import screen_sources
 
 NOT_RUN = "not processed, left for the next run (the Prefect API did not take its run)"
@@ -39,19 +45,28 @@ API_RETRY_DELAYS_S: list[float] = [10, 30, 90]
 """After the client's own retries (about a minute): a busy API slows the batch down."""
 
 
-@task(name="recording", cache_policy=NO_CACHE, retries=3, retry_delay_seconds=API_RETRY_DELAYS_S)
-def run_recording(source: Source, blocks: dict[str, str | None]) -> RecordingOutcome:
-    """Runs the recording's subflow; its failure is an outcome, not the batch's failure.
-    What this raises is orchestration's (the Prefect API unavailable beyond its client's
-    own retries): retried later, then the recording is left for the next run."""
-    state = process_recording(source, **blocks, return_state=True)
-    result = state.result(raise_on_failure=False)
-    if isinstance(result, RecordingFailed):
-        return result.outcome
-    if isinstance(result, RecordingOutcome):
-        return result
-    error = state.message or str(result)
-    return RecordingOutcome(shown(source), RecordingStatus.FAILED, error=error)
+def recording_name() -> str:
+    """A recording's task run is named by its source, without a URL's credentials."""
+    source = task_run.parameters.get("source")
+    return shown(source) if isinstance(source, str | SecretStr) else "recording"
+
+
+@task(
+    name="recording",
+    task_run_name=recording_name,
+    cache_policy=NO_CACHE,
+    retries=3,
+    retry_delay_seconds=API_RETRY_DELAYS_S,
+    retry_condition_fn=is_orchestration_failure,
+)
+def run_recording(source: Source, settings: Settings) -> RecordingOutcome:
+    """One recording's stages as nested task runs; its failure is an outcome, not the
+    batch's failure. An error of the Prefect API (beyond its client's own retries) is
+    tried again later, then the recording is left for the next run; anything else this
+    raises (a database that cannot store even the failure) is the recording's failure."""
+    with RecordingRun(source) as run:
+        run_stages(source, run.use(settings), run)
+    return run.outcome
 
 
 @flow(name="process-batch")
@@ -83,7 +98,7 @@ def process_batch(
     shown_progress = BatchProgress(len(sources), screened)
     with runner:
         futures: dict[PrefectFuture[RecordingOutcome], str] = {
-            runner.submit(run_recording, {"source": source, "blocks": blocks}): shown(source)
+            runner.submit(run_recording, {"source": source, "settings": settings}): shown(source)
             for source in screened.todo
         }
         ran: dict[str, RecordingOutcome] = {}
@@ -101,13 +116,16 @@ def process_batch(
 
 class BatchProgress:
     """The batch's progress in the Prefect UI: done, failed and left, and when the rest
-    should be done at the pace so far."""
+    should be done at the pace so far; updated every few seconds, not for every one of
+    a thousand short recordings, and when the last is done."""
+
+    UPDATE_EVERY_S = 2.0
 
     def __init__(self, total: int, screened: Screened) -> None:
         self.total = total
         self.done = len(screened.settled)
         self.failed = len(screened.refused)
-        self.started = time.monotonic()
+        self.started = self.updated = time.monotonic()
         self.ran = 0
         created = create_progress_artifact(self._percent(), description=self._said())
         self.artifact = cast(UUID, created)
@@ -116,7 +134,10 @@ class BatchProgress:
         self.done += 1
         self.ran += 1
         self.failed += not outcome.completed
-        update_progress_artifact(self.artifact, self._percent(), description=self._said())
+        now = time.monotonic()
+        if now - self.updated >= self.UPDATE_EVERY_S or self.done == self.total:
+            self.updated = now
+            update_progress_artifact(self.artifact, self._percent(), description=self._said())
 
     def _percent(self) -> float:
         return 100.0 * self.done / self.total if self.total else 100.0
@@ -131,9 +152,15 @@ class BatchProgress:
 
 
 def _outcome(label: str, result: RecordingOutcome | BaseException) -> RecordingOutcome:
+    """A recording's row: its outcome, or what stopped its run. What the Prefect API did
+    not take is left pending for the next run; anything else (its failure could not even
+    be stored) is a failure."""
     if isinstance(result, RecordingOutcome):
         return result
-    return RecordingOutcome(label, RecordingStatus.PENDING, error=f"{NOT_RUN}: {one_line(result)}")
+    if isinstance(result, httpx.HTTPError):
+        error = f"{NOT_RUN}: {one_line(result)}"
+        return RecordingOutcome(label, RecordingStatus.PENDING, error=error)
+    return RecordingOutcome(label, RecordingStatus.FAILED, error=f"pipeline: {one_line(result)}")
 
 
 def publish_table(outcomes: list[RecordingOutcome]) -> None:

@@ -10,6 +10,7 @@ from mumu.db.models import Stage
 from mumu.flows.recording_run import RecordingRun
 from mumu.intake.sources import Source, shown
 from mumu.outcome import RecordingOutcome
+from mumu.settings import Settings
 from mumu.stages.ingest import Ingested
 from mumu.stages.plan import planned_keys
 from mumu.tasks.audio import decode_audio
@@ -39,14 +40,18 @@ def process_recording(
     A URL with credentials may come as a secret: Prefect then stores and shows it masked.
     """
     with RecordingRun(source) as run:
-        settings = run.configure(whisper_block, llm_block, database_block, vocabulary)
-        database, transcription = settings.database, settings.transcription
-        planned = planned_keys(settings)
-        recording = run.hold(ingest(source, settings.intake, planned, database, run.owner))
-        if isinstance(recording, Ingested):
-            if Stage.TRANSCRIBE in recording.todo:
-                decoded = decode_audio(recording, settings.intake, database)
-                transcribe(recording, decoded, transcription, database)
-            if Stage.INSIGHTS in recording.todo:
-                summarize(recording, settings.llm, transcription.key, database)
+        run_stages(source, run.configure(whisper_block, llm_block, database_block, vocabulary), run)
     return run.result
+
+
+def run_stages(source: Source, settings: Settings, run: RecordingRun) -> None:
+    """The stages one recording needs, as task runs of the flow or task that calls it."""
+    database, transcription = settings.database, settings.transcription
+    planned = planned_keys(settings)
+    recording = run.hold(ingest(source, settings.intake, planned, database, run.owner))
+    if isinstance(recording, Ingested):
+        if Stage.TRANSCRIBE in recording.todo:
+            decoded = decode_audio(recording, settings.intake, database)
+            transcribe(recording, decoded, transcription, database)
+        if Stage.INSIGHTS in recording.todo:
+            summarize(recording, settings.llm, transcription.key, database)

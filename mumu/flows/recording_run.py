@@ -28,6 +28,7 @@ from mumu.flows.states import configuration_failed
 from mumu.intake.download import discard
 from mumu.intake.sources import Source, shown
 from mumu.library import export
+from mumu.links import artifact_key, links
 from mumu.outcome import ALREADY_STORED, RecordingFailed, RecordingOutcome, outcome
 from mumu.sentry import init_sentry, report_stage_failure
 from mumu.setting_groups import NoticesConfig
@@ -47,6 +48,7 @@ class RecordingRun:
         self.source = shown(source)
         self.owner = owners.new_owner()
         self._result: RecordingOutcome | State | None = None
+        self._outcome: RecordingOutcome | None = None
         self._started_at = utcnow()
         self._settings: Settings | None = None
         self._engine: Engine | None = None
@@ -62,6 +64,13 @@ class RecordingRun:
             raise RuntimeError("the run's result is known only after its with block")
         return self._result
 
+    @property
+    def outcome(self) -> RecordingOutcome:
+        """The recording's outcome, failed or not (a batch's row)."""
+        if self._outcome is None:
+            raise RuntimeError("the run's outcome is known only after its with block")
+        return self._outcome
+
     def configure(
         self,
         whisper_block: str | None,
@@ -69,12 +78,17 @@ class RecordingRun:
         database_block: str | None,
         vocabulary: str | None = None,
     ) -> Settings:
+        """Settings from the named blocks over the environment, checked."""
         settings = settings_from_blocks(whisper_block, llm_block, database_block, vocabulary)
         notify.check(settings.notices)
+        return self.use(settings)
+
+    def use(self, settings: Settings) -> Settings:
+        """Settings a batch has resolved and checked once for all its recordings."""
         self._settings = settings
         init_sentry(settings.reporting)
-        self._engine = engine_for(self._settings.database)
-        return self._settings
+        self._engine = engine_for(settings.database)
+        return settings
 
     def hold(self, recording: Ingested | Rejected) -> Ingested | Rejected:
         """Keep the claim of an ingested recording alive until the run ends."""
@@ -110,6 +124,7 @@ class RecordingRun:
         finally:
             progress.report(self.source, "done")
         progress.finished(result)
+        self._outcome = result
         self._result = (
             result
             if result.completed
@@ -184,35 +199,3 @@ def publish_notes(engine: Engine, notices: NoticesConfig, recording_id: int) -> 
         markdown=f"{export.notes_markdown(detail)}\n{where}\n",
         description=f"recording {recording_id}: {detail.status}",
     )
-
-
-def artifact_key(recording_id: int) -> str:
-    return f"mumu-recording-{recording_id}"
-
-
-def artifact_link(recording_id: int, ui: str) -> str:
-    """The recording's notes artifact in the Prefect UI at ``ui`` (relative when empty)."""
-    return f"{ui.rstrip('/')}/artifacts/key/{artifact_key(recording_id)}"
-
-
-def links(notices: NoticesConfig, recording_id: int | None) -> dict[str, str]:
-    """Where a person follows up on a recording: its Prefect run, when a Prefect UI
-    outlives the run, and its notes and transcript, when the sidecar is public."""
-    from prefect.runtime import flow_run
-    from prefect.settings import PREFECT_UI_URL
-
-    found: dict[str, str] = {}
-    ui = PREFECT_UI_URL.value()
-    if ui and flow_run.id:
-        found["prefect_run"] = f"{ui.rstrip('/')}/runs/flow-run/{flow_run.id}"
-    if recording_id is None:
-        return found
-    if ui:
-        found["artifact"] = artifact_link(recording_id, ui)
-    page = f"/recordings/{recording_id}"
-    for name, path in (("notes", page), ("transcript", f"{page}/transcript.txt")):
-        url = link(notices.access, path)
-        if url:
-            found[name] = url
-    found["export"] = f"mumu export {recording_id} --format notes"
-    return found

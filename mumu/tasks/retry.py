@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
+
 from mumu.errors import BadInput, ConfigurationError, StageFailed
 from mumu.transcription.fallback import is_gpu_out_of_memory
 
@@ -22,4 +24,16 @@ def is_transient(_task: Any, _task_run: Any, state: Any) -> bool:
         return False
     except Exception as exc:  # noqa: BLE001 - anything else may pass on a second try
         return not is_gpu_out_of_memory(exc)
+    return False
+
+
+def is_orchestration_failure(_task: Any, _task_run: Any, state: Any) -> bool:
+    """The Prefect API could not be reached or answered with an error: worth trying
+    again later. Anything else a recording's run raises is its own failure."""
+    try:
+        state.result()
+    except httpx.HTTPError:
+        return True
+    except Exception:  # noqa: BLE001 - said by the batch as the recording's failure
+        return False
     return False

@@ -33,7 +33,6 @@ SAMPLE_BYTES = 2
 TRUNCATION_TOLERANCE = 0.9
 PROBE_SECONDS = 30
 MAX_CHANNELS = 8
-FIRST_SOUND_S = 0.1
 NOTHING_DECODED = "no audio could be decoded (empty or truncated file)"
 STREAMED_RIFF_SIZES = (0, 0xFFFFFFFF)
 
@@ -134,54 +133,88 @@ class DecodedAudio:
 def probe(path: Path) -> AudioInfo:
     """Channels, rate and declared duration of the audio stream that carries the sound."""
     try:
-        with av.open(str(path), mode="r", metadata_errors="ignore") as container:
-            streams = list(container.streams.audio)
-            if not streams:
-                raise BadInput("not an audio file (no audio stream)")
-            index = _loudest_stream(path, len(streams)) if len(streams) > 1 else 0
-            stream = streams[index]
-            declared: float | None = None
-            if _streamed_wav(path):
-                declared = None  # written to a pipe: the header cannot know the length
-            elif stream.duration is not None and stream.time_base is not None:
-                declared = float(stream.duration * stream.time_base)
-            elif container.duration is not None:
-                declared = container.duration / av.time_base
-            return AudioInfo(
-                channels=stream.codec_context.channels or 0,
-                sample_rate=stream.codec_context.sample_rate or 0,
-                declared_duration_s=declared,
-                stream=index,
-                streams=len(streams),
-                layout=stream.codec_context.layout.name,
-            )
+        with _opened(path) as container:
+            return _stream_info(container, path)
     except av.error.FFmpegError as exc:
         raise BadInput(f"not an audio file ({_ffmpeg_reason(exc)})") from exc
 
 
 def inspect(path: Path, max_duration_s: float) -> AudioInfo:
-    """What can be told of a file from its header and its first moment of sound (in
-    milliseconds): ``_header``'s checks, and that its audio decodes at all. ``BadInput``
-    says why not, as ``decode`` would."""
-    info = _header(path, max_duration_s)
+    """What can be told of a file from its header and its first frame of sound, in one
+    opening of the file (a few milliseconds): ``_header``'s checks, and that its audio
+    decodes at all. ``BadInput`` says why not, as ``decode`` would."""
     try:
-        with contextlib.closing(_pcm16(path, info.stream, limit_s=FIRST_SOUND_S)) as sound:
-            first = next(sound, None)
+        container = _opened(path)
     except av.error.FFmpegError as exc:
-        raise BadInput(f"audio could not be decoded ({_ffmpeg_reason(exc)})") from exc
-    if first is None:
+        raise BadInput(f"not an audio file ({_ffmpeg_reason(exc)})") from exc
+    with container:
+        try:
+            info = _stream_info(container, path)
+        except av.error.FFmpegError as exc:
+            raise BadInput(f"not an audio file ({_ffmpeg_reason(exc)})") from exc
+        _check_header(path, info, max_duration_s)
+        try:
+            decodes = _first_frame(container, info.stream)
+        except av.error.FFmpegError as exc:
+            raise BadInput(f"audio could not be decoded ({_ffmpeg_reason(exc)})") from exc
+    if not decodes:
         raise BadInput(NOTHING_DECODED)
     return info
+
+
+def _opened(path: Path) -> av.container.InputContainer:
+    return av.open(str(path), mode="r", metadata_errors="ignore")
+
+
+def _stream_info(container: av.container.InputContainer, path: Path) -> AudioInfo:
+    streams = list(container.streams.audio)
+    if not streams:
+        raise BadInput("not an audio file (no audio stream)")
+    index = _loudest_stream(path, len(streams)) if len(streams) > 1 else 0
+    stream = streams[index]
+    declared: float | None = None
+    if _streamed_wav(path):
+        declared = None  # written to a pipe: the header cannot know the length
+    elif stream.duration is not None and stream.time_base is not None:
+        declared = float(stream.duration * stream.time_base)
+    elif container.duration is not None:
+        declared = container.duration / av.time_base
+    return AudioInfo(
+        channels=stream.codec_context.channels or 0,
+        sample_rate=stream.codec_context.sample_rate or 0,
+        declared_duration_s=declared,
+        stream=index,
+        streams=len(streams),
+        layout=stream.codec_context.layout.name,
+    )
+
+
+def _first_frame(container: av.container.InputContainer, stream: int) -> bool:
+    """Whether a frame of the stream decodes (invalid frames skipped, as decoding skips
+    them)."""
+    frames = container.decode(audio=stream)
+    while True:
+        try:
+            next(frames)
+        except StopIteration:
+            return False
+        except av.error.InvalidDataError:
+            continue
+        return True
 
 
 def _header(path: Path, max_duration_s: float) -> AudioInfo:
     """That the file holds an audio stream, declares no more than ``max_duration_s`` and
     has a WAV header that does not claim more than the file holds."""
     info = probe(path)
+    _check_header(path, info, max_duration_s)
+    return info
+
+
+def _check_header(path: Path, info: AudioInfo, max_duration_s: float) -> None:
     if info.declared_duration_s and info.declared_duration_s > max_duration_s:
         raise BadInput(_too_long(f"{_minutes(info.declared_duration_s)} declared", max_duration_s))
     _check_riff_size(path)
-    return info
 
 
 def decode(path: Path, max_duration_s: float) -> DecodedAudio:

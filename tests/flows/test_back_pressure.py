@@ -12,7 +12,6 @@ import pytest
 
 from mumu.db.models import RecordingStatus
 from mumu.flows import process_batch as batch_flow
-from mumu.flows.process_recording import process_recording as process_recording_flow
 from tests.conftest import DATA_DIR
 from tests.flows import batch
 
@@ -29,21 +28,21 @@ def unavailable() -> httpx.HTTPStatusError:
 
 @pytest.fixture
 def busy_api(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
-    """The recording runs of files named ``busy*`` are refused by the API: the first
-    two tries of ``busy-once.flac``, every try of ``busy-always.flac``, until
+    """The runs of recordings named ``busy*`` are refused by the API: the first two
+    tries of ``busy-once.flac``, every try of ``busy-always.flac``, until
     ``tries["calm"]`` is set."""
     tries: dict[str, int] = {}
-    real = process_recording_flow
+    real = batch_flow.RecordingRun
 
-    def process_recording(source: str, **blocks: Any) -> Any:
+    def recording_run(source: str) -> Any:
         name = Path(str(source)).name
         tries[name] = tries.get(name, 0) + 1
         busy = tries.get("calm", 0) == 0
         if busy and (name == "busy-always.flac" or (name == "busy-once.flac" and tries[name] <= 2)):
             raise unavailable()
-        return real(source, **blocks)
+        return real(source)
 
-    monkeypatch.setattr("mumu.flows.process_batch.process_recording", process_recording)
+    monkeypatch.setattr(batch_flow, "RecordingRun", recording_run)
     monkeypatch.setattr(
         batch_flow, "run_recording", batch_flow.run_recording.with_options(retry_delay_seconds=0)
     )

@@ -11,7 +11,13 @@ from pathlib import Path
 
 import pytest
 from prefect import get_client
-from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+from prefect.client.schemas.filters import (
+    ArtifactFilter,
+    ArtifactFilterKey,
+    ArtifactFilterType,
+    TaskRunFilter,
+    TaskRunFilterName,
+)
 from prefect.client.schemas.sorting import ArtifactSort
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
@@ -116,6 +122,28 @@ def test_a_folder_with_bad_files_stores_the_good_and_reports_the_bad(
 
     table = artifact("mumu-batch")
     assert isinstance(table, str) and "truncated file" in table and "jfk\\.flac" in table
+    assert last_progress() == (100.0, "9 of 9 done, 5 failed, 0 left")
+    assert recording_task_runs(str(DATA_DIR / "jfk.flac")), "named by its source in the UI"
+
+
+def last_progress() -> tuple[object, str | None]:
+    """The newest progress artifact's percentage and what it says."""
+    with get_client(sync_client=True) as client:
+        [found] = client.read_artifacts(
+            artifact_filter=ArtifactFilter(type=ArtifactFilterType(any_=["progress"])),
+            sort=ArtifactSort.CREATED_DESC,
+            limit=1,
+        )
+    return found.data, found.description
+
+
+def recording_task_runs(name: str) -> list[str]:
+    """The task keys of the task runs named ``name``."""
+    with get_client(sync_client=True) as client:
+        runs = client.read_task_runs(
+            task_run_filter=TaskRunFilter(name=TaskRunFilterName(any_=[name])), limit=10
+        )
+    return [run.task_key for run in runs if run.task_key.startswith("run_recording")]
 
 
 def test_a_second_run_stores_nothing_twice(engine: Engine) -> None:
