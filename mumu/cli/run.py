@@ -11,7 +11,16 @@ from rich.table import Table
 from rich.text import Text
 
 from mumu import progress
-from mumu.cli.common import STATUS_COLOURS, app, console, errors, fail, plain, writer
+from mumu.cli.common import (
+    STATUS_COLOURS,
+    app,
+    console,
+    errors,
+    fail,
+    importing,
+    plain,
+    writer,
+)
 from mumu.cli.signals import Stopped, exit_now, in_a_worker_thread, stopped_by_signals
 from mumu.errors import ConfigurationError
 from mumu.prefect_env import apply_cli_defaults, local_run_settings
@@ -34,9 +43,11 @@ def run(
 ) -> None:
     """Transcribe and summarise recordings; exit 1 if any failed."""
     apply_cli_defaults()
-    database = writer()
-    from mumu import notify
-    from mumu.intake.sources import expand, protect, shown
+    with importing():
+        database = writer()
+        from mumu import notify
+        from mumu.intake.sources import expand, protect, shown
+        from mumu.refusals import screen_and_report
 
     settings = get_settings()
     if vocabulary:
@@ -49,8 +60,6 @@ def run(
     unsubscribe = progress.subscribe_finished(lambda done: outcomes.update({done.source: done}))
     try:
         with stopped_by_signals():
-            from mumu.refusals import screen_and_report
-
             sources = expand([protect(path) for path in paths])
             if not sources:
                 raise fail("no recordings found in " + ", ".join(shown(path) for path in paths))
@@ -126,7 +135,8 @@ def _process(sources: list[Source], vocabulary: str | None) -> list[RecordingOut
         TimeRemainingColumn,
     )
 
-    from mumu.flows.process_batch import process_batch
+    with importing():
+        from mumu.flows.process_batch import process_batch
 
     with Progress(
         SpinnerColumn(),

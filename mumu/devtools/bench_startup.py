@@ -5,9 +5,9 @@ raw faster-whisper script (interpreter, imports, model load, transcription, exit
 are whole processes (``bench_process``), run in turns after one untimed round that warms
 the disk cache, and reported as medians. Where mumu's time goes is measured cheaply:
 ``mumu --help`` is the floor of interpreter and imports, the stages' own seconds come
-from the library the run leaves, and the rest is the databases' migrations and the flow
-runs around the stages on the local Prefect API (started by the untimed round, as a
-laptop that ran mumu in the last minutes has it).
+from the library the run leaves, and the rest is the migrations check and the flow
+runs around the stages on the local Prefect API. The uncounted round creates the
+library and starts the API, as a laptop that ran mumu before has them.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from mumu.devtools.bench import word_error_rate
 from mumu.devtools.bench_process import (
@@ -62,7 +64,10 @@ class StartupSummary:
 
 def run_startup(data_dir: Path, repeat: int, out: Path, settings: Any) -> StartupSummary:
     """``repeat`` rounds of raw faster-whisper, ``mumu run FILE`` and ``mumu --help``,
-    in turns, after a round that is not counted."""
+    in turns, after a round that is not counted. Every round's mumu runs in the same
+    ``MUMU_HOME``, as on a laptop that ran mumu before: its library exists, and so does
+    its local Prefect API. So that each round has a recording to transcribe, each round
+    gets its own copy of the recording (``round_copy``), which raw transcribes too."""
     recording = data_dir / RECORDING
     reference = json.loads((data_dir / "references.json").read_text())[RECORDING]
     out.mkdir(parents=True, exist_ok=True)
@@ -72,23 +77,24 @@ def run_startup(data_dir: Path, repeat: int, out: Path, settings: Any) -> Startu
     help_runs: list[Timed] = []
     stage_s: list[float] = []
     raw_text = mumu_text = ""
-    for round_ in range(repeat + 1):
-        order = ("raw", "mumu", "help") if round_ % 2 else ("help", "mumu", "raw")
-        for contender in order:
-            if contender == "raw":
-                result, texts = run_raw(spec, [str(recording)], out)
-                raw_text = " ".join(texts.values())
-                raw_runs.append(result)
-            elif contender == "help":
-                with fresh_home() as home:
+    with fresh_home() as home:
+        for round_ in range(repeat + 1):
+            copy = round_copy(recording, round_, out)
+            order = ("raw", "mumu", "help") if round_ % 2 else ("help", "mumu", "raw")
+            for contender in order:
+                if contender == "raw":
+                    result, texts = run_raw(spec, [str(copy)], out)
+                    raw_text = " ".join(texts.values())
+                    raw_runs.append(result)
+                elif contender == "help":
                     help_runs.append(mumu_help(home))
-            else:
-                with fresh_home() as home:
-                    mumu_runs.append(run_mumu([str(recording)], home))
+                else:
+                    before = stored(home).stage_s if (home / "mumu.db").is_file() else 0.0
+                    mumu_runs.append(run_mumu([str(copy)], home))
                     found = stored(home)
-                stage_s.append(found.stage_s)
-                mumu_text = " ".join(found.texts.values())
-    counted = slice(1, None)  # round 0 warmed the disk cache
+                    stage_s.append(found.stage_s - before)
+                    mumu_text = found.texts.get(str(copy), "")
+    counted = slice(1, None)  # round 0 warmed the disk cache, the library and the API
     return StartupSummary(
         date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         cpu_count=os.cpu_count() or 0,
@@ -102,6 +108,16 @@ def run_startup(data_dir: Path, repeat: int, out: Path, settings: Any) -> Startu
         wer_raw=word_error_rate(reference["text"], raw_text),
         wer_mumu=word_error_rate(reference["text"], mumu_text),
     )
+
+
+def round_copy(recording: Path, round_: int, out: Path) -> Path:
+    """The recording as 16 kHz WAV led by ``round_`` silent samples: the same speech
+    with content of its own, which the library has not stored yet."""
+    from mumu.transcription.audio import decode, write_wav
+
+    samples = decode(recording, 3600).samples
+    lead = np.zeros(round_, dtype=np.float32)
+    return write_wav(out / f"{recording.stem}-{round_}.wav", np.concatenate([lead, samples]))
 
 
 def summary_line(summary: StartupSummary) -> str:
@@ -122,8 +138,10 @@ HEADER = [
 HEADING = "Start-up on one short recording (`--mode startup`)"
 INTRO = (
     "Whole processes, start to exit, medians of the rounds after an uncounted one: raw "
-    "faster-whisper (python, imports, model load, jfk.flac, exit) against `mumu run "
-    "jfk.flac` (fresh `MUMU_HOME`, no database URL, no LLM); mumu / raw is mumu's wall "
+    "faster-whisper (python, imports, model load, one 11 s file, exit) against `mumu run` "
+    "on the same file (jfk.flac as WAV, with its own silent lead each round; one "
+    "`MUMU_HOME` for every round, so its library and local Prefect API exist, as on a "
+    "laptop that ran mumu before; no database URL, no LLM); mumu / raw is mumu's wall "
     "time over raw's (goal ≤ 2). mumu's time is split into `mumu --help` (interpreter and "
     "imports), its stages (from its library) and the rest (the local Prefect API, "
     "migrations, flow runs)."

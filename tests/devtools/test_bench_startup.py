@@ -58,3 +58,5 @@ def test_startup_mode_times_both_and_records_a_row(tmp_path: Path) -> None:
     assert lines[0] == "# `mumu bench` results"
     assert "## Start-up on one short recording (`--mode startup`)" in lines
     assert lines[-1].startswith("| 20") and "--mode startup --repeat 1`" in lines[-1]
+    wer_raw, wer_mumu = (float(w) for w in lines[-1].split(" | ")[9].split(" / "))
+    assert wer_raw < 0.2 and wer_mumu < 0.2, "each round's own copy was transcribed by both"

@@ -12,6 +12,7 @@ import pytest
 
 from mumu.db.models import RecordingStatus
 from mumu.flows import process_batch as batch_flow
+from mumu.flows import recording_run
 from tests.conftest import DATA_DIR
 from tests.flows import batch
 
@@ -32,9 +33,9 @@ def busy_api(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     tries of ``busy-once.flac``, every try of ``busy-always.flac``, until
     ``tries["calm"]`` is set."""
     tries: dict[str, int] = {}
-    real = batch_flow.RecordingRun
+    real = recording_run.RecordingRun
 
-    def recording_run(source: str) -> Any:
+    def refused_or_real(source: str) -> Any:
         name = Path(str(source)).name
         tries[name] = tries.get(name, 0) + 1
         busy = tries.get("calm", 0) == 0
@@ -42,7 +43,7 @@ def busy_api(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
             raise unavailable()
         return real(source)
 
-    monkeypatch.setattr(batch_flow, "RecordingRun", recording_run)
+    monkeypatch.setattr(batch_flow, "RecordingRun", refused_or_real)
     monkeypatch.setattr(
         batch_flow, "run_recording", batch_flow.run_recording.with_options(retry_delay_seconds=0)
     )
