@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import uuid
@@ -143,9 +144,21 @@ def engine(settings: Settings) -> Any:
 
 
 @pytest.fixture(scope="session")
-def prefect_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One PREFECT_HOME for every ``mumu`` subprocess, so the local API migrates once."""
-    return tmp_path_factory.mktemp("prefect-home")
+def prefect_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One PREFECT_HOME for every ``mumu`` subprocess, so one local API serves them all
+    (``LOCAL_API_IDLE_S``); it is stopped when the session ends."""
+    home = tmp_path_factory.mktemp("prefect-home")
+    yield home
+    try:
+        pid = int(json.loads((home / "mumu-local-api.json").read_text())["pid"])
+        os.kill(pid, signal.SIGTERM)
+    except (OSError, ValueError, KeyError):
+        pass
+
+
+LOCAL_API_IDLE_S = "900"
+"""Longer than the gaps between one worker's tests that run ``mumu``: each start of the
+local API costs seconds."""
 
 
 def user_environment(database_url: str, prefect_home: Path, tmp_path: Path) -> dict[str, str]:
@@ -157,7 +170,7 @@ def user_environment(database_url: str, prefect_home: Path, tmp_path: Path) -> d
         MUMU_HOME=str(tmp_path / "home"),
         MUMU_DATABASE_URL=database_url,
         PREFECT_HOME=str(prefect_home),
-        MUMU_LOCAL_API_IDLE_S="30",
+        MUMU_LOCAL_API_IDLE_S=LOCAL_API_IDLE_S,
         COLUMNS="200",
     )
     return environment
