@@ -10,6 +10,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import ParamSpec, TypeVar
 
+SQLITE_FULL = 13
+POSTGRES_DISK_FULL = "53100"
 RECONNECT_DELAYS_S = (0.1, 0.2, 0.5, 1.0, 1.0, 2.0, 2.0, 2.0, 2.0, 2.0)
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -59,6 +61,15 @@ def _reconnectable(exc: Exception) -> bool:
         return False
     from sqlalchemy.exc import DBAPIError, OperationalError
 
-    if not isinstance(exc, DBAPIError):
+    if not isinstance(exc, DBAPIError) or _disk_full(exc.orig):
         return False
     return exc.connection_invalidated or isinstance(exc, OperationalError)
+
+
+def _disk_full(error: BaseException | None) -> bool:
+    """A full disk is said at once: it does not pass in the seconds a lost connection
+    takes to come back (SQLite's SQLITE_FULL, Postgres's disk_full)."""
+    return (
+        getattr(error, "sqlite_errorcode", None) == SQLITE_FULL
+        or getattr(error, "sqlstate", None) == POSTGRES_DISK_FULL
+    )
