@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Engine, case, or_, update
+from sqlalchemy import CursorResult, Engine, case, or_, select, update
 from sqlmodel import col
 
 from mumu.db.engine import transaction
@@ -28,6 +28,8 @@ from mumu.db.owners import PROCESS_SPACE, dead_here
 from mumu.db.retry import retrying
 
 POLL_S = 0.5
+TAKEN = "another run"
+"""The holder when the claim was lost to a run that has let go of it since: try again."""
 
 
 @retrying
@@ -49,7 +51,14 @@ def try_claim(engine: Engine, recording_id: int, owner: str, stale_after_s: floa
             .where(col(Recording.id) == recording_id, or_(*conditions))
             .values(claimed_by=owner, heartbeat_at=now)
         )
-        return None if cast(CursorResult[Any], result).rowcount == 1 else current
+        if cast(CursorResult[Any], result).rowcount == 1:
+            return None
+        # Read again: a run that claimed it after ``current`` was read is the holder (two
+        # twins of one file ingested at the same moment must not both go on).
+        holder_now = session.execute(
+            select(col(Recording.claimed_by)).where(col(Recording.id) == recording_id)
+        ).scalar_one_or_none()
+        return holder_now or current or TAKEN
 
 
 def claim(engine: Engine, recording_id: int, owner: str, stale_after_s: float) -> None:

@@ -79,3 +79,22 @@ def test_the_heartbeat_keeps_a_claim_fresh_and_releases_it(engine: Engine) -> No
     with Session(engine) as session:
         row = session.get(Recording, recording_id)
     assert row is not None and row.claimed_by is None
+
+
+def test_a_claim_taken_between_reading_and_updating_is_lost_not_won(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Twins of one file ingested at the same moment: the other run claims the recording
+    after this one read it unclaimed; this one must wait, not go on beside it."""
+    recording_id = recording(engine)
+    first, second = owners.new_owner(), owners.new_owner()
+    read = Session.get
+
+    def read_then_lose_the_race(session: Session, *args: object, **kwargs: object) -> object:
+        found = read(session, *args, **kwargs)
+        monkeypatch.setattr(Session, "get", read)
+        assert claims.try_claim(engine, recording_id, first, stale_after_s=60) is None
+        return found
+
+    monkeypatch.setattr(Session, "get", read_then_lose_the_race)
+    assert claims.try_claim(engine, recording_id, second, stale_after_s=60) == first
