@@ -2,6 +2,7 @@ import socket
 import subprocess
 import time
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, update
@@ -90,7 +91,7 @@ def test_a_claim_taken_between_reading_and_updating_is_lost_not_won(
     first, second = owners.new_owner(), owners.new_owner()
     read = Session.get
 
-    def read_then_lose_the_race(session: Session, *args: object, **kwargs: object) -> object:
+    def read_then_lose_the_race(session: Session, *args: Any, **kwargs: Any) -> Any:
         found = read(session, *args, **kwargs)
         monkeypatch.setattr(Session, "get", read)
         assert claims.try_claim(engine, recording_id, first, stale_after_s=60) is None
